@@ -1,0 +1,117 @@
+"""The dispatcher's decisions: which pending task starts on which phone now, as `tick(now)`.
+
+Pure apart from reading pending tasks from the store and asking whether a phone is usable; time
+and chance come in (`now`, a seeded `random.Random`). Only the engine's loop thread calls it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from appliance.domain.tasks import PENDING, next_start
+
+# A page size that means "all of them" for the store's list(); pending tasks are few compared
+# with finished ones, and the store filters before it slices.
+ALL = 10**9
+
+
+@dataclass
+class Decision:
+    starts: list[dict] = field(default_factory=list)   # task docs to start now, oldest first
+    next_due: datetime | None = None                    # earliest moment a waiting task may start
+
+
+def not_before(task: dict) -> datetime | None:
+    """The moment before which `task` must not start (start_time or an auto-retry delay)."""
+    value = task.get("_not_before")
+    if value:
+        return datetime.fromisoformat(value)
+    if task.get("start_time") and task.get("created_at"):
+        # CONTRACT: start_time is the next such moment after creation.
+        return next_start(task["start_time"], datetime.fromisoformat(task["created_at"]))
+    return None
+
+
+class Dispatcher:
+    """Per-phone FIFO queues over the store's pending tasks, with the execution rules of CONTRACT.
+
+    The engine reports each start (`started`) and end (`ended`); the dispatcher remembers which
+    phone runs what and when each phone went idle, and draws each task's idle wait once.
+    """
+
+    def __init__(self, tasks, usable: Callable[[str], bool], device_limit: Callable[[], int],
+                 rng: random.Random):
+        self._tasks = tasks
+        self._usable = usable
+        self._device_limit = device_limit
+        self._rng = rng
+        self.running: dict[str, int] = {}          # serial -> running task id
+        self.last_ended: dict[str, datetime] = {}  # serial -> when its previous task ended
+        self._waits: dict[int, float] = {}         # task id -> idle wait drawn for it (seconds)
+
+    def started(self, serial: str, task_id: int) -> None:
+        self.running[serial] = task_id
+        self._waits.pop(task_id, None)
+
+    def ended(self, serial: str, task_id: int, now: datetime) -> None:
+        if self.running.get(serial) == task_id:
+            del self.running[serial]
+        self.last_ended[serial] = now
+
+    def pending(self) -> list[dict]:
+        page, _total = self._tasks.list({"status": PENDING}, 0, ALL)
+        return sorted(page, key=lambda t: t["id"])
+
+    def tick(self, now: datetime) -> Decision:
+        """Decide the starts for `now`. Rules, in order:
+        - a phone runs one task at a time; at most device_limit phones run at once;
+        - a phone's queue is its pending tasks oldest first; a task whose start_time (or
+          auto-retry delay) has not come yet does not hold up the tasks behind it;
+        - the phone must be usable (online, not hot, not quarantined); otherwise its tasks wait;
+        - the head task starts once the phone has been idle for a wait drawn from its
+          [min_interval, max_interval] since its previous task ended (no previous task: no wait);
+        - free slots go to the phones whose waiting task is oldest.
+        """
+        decision = Decision()
+        pending = self.pending()
+        live = {t["id"] for t in pending}
+        for task_id in [i for i in self._waits if i not in live]:
+            del self._waits[task_id]
+        slots = self._device_limit() - len(self.running)
+        seen: set[str] = set()
+        for task in pending:
+            serial = task["serial"]
+            if serial in seen or serial in self.running:
+                continue
+            start_at = not_before(task)
+            if start_at is not None and start_at > now:
+                decision.next_due = _earliest(decision.next_due, start_at)
+                continue  # a scheduled task does not block the phone's later tasks
+            seen.add(serial)  # this is the phone's head task: later ones wait behind it
+            if slots <= 0 or not self._usable(serial):
+                continue
+            due = self._due(task, serial, now)
+            if due > now:
+                decision.next_due = _earliest(decision.next_due, due)
+                continue
+            decision.starts.append(task)
+            slots -= 1
+        return decision
+
+    def _due(self, task: dict, serial: str, now: datetime) -> datetime:
+        ended = self.last_ended.get(serial)
+        if ended is None:
+            return now
+        wait = self._waits.get(task["id"])
+        if wait is None:
+            low = float(task.get("min_interval") or 0)
+            high = max(low, float(task.get("max_interval") or 0))
+            wait = self._waits[task["id"]] = self._rng.uniform(low, high)
+        return ended + timedelta(seconds=wait)
+
+
+def _earliest(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b < a else a
