@@ -1,0 +1,42 @@
+# Build, install and test the appliance. `make binary` on the target's architecture (see README).
+PYTHON  ?= python3
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BIN     := dist/appliance
+UNITDIR := /etc/systemd/system
+CONFDIR := /etc/appliance
+UDEVDIR := /etc/udev/rules.d
+
+.PHONY: binary install test clean
+
+binary: $(BIN)
+
+$(BIN): build.spec pyproject.toml $(shell find appliance -type f -not -name '*.pyc')
+	$(PYTHON) -m PyInstaller --noconfirm --clean build.spec
+	./$(BIN) --version
+
+# Needs root. Keeps an existing /etc/appliance/appliance.toml (the administrator's edits).
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/appliance
+	install -D -m 0644 systemd/appliance.service $(DESTDIR)$(UNITDIR)/appliance.service
+	install -D -m 0644 config/51-android.rules $(DESTDIR)$(UDEVDIR)/51-android.rules
+	@if [ -e $(DESTDIR)$(CONFDIR)/appliance.toml ]; then \
+		echo "keeping existing $(DESTDIR)$(CONFDIR)/appliance.toml"; \
+	else \
+		install -D -m 0644 config/appliance.toml $(DESTDIR)$(CONFDIR)/appliance.toml; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+		getent group plugdev >/dev/null || groupadd --system plugdev; \
+		id -u appliance >/dev/null 2>&1 || useradd --system --user-group --groups plugdev \
+			--home-dir /var/lib/appliance --no-create-home --shell /usr/sbin/nologin appliance; \
+		id -nG appliance | grep -qw plugdev || usermod -a -G plugdev appliance; \
+		udevadm control --reload-rules 2>/dev/null && udevadm trigger --subsystem-match=usb || true; \
+		systemctl daemon-reload || true; \
+		echo "installed: start with 'sudo systemctl enable --now appliance', then 'appliance doctor'"; \
+	fi
+
+test:
+	$(PYTHON) -m pytest -q
+
+clean:
+	rm -rf build dist
