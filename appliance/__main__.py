@@ -1,0 +1,6 @@
+"""`python -m appliance` and the PyInstaller entry point."""
+
+from appliance.cli import main
+
+if __name__ == "__main__":
+    main()

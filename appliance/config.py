@@ -1,0 +1,206 @@
+"""The hub's settings: one declarative table, read once at start and passed in as a `Config`.
+
+Sources, later wins: the table's defaults, a TOML file (`config/appliance.toml` is the shipped
+default), environment variables `APPLIANCE_<NAME>`. An unknown key or a bad value raises
+`ConfigError` with a sentence that names it. Nothing here is a global: callers hold the Config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from appliance.errors import ConfigError
+
+PLANS = ("Starter", "Pro", "Team", "Business")
+ENV_PREFIX = "APPLIANCE_"
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int(low: int | None = None, high: int | None = None) -> Callable[[Any], int]:
+    def convert(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValueError("expected a whole number")
+        number = int(value)
+        if low is not None and number < low:
+            raise ValueError(f"must be at least {low}")
+        if high is not None and number > high:
+            raise ValueError(f"must be at most {high}")
+        return number
+
+    return convert
+
+
+def _float(low: float | None = None) -> Callable[[Any], float]:
+    def convert(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError("expected a number")
+        number = float(value)
+        if low is not None and number < low:
+            raise ValueError(f"must be at least {low}")
+        return number
+
+    return convert
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("expected a non-empty string")
+    return value
+
+
+def _path(value: Any) -> Path:
+    return Path(_str(value)).expanduser()
+
+
+def _plan(value: Any) -> str:
+    for plan in PLANS:
+        if isinstance(value, str) and value.strip().lower() == plan.lower():
+            return plan
+    raise ValueError(f"expected one of {', '.join(PLANS)}")
+
+
+def _networks(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part for part in value.replace(",", " ").split() if part]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("expected a list of networks such as [\"192.168.1.0/24\"]")
+    out = []
+    for item in value:
+        try:
+            out.append(str(ipaddress.ip_network(str(item), strict=False)))
+        except ValueError:
+            raise ValueError(f"{item!r} is not a network (write it as 192.168.1.0/24)") from None
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    convert: Callable[[Any], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # --- server ---
+    Setting("host", "0.0.0.0", _str, "Address the API binds to."),
+    Setting("port", 50809, _int(0, 65535), "Port of the API (TikMatrix clients expect 50809)."),
+    Setting("threads", 8, _int(1, 64), "Request threads of the web server."),
+    Setting("max_body_bytes", 1048576, _int(1024), "Largest request body accepted (41301 above)."),
+    Setting("shutdown_timeout", 10.0, _float(0), "Seconds a graceful stop waits for requests."),
+    # --- state and access ---
+    Setting("state_dir", "./appliance-state", _path, "Folder of the store, token and adb key."),
+    Setting("plan", "Pro", _plan, "License plan: Starter (no API), Pro, Team or Business."),
+    Setting("trusted_networks", (), _networks,
+            "Networks whose requests need no token, besides loopback (e.g. [\"10.0.0.0/8\"])."),
+    # --- adb and devices ---
+    Setting("adb_enabled", True, _bool,
+            "Start the adb server and run tasks on phones (off: API and store only)."),
+    Setting("adb_path", "adb", _str, "The adb binary the hub starts its server from."),
+    Setting("adb_port", 5037, _int(1, 65535), "Port of the hub's own adb server."),
+    Setting("adb_timeout", 30.0, _float(0.1), "Default deadline of one adb call, in seconds."),
+    Setting("track_poll_interval", 2.0, _float(0.1),
+            "Seconds between device polls when track-devices is unavailable."),
+    Setting("health_interval", 30.0, _float(1), "Seconds between health checks of each phone."),
+    Setting("hot_temperature", 45.0, _float(0), "Battery temperature (C) above which a phone rests."),
+    Setting("cool_temperature", 40.0, _float(0), "Temperature (C) under which a hot phone works again."),
+    Setting("shell_api_enabled", False, _bool, "Allow POST /api/v1/device/{serial}/shell."),
+    # --- engine ---
+    Setting("dispatch_poll_interval", 1.0, _float(0.05),
+            "Seconds between dispatcher passes when nothing wakes it earlier."),
+    Setting("auto_retry", False, _bool, "Retry failed tasks automatically."),
+    Setting("max_retries", 3, _int(0, 100), "How many times auto-retry retries one task."),
+    Setting("retry_delay_min", 5.0, _float(0), "Shortest auto-retry delay, in seconds."),
+    Setting("retry_delay_max", 60.0, _float(0), "Longest auto-retry delay, in seconds."),
+    Setting("task_timeout", 3600.0, _float(1), "Longest a task may run before it is stopped."),
+    Setting("stop_grace", 10.0, _float(0.1),
+            "Seconds a stopped script has to end before it is abandoned."),
+    Setting("log_lines_per_task", 200, _int(10, 10000), "Log lines kept per task (oldest dropped)."),
+    # --- scripts and storage ---
+    Setting("media_dir", "media", _path,
+            "Folder of media files for posts; relative paths are under state_dir."),
+    Setting("retention_days", 30, _int(0), "Finished tasks older than this are archived (0: never)."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+Config = dataclasses.make_dataclass(
+    "Config",
+    [(s.name, Any, dataclasses.field(default=s.default)) for s in SETTINGS],
+    frozen=True,
+    namespace={
+        "__doc__": "The hub's settings, read once at start (see SETTINGS for each one's meaning).",
+        "replace": lambda self, **changes: _replace(self, changes),
+        "media_path": property(lambda self: self.state_dir / self.media_dir),
+    },
+)
+
+
+def _convert(name: str, value: Any, source: str) -> Any:
+    setting = _BY_NAME.get(name)
+    if setting is None:
+        known = ", ".join(sorted(_BY_NAME))
+        raise ConfigError(f"Unknown setting {name!r} in {source}. Known settings: {known}.")
+    try:
+        return setting.convert(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"Bad value {value!r} for setting {name!r} in {source}: {exc}.") from None
+
+
+def _replace(config: Any, changes: Mapping[str, Any]) -> Any:
+    converted = {name: _convert(name, value, "overrides") for name, value in changes.items()}
+    return _check(dataclasses.replace(config, **converted))
+
+
+def _check(config: Any) -> Any:
+    if config.cool_temperature > config.hot_temperature:
+        raise ConfigError("Setting 'cool_temperature' must not be above 'hot_temperature'.")
+    if config.retry_delay_min > config.retry_delay_max:
+        raise ConfigError("Setting 'retry_delay_min' must not be above 'retry_delay_max'.")
+    return config
+
+
+def load_config(
+    path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Any:
+    """Build the Config from defaults, the TOML file at `path`, `APPLIANCE_*` env and overrides.
+
+    `APPLIANCE_CONFIG` in env names the file when `path` is None. Raises ConfigError.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    path = path or env.get(ENV_PREFIX + "CONFIG") or None
+    if path is not None:
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"Config file {path} does not exist; pass an existing file.") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from None
+        for name, value in raw.items():
+            values[name] = _convert(name, value, str(path))
+    for key, value in env.items():
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
+            name = key[len(ENV_PREFIX):].lower()
+            values[name] = _convert(name, value, f"environment variable {key}")
+    for name, value in (overrides or {}).items():
+        values[name] = _convert(name, value, "command-line options")
+    return _check(Config(**values))
