@@ -1,0 +1,63 @@
+"""How one create request becomes tasks (CONTRACT: POST /task), as a pure function.
+
+Device mode: one task per device; with multi-account, one per enabled account bound to it.
+Usernames mode: one task per account, on the device it is bound to. Scripts with targets
+(follow, unfollow, comment) split further: one task per target per device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from appliance.errors import InvalidParams, NoMatchingAccount
+
+MAX_TASKS_PER_REQUEST = 10_000
+
+
+@dataclass(frozen=True)
+class Slot:
+    serial: str
+    username: str | None
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Items in first-seen order, duplicates dropped (CONTRACT: duplicate serials count once)."""
+    return list(dict.fromkeys(items))
+
+
+def device_slots(serials: list[str], multi_account: bool,
+                 accounts_on: Callable[[str], list[dict]]) -> list[Slot]:
+    if not multi_account:
+        return [Slot(serial, None) for serial in unique(serials)]
+    slots = [Slot(serial, account["username"])
+             for serial in unique(serials) for account in accounts_on(serial)]
+    if not slots:
+        raise NoMatchingAccount(
+            "No enabled account is bound to " + ", ".join(unique(serials))
+            + "; bind accounts to these devices (or run match_account) first.")
+    return slots
+
+
+def username_slots(usernames: list[str], account_named: Callable[[str], dict | None]) -> list[Slot]:
+    slots = []
+    for username in unique(usernames):
+        account = account_named(username)
+        if account is None:
+            raise InvalidParams(f"Invalid parameter usernames: unknown account {username!r}.",
+                                data={"field": "usernames", "username": username})
+        if account.get("enabled", True) and account.get("device"):
+            slots.append(Slot(account["device"], username))
+    if not slots:
+        raise NoMatchingAccount("None of the given accounts is enabled and bound to a device; "
+                                "enable them and bind each to its device first.")
+    return slots
+
+
+def expand(slots: list[Slot], configs: list[dict]) -> list[tuple[Slot, dict]]:
+    """Every (slot, config) pair, refusing requests that would create too many tasks."""
+    count = len(slots) * len(configs)
+    if count > MAX_TASKS_PER_REQUEST:
+        raise InvalidParams(f"This request would create {count} tasks; at most "
+                            f"{MAX_TASKS_PER_REQUEST} can be created at once. Split it.")
+    return [(slot, config) for slot in slots for config in configs]

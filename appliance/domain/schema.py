@@ -1,0 +1,84 @@
+"""JSON Schema validation that speaks the envelope: the first error becomes one InvalidParams.
+
+Used for request bodies (api/schemas.py) and for each script's `script_config`; the message
+names the field by its JSON path, e.g. "script_config.like_probable: 150 is greater than 100".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from appliance.errors import InvalidParams
+
+_validators: dict[int, Draft202012Validator] = {}
+
+
+def _validator(schema: dict) -> Draft202012Validator:
+    # Schemas are module-level constants; cache their compiled validators by identity.
+    key = id(schema)
+    validator = _validators.get(key)
+    if validator is None:
+        Draft202012Validator.check_schema(schema)
+        validator = _validators[key] = Draft202012Validator(schema)
+    return validator
+
+
+def _field(path: Any, prefix: str) -> str:
+    parts = [prefix] if prefix else []
+    for part in path:
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
+        else:
+            parts.append(str(part))
+    return ".".join(parts) or "body"
+
+
+def _describe(error: jsonschema.ValidationError, prefix: str) -> str:
+    field = _field(error.absolute_path, prefix)
+    # A schema may carry {"errorMessage": {keyword: sentence}} for keywords whose stock message
+    # means nothing to a user (oneOf, anyOf); validators ignore unknown keywords.
+    custom = error.schema.get("errorMessage", {}) if isinstance(error.schema, dict) else {}
+    if error.validator in custom:
+        return f"{field}: {custom[error.validator]}"
+    if error.validator == "required":
+        return f"{_required_field(error, prefix)} is required"
+    if error.validator == "additionalProperties":
+        return f"{field}: {error.message}"
+    instance = repr(error.instance)
+    if len(instance) > 60:
+        instance = instance[:57] + "..."
+    if error.validator in ("type", "enum", "const"):
+        return f"{field}: {instance} is {error.message.split(' is ', 1)[-1]}"
+    if error.validator in ("maxLength", "minLength", "maxItems", "minItems", "pattern"):
+        word = {"maxLength": "longer than {} characters", "minLength": "shorter than {} characters",
+                "maxItems": "more than {} items", "minItems": "fewer than {} items",
+                "pattern": "not in the form {}"}[error.validator]
+        return f"{field}: is {word.format(error.validator_value)}"
+    return f"{field}: {error.message}" if len(error.message) < 120 else f"{field}: invalid value"
+
+
+def _required_field(error: jsonschema.ValidationError, prefix: str) -> str:
+    missing = error.message.split("'")[1] if "'" in error.message else "?"
+    return _field(list(error.absolute_path) + [missing], prefix)
+
+
+def validate(instance: Any, schema: dict, prefix: str = "") -> None:
+    """Raise InvalidParams naming the first offending field, or return None when valid."""
+    errors = sorted(_validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        field = (_required_field(first, prefix) if first.validator == "required"
+                 else _field(first.absolute_path, prefix))
+        raise InvalidParams(f"Invalid parameter {_describe(first, prefix)}.", data={"field": field})
+
+
+def apply_defaults(instance: dict, schema: dict) -> dict:
+    """A copy of `instance` with each top-level property's schema `default` filled in."""
+    out = dict(instance)
+    for name, prop in schema.get("properties", {}).items():
+        if name not in out and "default" in prop:
+            out[name] = prop["default"]
+    return out
