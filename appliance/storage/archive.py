@@ -1,0 +1,44 @@
+"""Retention archive: finished tasks leave the live table for gzip JSON-lines files.
+
+Files are `state_dir/archive/tasks-<UTC timestamp>.jsonl.gz`, one task (with its `logs`) per
+line, written and fsynced before the tasks are deleted. Written under the store lock.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from appliance.storage.journal import fsync_dir
+
+
+def write_archive(folder: Path, rows: list[dict]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"tasks-{stamp}.jsonl.gz"
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+            for row in rows:
+                gz.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+        raw.flush()
+        os.fsync(raw.fileno())
+    os.replace(tmp, path)
+    fsync_dir(folder)
+    return path
+
+
+def read_archive(path: str | Path) -> Iterator[dict]:
+    """Yield the archived tasks of one archive file, oldest id first."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def archive_files(state_dir: Path) -> list[Path]:
+    return sorted((state_dir / "archive").glob("tasks-*.jsonl.gz"))

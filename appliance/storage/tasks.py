@@ -1,0 +1,203 @@
+"""TaskRepo: the tasks table, its logs table and the indexes behind listing and stats.
+
+Every method takes the store lock; writes return once their journal record is on disk (the
+fsync wait happens after the lock is released, so concurrent writers share it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from tinydb.table import Document
+
+from appliance.errors import InvalidParams
+from appliance.storage.backend import clone
+from appliance.storage.indexes import INDEXED, TaskIndex
+
+if TYPE_CHECKING:
+    from appliance.storage.store import Store
+
+TASKS, LOGS = "tasks", "logs"
+STATUS_NAMES = {0: "pending", 1: "running", 2: "completed", 3: "failed"}
+FINISHED = (2, 3)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class TaskRepo:
+    """Tasks and their logs. Documents handed out are deep copies: mutating them changes nothing."""
+
+    def __init__(self, store: "Store"):
+        self._store = store
+        self._storage = store.storage
+        self._table = store.db.table(TASKS)
+        self._logs = store.db.table(LOGS)
+        self.index = TaskIndex()
+        self.index.build((int(k), d) for k, d in self._table._read_table().items())
+        self._storage.listeners.setdefault(TASKS, []).append(self.index.changed)
+
+    def _live(self, task_id: int) -> dict | None:
+        return self._table._read_table().get(str(task_id))
+
+    # --- writes ---
+    def create_many(self, docs: list[dict]) -> list[dict]:
+        """Insert all docs with fresh ids (never reused) in one journal record, or none of them."""
+        def write() -> list[dict]:
+            batch = []
+            for doc in docs:
+                if not isinstance(doc, dict):
+                    raise InvalidParams("a task must be an object")
+                doc_id = self._storage.next_id(TASKS)
+                batch.append(Document({**doc, "id": doc_id}, doc_id))
+            self._table.insert_multiple(batch)
+            return [clone(self._live(d.doc_id)) for d in batch]
+        return self._store.write(write)
+
+    def update(self, task_id: int, changes: dict | Callable[[dict], dict | None]) -> dict | None:
+        """Apply changes (or changes(copy of doc), called under the lock: compare-and-set)."""
+        def write() -> dict | None:
+            current = self._live(task_id)
+            if current is None:
+                return None
+            delta = changes(clone(current)) if callable(changes) else changes
+            if not delta:
+                return clone(current)
+            delta = {k: v for k, v in delta.items() if k != "id"}  # the id is not a field to change
+            self._table.update(delta, doc_ids=[task_id])
+            return clone(self._live(task_id))
+        return self._store.write(write)
+
+    def delete_many(self, ids: Iterable[int]) -> list[int]:
+        """Delete tasks and their logs; returns the ids that existed, in the order given."""
+        def write() -> list[int]:
+            wanted = []
+            for task_id in ids:
+                if self._live(task_id) is not None and task_id not in wanted:
+                    wanted.append(task_id)
+            self._table.remove(doc_ids=wanted)
+            logs = self._logs._read_table()
+            self._logs.remove(doc_ids=[i for i in wanted if str(i) in logs])
+            return wanted
+        return self._store.write(write)
+
+    def append_log(self, task_id: int, line: dict, limit: int) -> None:
+        """Keep the last `limit` lines; the journal record holds just this line."""
+        def write() -> None:
+            if self._live(task_id) is not None:
+                self._logs.append_to(task_id, "lines", line, limit)
+        self._store.write(write)
+
+    def archive_finished(self, older_than: datetime) -> int:
+        """Move finished tasks whose finished_at is before `older_than` to an archive file."""
+        from appliance.storage.archive import write_archive
+
+        cutoff = _as_utc(older_than)
+
+        def write() -> int:
+            chosen = []
+            for status in FINISHED:
+                for task_id in self.index.ids("status", status):
+                    doc = self._live(task_id)
+                    try:
+                        finished = _as_utc(datetime.fromisoformat(doc.get("finished_at") or ""))
+                    except (TypeError, ValueError):
+                        continue
+                    if finished < cutoff:
+                        chosen.append(task_id)
+            if not chosen:
+                return 0
+            chosen.sort()
+            rows = []
+            for task_id in chosen:
+                row = clone(self._live(task_id))
+                row["logs"] = self.logs(task_id)
+                rows.append(row)
+            write_archive(self._store.state_dir / "archive", rows)  # durable before we delete
+            self._table.remove(doc_ids=chosen)
+            logs = self._logs._read_table()
+            self._logs.remove(doc_ids=[i for i in chosen if str(i) in logs])
+            return len(chosen)
+        return self._store.write(write)
+
+    # --- reads ---
+    def get(self, task_id: int) -> dict | None:
+        with self._store.lock:
+            doc = self._table.get(doc_id=task_id)
+            return clone(dict(doc)) if doc is not None else None
+
+    def list(self, filters: dict | None, offset: int, limit: int) -> tuple[list[dict], int]:
+        """One page, newest first (id descending), and the total matching. None means no filter."""
+        filters = {k: v for k, v in (filters or {}).items() if v is not None}
+        for key in filters:
+            if key not in INDEXED:
+                raise InvalidParams(f"cannot filter tasks by {key!r}; use one of {', '.join(INDEXED)}")
+        offset, limit = max(0, int(offset)), max(0, int(limit))
+        with self._store.lock:
+            live = self._table._read_table()
+            if not filters:
+                ids = self.index.all
+            else:
+                lists = sorted((self.index.ids(k, v), k) for k, v in filters.items())
+                ids = lists[0][0]
+                rest = [(k, filters[k]) for _, k in lists[1:]]
+                if rest:
+                    ids = [i for i in ids if all(live[str(i)].get(k) == v for k, v in rest)]
+            total = len(ids)
+            stop = total - offset
+            start = max(0, stop - limit)
+            page = ids[start:stop] if stop > 0 else []
+            return [clone(live[str(i)]) for i in reversed(page)], total
+
+    def stats(self) -> dict[str, int]:
+        with self._store.lock:
+            out = {"total": len(self.index.all)}
+            for status, name in STATUS_NAMES.items():
+                out[name] = self.index.count("status", status)
+            return out
+
+    def ids_where(self, status: int | None = None, serial: str | None = None) -> list[int]:
+        """Ids matching both given fields, ascending."""
+        with self._store.lock:
+            if status is None and serial is None:
+                return list(self.index.all)
+            if status is None:
+                return list(self.index.ids("serial", serial))
+            ids = self.index.ids("status", status)
+            if serial is None:
+                return list(ids)
+            by_serial = set(self.index.ids("serial", serial))
+            return [i for i in ids if i in by_serial]
+
+    def logs(self, task_id: int) -> list[dict]:
+        with self._store.lock:
+            doc = self._logs._read_table().get(str(task_id))
+            return clone(doc["lines"]) if doc else []
+
+    def count(self) -> int:
+        with self._store.lock:
+            return len(self.index.all)
+
+    def check(self) -> list[str]:
+        """Problems between the table and its indexes (caller holds the lock)."""
+        problems = []
+        live = self._table._read_table()
+        ids = sorted(int(k) for k in live)
+        if ids != self.index.all:
+            problems.append("tasks index out of step with the tasks table")
+        for key, doc in live.items():
+            if doc.get("id") != int(key):
+                problems.append(f"task {key} holds id {doc.get('id')!r}")
+        fresh = TaskIndex()
+        fresh.build((int(k), d) for k, d in live.items())
+        if fresh.by != self.index.by:
+            problems.append("tasks field indexes out of step with the tasks table")
+        hw = self._storage.hw.get(TASKS, 0)
+        if ids and ids[-1] > hw:
+            problems.append(f"task id {ids[-1]} above the high-water mark {hw}")
+        for key in self._logs._read_table():
+            if key not in live:
+                problems.append(f"logs kept for task {key} which does not exist")
+        return problems
