@@ -1,0 +1,251 @@
+"""The engine: runs pending tasks on their phones by the rules of `dispatcher.tick`, one worker
+thread per running task, and owns every running task until its outcome is written.
+
+Threads: one loop thread ("engine-loop") calls tick, starts runs and supervises them (deadlines,
+abandonment, phones gone); one worker thread per running task (runner.execute); request threads
+call `wake` and `stop_task`; the tracker's thread calls `_on_phone`. Shared state is under `_lock`.
+
+Why a plain thread and not APScheduler: the loop is "wait on an Event with a timeout, then tick".
+APScheduler would add misfire drops and job-store bookkeeping (LIBRARY-FACTS) and cannot cancel
+running jobs; its thread pool would be drained by scripts that ignore cancellation, which we must
+abandon. Delays that must survive a restart (start_time, auto-retry) live in the task document
+(`_not_before`), so no in-memory timer holds state that a crash could lose.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from datetime import datetime
+from typing import Any, Callable
+
+from appliance.domain.tasks import RUNNING, transition
+from appliance.engine.dispatcher import Dispatcher
+from appliance.engine.runner import Outcome, Run, execute
+
+log = logging.getLogger("appliance.engine")
+
+_FALLBACK_LIMITS = {"Starter": 5, "Pro": 20, "Team": 50, "Business": 100}
+
+
+def _plan_limit(config: Any) -> Callable[[], int]:
+    try:
+        from appliance.domain.plans import PLANS
+        limit = PLANS[config.plan].device_limit
+    except (ImportError, KeyError, AttributeError):
+        limit = _FALLBACK_LIMITS.get(getattr(config, "plan", "Pro"), 20)
+    return lambda: limit
+
+
+class Engine:
+    def __init__(self, config: Any, store: Any, devices_manager: Any, registry: Any,
+                 clock: Callable[[], datetime], rng: random.Random | None = None, *,
+                 client: Any = None, tracker: Any = None,
+                 device_limit: Callable[[], int] | None = None):
+        self.config = config
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.client = client if client is not None else getattr(devices_manager, "client", None)
+        self.tracker = tracker if tracker is not None else getattr(devices_manager, "tracker", None)
+        self._quarantined: dict[str, str] = {}   # serial -> reason; used if the tracker has none
+        self.dispatcher = Dispatcher(store.tasks, self._usable, device_limit or _plan_limit(config),
+                                     self.rng)
+        self.outcome = Outcome(store, config, clock, random.Random(self.rng.random()))
+        self._lock = threading.RLock()
+        self._runs: dict[int, Run] = {}          # task id -> run, while the engine owns it
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Fail tasks a previous run left running, then start dispatching."""
+        self.recover()
+        if self.tracker is not None and hasattr(self.tracker, "subscribe"):
+            self.tracker.subscribe(self._on_phone)
+        self._thread = threading.Thread(target=self._loop, name="engine-loop", daemon=True)
+        self._thread.start()
+
+    def recover(self) -> list[int]:
+        """CONTRACT: tasks running when the hub stopped end failed "interrupted by restart"."""
+        failed = []
+        for task_id in self.store.tasks.ids_where(status=RUNNING):
+            with self._lock:
+                if task_id in self._runs:
+                    continue
+            if self.outcome.fail_abandoned(task_id, None, "interrupted by restart"):
+                failed.append(task_id)
+        if failed:
+            log.warning("tasks %s were running when the hub stopped: failed", failed)
+        return failed
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Graceful stop: no new starts; running tasks are cancelled and end failed
+        "interrupted by shutdown" (written here if a script does not end in time)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        with self._lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            run.cancel_with("interrupted by shutdown", retryable=False)
+        end = time.monotonic() + (self.config.stop_grace if timeout is None else timeout)
+        for run in runs:
+            if not run.done.wait(max(0.0, end - time.monotonic())):
+                self._abandon(run, quarantine=False)
+
+    def wake(self) -> None:
+        """New or retried work, or a phone came back: dispatch now rather than at the next poll."""
+        self._wake.set()
+
+    # --- stopping one task ------------------------------------------------------------------
+
+    def stop_task(self, task_id: int, remark: str = "stopped", timeout: float | None = None) -> bool:
+        """Cancel a running task and wait until it has ended failed with `remark`.
+
+        True if the engine was running it and it has now ended (a script that ignores the stop
+        past `stop_grace` is abandoned and its phone quarantined); False if the engine was not
+        running it (the caller then changes the stored state itself).
+        """
+        with self._lock:
+            run = self._runs.get(task_id)
+        if run is None:
+            return False
+        run.cancel_with(remark, retryable=False)
+        grace = self.config.stop_grace if timeout is None else timeout
+        if not run.done.wait(grace):
+            self._abandon(run)
+        return True
+
+    def running(self) -> dict[int, str]:
+        """Task id -> serial of the runs the engine owns now."""
+        with self._lock:
+            return {i: r.serial for i, r in self._runs.items()}
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        poll = self.config.dispatch_poll_interval
+        while not self._stopping.is_set():
+            self._wake.clear()
+            timeout = poll
+            try:
+                self._supervise()
+                decision = self.dispatcher.tick(self.clock())
+                for task in decision.starts:
+                    self._start(task)
+                if decision.next_due is not None:
+                    until = (decision.next_due - self.clock()).total_seconds()
+                    timeout = min(poll, max(0.0, until))
+            except Exception:
+                log.exception("dispatch pass failed; trying again at the next poll")
+            self._wake.wait(timeout)
+
+    def _start(self, task: dict) -> None:
+        token = uuid.uuid4().hex
+        now = self.clock()
+
+        def change(current: dict) -> dict | None:
+            if current["status"] != 0:
+                return None   # stopped or deleted since tick read it
+            return {**transition(current, "start", now), "_run": token}
+
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            updated = self.store.tasks.update(task["id"], change)
+            if updated is None or updated.get("_run") != token or updated["status"] != RUNNING:
+                return
+            run = Run(updated, token, time.monotonic() + self.config.task_timeout)
+            self._runs[run.task_id] = run
+            self.dispatcher.started(run.serial, run.task_id)
+        run.thread = threading.Thread(
+            target=execute, name=f"task-{run.task_id}", daemon=True, args=(run,),
+            kwargs=dict(registry=self.registry, client=self.client, store=self.store,
+                        config=self.config, clock=self.clock,
+                        rng=random.Random(self.rng.random()), outcome=self.outcome,
+                        on_end=self._ended))
+        run.thread.start()
+
+    def _ended(self, run: Run) -> None:
+        with self._lock:
+            if self._runs.get(run.task_id) is run:
+                del self._runs[run.task_id]
+                self.dispatcher.ended(run.serial, run.task_id, self.clock())
+        self._wake.set()
+
+    def _supervise(self) -> None:
+        """Deadlines, scripts that ignore a stop, and phones that went away (a backstop for
+        tracker events and adb errors)."""
+        now = time.monotonic()
+        with self._lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            if run.done.is_set():
+                continue
+            if run.cancelled_at is None:
+                if now > run.deadline:
+                    run.cancel_with(f"timed out after {self.config.task_timeout:g} s")
+                elif not self._present(run.serial):
+                    run.cancel_with(f"phone {run.serial} went offline during the task")
+            elif now - run.cancelled_at > self.config.stop_grace:
+                self._abandon(run)
+
+    def _abandon(self, run: Run, quarantine: bool = True) -> None:
+        """The script ignores its stop: write its end ourselves, free the slot, and keep the
+        phone out of use until it reconnects (the stuck thread may still be talking to it)."""
+        with self._lock:
+            if run.done.is_set() or run.abandoned:
+                return
+            run.abandoned = True
+            reason = run.reason or "stopped"
+            if quarantine:
+                self._quarantine(run.serial, f"task {run.task_id} did not stop within "
+                                             f"{self.config.stop_grace:g} s")
+            self.outcome.fail_abandoned(run.task_id, run.token, reason)
+            log.error("task %s on %s ignored its stop; abandoned", run.task_id, run.serial)
+            if self._runs.get(run.task_id) is run:
+                del self._runs[run.task_id]
+                self.dispatcher.ended(run.serial, run.task_id, self.clock())
+        run.done.set()
+        self._wake.set()
+
+    # --- phones -------------------------------------------------------------------------------
+
+    def _quarantine(self, serial: str, reason: str) -> None:
+        if self.tracker is not None and hasattr(self.tracker, "quarantine"):
+            self.tracker.quarantine(serial, reason)
+        else:
+            self._quarantined[serial] = reason
+
+    def _usable(self, serial: str) -> bool:
+        if serial in self._quarantined:
+            return False
+        if self.tracker is None:
+            return True
+        return bool(self.tracker.usable(serial))
+
+    def _present(self, serial: str) -> bool:
+        if self.tracker is None:
+            return True
+        info = self.tracker.get(serial)
+        return info is not None and getattr(info, "state", "device") == "device"
+
+    def _on_phone(self, serial: str, state: str) -> None:
+        """Tracker callback: a phone that leaves fails its running task; one that comes back
+        is freed of our own quarantine and gets its waiting tasks."""
+        if state == "device":
+            self._quarantined.pop(serial, None)
+            self._wake.set()
+            return
+        with self._lock:
+            runs = [r for r in self._runs.values() if r.serial == serial]
+        for run in runs:
+            run.cancel_with(f"phone {serial} went {state or 'offline'} during the task")

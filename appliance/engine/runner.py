@@ -1,0 +1,160 @@
+"""The runner: one task's script on its own worker thread, and the writing of its outcome.
+
+`Run` is the engine's handle on a running task (the loop thread and request threads read it and
+set its cancel flag); `execute` is the body of the worker thread, which alone writes the outcome.
+A late outcome (after the engine abandoned the run) is discarded by a compare-and-set on `_run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import traceback
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from appliance.domain.tasks import FAILED, PENDING, RUNNING, iso, transition
+from appliance.errors import (AdbServerDown, ApplianceError, DeviceLost, DeviceOffline,
+                              DeviceTimeout, DeviceUnauthorized)
+from appliance.scripts.context import ScriptContext, TaskCancelled
+
+log = logging.getLogger("appliance.engine")
+
+
+class Run:
+    """A running task. `cancel_with` is idempotent: the first reason wins (it becomes the remark)."""
+
+    def __init__(self, task: dict, token: str, deadline: float):
+        self.task = task
+        self.task_id: int = task["id"]
+        self.serial: str = task["serial"]
+        self.token = token
+        self.deadline = deadline              # time.monotonic()
+        self.cancel = threading.Event()
+        self.done = threading.Event()         # set once the outcome is written (or abandoned)
+        self.reason: str | None = None
+        self.retryable = True                 # auto-retry may requeue it (not after a user stop)
+        self.cancelled_at: float | None = None
+        self.abandoned = False
+        self.thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def cancel_with(self, reason: str, retryable: bool = True) -> None:
+        with self._lock:
+            if self.cancel.is_set():
+                return
+            self.reason, self.retryable = reason, retryable
+            self.cancelled_at = time.monotonic()
+            self.cancel.set()
+
+
+def remark_for(exc: BaseException, run: Run, script_name: str) -> str:
+    """The failure remark: the stop reason if the task was cancelled, else what went wrong."""
+    if run.cancel.is_set() and run.reason:
+        return run.reason
+    serial = run.serial
+    if isinstance(exc, TaskCancelled):
+        return exc.reason
+    if isinstance(exc, (DeviceLost, DeviceOffline)):
+        return f"phone {serial} was lost during the task: {exc.message}"
+    if isinstance(exc, DeviceUnauthorized):
+        return f"phone {serial} does not accept this hub's adb key: {exc.message}"
+    if isinstance(exc, AdbServerDown):
+        return f"the adb server stopped answering while running on phone {serial}"
+    if isinstance(exc, DeviceTimeout):
+        return f"phone {serial} did not answer in time: {exc.message}"
+    if isinstance(exc, ApplianceError):
+        return exc.message
+    text = str(exc) or type(exc).__name__
+    return f"script {script_name} failed: {type(exc).__name__}: {text}"[:500]
+
+
+class Outcome:
+    """Writes a run's end into the store under compare-and-set, with auto-retry per config."""
+
+    def __init__(self, store: Any, config: Any, clock: Callable[[], datetime], rng: random.Random):
+        self.store, self.config, self.clock, self.rng = store, config, clock, rng
+        self._rng_lock = threading.Lock()
+
+    def write(self, run: Run, ok: bool, remark: str) -> dict | None:
+        now = self.clock()
+        with self._rng_lock:
+            delay = self.rng.uniform(self.config.retry_delay_min, self.config.retry_delay_max)
+
+        def change(current: dict) -> dict | None:
+            if current["status"] != RUNNING or current.get("_run") != run.token:
+                return None   # abandoned or stopped from outside: someone else wrote the end
+            if ok:
+                return transition(current, "complete", now, remark)
+            changes = transition(current, "fail", now, remark)
+            retries = int(current.get("retry_count") or 0)
+            if (self.config.auto_retry and run.retryable
+                    and retries < self.config.max_retries):
+                changes.update(
+                    status=PENDING, retry_count=retries + 1, started_at=None, finished_at=None,
+                    _not_before=iso(now + timedelta(seconds=delay)),
+                    remark=f"auto-retry {retries + 1} of {self.config.max_retries} in "
+                           f"{delay:.0f} s after: {remark}")
+            return changes
+
+        return self.store.tasks.update(run.task_id, change)
+
+    def fail_abandoned(self, task_id: int, token: str | None, remark: str) -> dict | None:
+        """Fail a task whose script will not end (or that a restart interrupted)."""
+        now = self.clock()
+
+        def change(current: dict) -> dict | None:
+            if current["status"] != RUNNING or (token and current.get("_run") != token):
+                return None
+            return transition(current, "fail", now, remark)
+
+        return self.store.tasks.update(task_id, change)
+
+
+def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
+            clock: Callable[[], datetime], rng: random.Random, outcome: Outcome,
+            on_end: Callable[[Run], None]) -> None:
+    """Body of a task's worker thread: run the script, write the outcome, free the phone."""
+    task = run.task
+    name = task.get("script_name", "?")
+
+    def write_log(level: str, message: str) -> None:
+        try:
+            store.tasks.append_log(run.task_id, {"ts": iso(clock()), "level": level,
+                                                 "message": message}, config.log_lines_per_task)
+        except Exception:   # a log line must never fail the task
+            log.exception("task %s: could not store a log line", run.task_id)
+
+    ok, remark = False, ""
+    try:
+        script = registry.get(name)
+        script_config = script.validate(task.get("script_config") or {})
+        ctx = ScriptContext(task=task, config=script_config, client=client, log=write_log,
+                            cancel=run.cancel, deadline=run.deadline, rng=rng,
+                            reason=lambda: run.reason or "stopped",
+                            shell_timeout=config.adb_timeout)
+        write_log("info", f"started {name} on phone {run.serial}")
+        result = script.run(ctx)
+        if run.cancel.is_set():
+            raise TaskCancelled(run.reason or "stopped")
+        ok, remark = True, result or ""
+        write_log("info", f"completed{': ' + remark if remark else ''}")
+    except BaseException as exc:  # noqa: BLE001 - loops never die: every failure is a remark
+        remark = remark_for(exc, run, name)
+        if not isinstance(exc, (TaskCancelled, ApplianceError)) and not run.cancel.is_set():
+            log.error("task %s (%s on %s) crashed:\n%s", run.task_id, name, run.serial,
+                      "".join(traceback.format_exception(exc)))
+        write_log("error", f"failed: {remark}")
+    finally:
+        try:
+            if not run.abandoned:
+                outcome.write(run, ok, remark)
+        except Exception:
+            log.exception("task %s: could not store its outcome", run.task_id)
+        run.done.set()
+        on_end(run)
+
+
+__all__ = ["Run", "Outcome", "execute", "remark_for", "FAILED"]

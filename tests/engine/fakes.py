@@ -1,0 +1,219 @@
+"""In-memory stand-ins for the store, tracker and client, and small test scripts, so the engine's
+thread logic is tested in milliseconds; the end-to-end tests use the real parts."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+from appliance.config import Config
+from appliance.domain.tasks import new_task
+from appliance.errors import DeviceLost
+from appliance.scripts import Registry, Script
+
+
+def wait_for(predicate, timeout=10.0, interval=0.005):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def now():
+    return datetime.now(timezone.utc)
+
+
+class FakeTasks:
+    def __init__(self):
+        self._docs: dict[int, dict] = {}
+        self._logs: dict[int, list] = {}
+        self._lock = threading.Lock()
+        self._next = 1
+
+    def create_many(self, docs):
+        with self._lock:
+            out = []
+            for doc in docs:
+                doc = dict(doc, id=self._next)
+                self._next += 1
+                self._docs[doc["id"]] = doc
+                out.append(copy.deepcopy(doc))
+            return out
+
+    def get(self, task_id):
+        with self._lock:
+            doc = self._docs.get(task_id)
+            return copy.deepcopy(doc) if doc else None
+
+    def list(self, filters, offset, limit):
+        with self._lock:
+            page = [copy.deepcopy(d) for d in self._docs.values()
+                    if all(d.get(k) == v for k, v in filters.items())]
+        page.sort(key=lambda d: -d["id"])
+        return page[offset:offset + limit], len(page)
+
+    def update(self, task_id, changes):
+        with self._lock:
+            doc = self._docs.get(task_id)
+            if doc is None:
+                return None
+            if callable(changes):
+                changes = changes(copy.deepcopy(doc))
+            if changes:
+                doc.update(changes)
+            return copy.deepcopy(doc)
+
+    def delete_many(self, ids):
+        with self._lock:
+            return [i for i in ids if self._docs.pop(i, None) is not None]
+
+    def ids_where(self, status=None, serial=None):
+        with self._lock:
+            return sorted(i for i, d in self._docs.items()
+                          if (status is None or d["status"] == status)
+                          and (serial is None or d["serial"] == serial))
+
+    def append_log(self, task_id, line, limit):
+        with self._lock:
+            lines = self._logs.setdefault(task_id, [])
+            lines.append(dict(line))
+            del lines[:-limit]
+
+    def logs(self, task_id):
+        with self._lock:
+            return list(self._logs.get(task_id, []))
+
+
+class FakeStore:
+    def __init__(self):
+        self.tasks = FakeTasks()
+
+    def add(self, serial, script="noop", config=None, **fields):
+        doc = new_task(serial=serial, script_name=script, script_config=config or {},
+                       source="api", min_interval=0, max_interval=0, start_time=None, now=now())
+        doc.update(fields)
+        return self.tasks.create_many([doc])[0]["id"]
+
+    def status(self, task_id):
+        return self.tasks.get(task_id)["status"]
+
+
+class FakeTracker:
+    def __init__(self, serials):
+        self.states = {s: "device" for s in serials}
+        self.quarantined = {}
+        self.callbacks = []
+
+    def get(self, serial):
+        state = self.states.get(serial)
+        return None if state is None else SimpleNamespace(serial=serial, state=state)
+
+    def usable(self, serial):
+        return self.states.get(serial) == "device" and serial not in self.quarantined
+
+    def quarantine(self, serial, reason):
+        self.quarantined[serial] = reason
+
+    def subscribe(self, callback):
+        self.callbacks.append(callback)
+
+    def set_state(self, serial, state):
+        self.states[serial] = state
+        if state == "device":
+            self.quarantined.pop(serial, None)
+        for callback in self.callbacks:
+            callback(serial, state)
+
+
+class FakeClient:
+    """shell() records calls; 'block' blocks until cancelled (like an adb call in flight)."""
+
+    def __init__(self):
+        self.calls = []
+        self.lost = set()
+        self._lock = threading.Lock()
+        self._active = {}
+        self.overlaps = []     # (serial, task ids) seen running at once on one phone
+
+    def shell(self, serial, command, timeout=30, cancel=None):
+        with self._lock:
+            self.calls.append((serial, command))
+            if command.startswith("echo "):
+                owner = self._active.get(serial)
+                if owner is None:
+                    self._active[serial] = command
+                elif owner == command:
+                    del self._active[serial]     # second echo of the same task: it is done
+                else:
+                    self.overlaps.append((serial, owner, command))
+        if serial in self.lost:
+            raise DeviceLost(f"device {serial} disconnected")
+        if command == "block":
+            (cancel or threading.Event()).wait(timeout)
+            raise DeviceLost("aborted")
+        return SimpleNamespace(output="ok", status=0)
+
+
+class Noop(Script):
+    name = "noop"
+    schema = {"type": "object", "properties": {"remark": {"type": "string", "default": "done"}}}
+
+    def run(self, ctx):
+        ctx.shell(f"echo {ctx.task_id}")
+        ctx.sleep(0.01)
+        ctx.shell(f"echo {ctx.task_id}")
+        ctx.log("said hi")
+        return ctx.config["remark"]
+
+
+class Block(Script):
+    """Blocks in an adb call until stopped."""
+    name = "block"
+
+    def run(self, ctx):
+        ctx.log("blocking")
+        ctx.shell("block", timeout=60)
+
+
+class Sleepy(Script):
+    """Cooperative: sleeps through ctx.sleep."""
+    name = "sleepy"
+
+    def run(self, ctx):
+        ctx.sleep(60)
+
+
+class Stubborn(Script):
+    """Ignores cancellation entirely."""
+    name = "stubborn"
+    release = threading.Event()
+
+    def run(self, ctx):
+        Stubborn.release.wait(30)
+        return "finished late"
+
+
+class Crash(Script):
+    name = "crash"
+
+    def run(self, ctx):
+        raise ZeroDivisionError("division by zero")
+
+
+def registry():
+    reg = Registry()
+    for script in (Noop(), Block(), Sleepy(), Stubborn(), Crash()):
+        reg.register(script)
+    return reg
+
+
+def config(**overrides):
+    base = dict(dispatch_poll_interval=0.05, stop_grace=1.0, task_timeout=30.0)
+    base.update(overrides)
+    return Config().replace(**base)
