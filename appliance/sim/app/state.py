@@ -1,0 +1,146 @@
+"""What the simulated short-video app knows: other users and their videos (made up on demand,
+deterministically per seed), the logged-in accounts with their follows/likes/posts, the gallery
+of media-scanned files, and the record of what happened.
+
+No screens and no threads here; `App` (app.py) owns one `AppState` and calls it under the lock.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass, field
+
+_SYLLABLES = ["ka", "lo", "mi", "ra", "zu", "te", "no", "vi", "sa", "be", "do", "ly", "xo", "ju"]
+_WORDS = ["sunset", "dance", "recipe", "cat", "travel", "gym", "coffee", "city", "beach", "art"]
+_TAGS = ["#fyp", "#foryou", "#viral", "#trend", "#funny", "#diy", "#food", "#music"]
+
+
+def compact(n: int) -> str:
+    """Counts as the app prints them: 999, 1.2K, 3.4M."""
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}".rstrip("0").rstrip(".") + "K"
+    return f"{n / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+
+
+@dataclass
+class User:
+    username: str
+    nickname: str
+    followers: int
+    following: int
+    likes: int
+    videos: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Video:
+    id: str
+    author: str
+    desc: str
+    likes: int
+    comments: int
+    collects: int
+    shares: int
+    comment_list: list[tuple[str, str]] = field(default_factory=list)  # (author, text), newest first
+
+
+@dataclass
+class Account:
+    """A logged-in account on this phone and what it has done."""
+
+    username: str
+    following: set[str] = field(default_factory=set)
+    liked: set[str] = field(default_factory=set)
+    collected: set[str] = field(default_factory=set)
+    posts: list[dict] = field(default_factory=list)  # the same dicts as the "post" records
+
+
+@dataclass
+class Media:
+    path: str
+    name: str
+    size: int
+    kind: str  # "video" or "image"
+
+
+VIDEO_EXT = (".mp4", ".mov", ".3gp", ".mkv", ".webm", ".avi")
+IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".bmp")
+
+
+class World:
+    """Other users and videos. Any username or video id asked for exists (made up from the seed),
+    so a deep link or search for a name the product was given always finds someone."""
+
+    def __init__(self, seed: int, population: int = 40):
+        self.seed = seed
+        self.users: dict[str, User] = {}
+        self.videos: dict[str, Video] = {}
+        rng = random.Random(f"{seed}:world")
+        for _ in range(population):
+            name = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3)))
+            self.user(f"{name}{rng.choice(['', '_', '.'])}{rng.randint(1, 999)}")
+
+    def _rng(self, key: str) -> random.Random:
+        return random.Random(f"{self.seed}:{key}")  # str seeds are stable across runs
+
+    def user(self, username: str) -> User:
+        username = username.lstrip("@")
+        if username not in self.users:
+            rng = self._rng("user:" + username)
+            user = User(username, username.replace("_", " ").replace(".", " ").title(),
+                        rng.randint(10, 2_000_000), rng.randint(0, 900), rng.randint(0, 9_000_000))
+            self.users[username] = user
+            for _ in range(rng.randint(3, 6)):
+                self.video(str(rng.randint(7_100_000_000_000_000_000, 7_399_999_999_999_999_999)),
+                           username)
+        return self.users[username]
+
+    def video(self, video_id: str, author: str | None = None) -> Video:
+        if video_id not in self.videos:
+            rng = self._rng("video:" + video_id)
+            author = (author or (rng.choice(sorted(self.users)) if self.users else "tiktok")).lstrip("@")
+            desc = f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} {rng.choice(_TAGS)} {rng.choice(_TAGS)}"
+            video = Video(video_id, author, desc, rng.randint(0, 500_000), rng.randint(0, 3000),
+                          rng.randint(0, 20_000), rng.randint(0, 9000))
+            names = sorted(self.users) or ["someone"]
+            for _ in range(min(video.comments, 3)):
+                video.comment_list.append((rng.choice(names), rng.choice(_WORDS) + " " + rng.choice(["!!", "😂", "wow", "love it"])))
+            self.videos[video_id] = video
+            owner = self.user(author)
+            if video_id not in owner.videos:
+                owner.videos.append(video_id)
+        return self.videos[video_id]
+
+    def search_users(self, query: str) -> list[User]:
+        q = query.strip().lstrip("@").lower()
+        if not q:
+            return []
+        if " " not in q and q not in self.users:
+            self.user(q)  # the exact name someone searched for exists
+        exact = [self.users[q]] if q in self.users else []
+        return exact + [u for n, u in sorted(self.users.items()) if q in n.lower() and n != q][:9]
+
+    def search_videos(self, query: str) -> list[Video]:
+        words = query.lower().replace("#", " ").split()
+        hits = [v for v in self.videos.values()
+                if any(w in v.desc.lower() or w in v.author.lower() for w in words)]
+        return hits[:10]
+
+
+class Records:
+    """The app's own log of user-visible actions, read by tests and `appliance sim`."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.items: list[dict] = []
+
+    def add(self, kind: str, **fields) -> dict:
+        record = {"kind": kind, "t": round(self.clock(), 3), **fields}
+        self.items.append(record)
+        return record
+
+    def list(self, kind: str | None = None) -> list[dict]:
+        return [copy.deepcopy(r) for r in self.items if kind is None or r["kind"] == kind]

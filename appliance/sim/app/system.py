@@ -1,0 +1,86 @@
+"""Screens that are not the feed: the log-in page (after `pm clear`, or "Add account"), stub tabs
+(Friends, Inbox), and the phone's own windows: the launcher and any other app in front.
+
+Built afresh per look under `AndroidUi`'s lock.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .base import BUTTON, FRAME, TEXT, Screen, TextField, edit_node, nav_bar
+from .render import Node, fill_package
+
+LAUNCHER = "com.google.android.apps.nexuslauncher"
+# (label, package) of the launcher's icons; TikTok's is the one that matters.
+ICONS = [("TikTok", "com.zhiliaoapp.musically"), ("Settings", "com.android.settings"),
+         ("Photos", "com.google.android.apps.photos"), ("Play Store", "com.android.vending"),
+         ("Phone", "com.google.android.dialer"), ("Messages", "com.google.android.apps.messaging"),
+         ("Chrome", "com.android.chrome"), ("Camera", "com.android.camera2")]
+
+
+class LoginScreen(Screen):
+    activity = "com.ss.android.ugc.aweme.account.login.v2.ui.SignUpOrLoginActivity"
+
+    def __init__(self, adding: bool = False):
+        self.adding = adding
+        self.username = TextField("Email or username")
+        self.password = TextField("Password")
+
+    def build(self, app) -> Node:
+        r = app.r
+        root = Node(FRAME, r(0, 0, 1080, 2400), "login_root", color="white")
+        password = edit_node(app, self.password, "login_password", (90, 900, 990, 1020))
+        password.password = True
+        if self.password.value:
+            password.text = "\u2022" * len(self.password.value)
+        ready = bool(self.username.value.strip())
+        root.add(Node(TEXT, r(90, 400, 990, 520), "login_title", text="Log in to TikTok"),
+                 edit_node(app, self.username, "login_username", (90, 740, 990, 860)),
+                 password,
+                 Node(BUTTON, r(90, 1100, 990, 1220), "login_button", text="Log in",
+                      enabled=ready, color="red" if ready else "grey",
+                      on_tap=(lambda: app.login(self.username.value)) if ready else None))
+        if self.adding:
+            root.add(Node(TEXT, r(20, 100, 140, 220), "login_back", desc="Back", on_tap=app.pop))
+        return root
+
+
+class StubScreen(Screen):
+    """A tab the simulator does not model beyond its title (Friends, Inbox)."""
+
+    def __init__(self, title: str, rid: str):
+        self.title, self.rid = title, rid
+
+    def build(self, app) -> Node:
+        r = app.r
+        root = Node(FRAME, r(0, 0, 1080, 2400), color="white")
+        selected = "nav_inbox" if self.title == "Inbox" else "nav_friends"
+        return root.add(Node(TEXT, r(340, 100, 740, 220), self.rid, text=self.title),
+                        nav_bar(app, selected))
+
+
+def launcher_window(size: tuple[int, int], start: Callable[[str], None]) -> Node:
+    """The home screen: a grid of app icons; tapping one starts that app."""
+    w, h = size
+    sx, sy = w / 1080, h / 2400
+    root = Node(FRAME, (0, 0, w, h), color="blue")
+    workspace = Node("android.view.ViewGroup", (0, 0, w, h), "workspace", scrollable=True)
+    for i, (label, package) in enumerate(ICONS):
+        col, row = i % 4, i // 4
+        x, y = 40 + col * 250, 1500 + row * 400
+        box = (round(x * sx), round(y * sy), round((x + 250) * sx), round((y + 300) * sy))
+        workspace.add(Node(TEXT, box, text=label, desc=label, color="white",
+                           on_tap=lambda p=package: start(p)))
+    root.add(workspace)
+    fill_package(root, LAUNCHER)
+    return root
+
+
+def foreign_window(size: tuple[int, int], package: str) -> Node:
+    """Any other app in front: an empty window of that package."""
+    w, h = size
+    root = Node(FRAME, (0, 0, w, h), color="light")
+    root.add(Node(TEXT, (0, round(h * 0.05), w, round(h * 0.1)), "title", text=package))
+    fill_package(root, package)
+    return root
