@@ -1,0 +1,129 @@
+"""How admin commands reach the running hub: its HTTP API on loopback, with urllib (no new deps).
+
+Also the small helpers those commands share: printing JSON, and writing state files as the
+state directory's owner when run as root (so the `appliance` service user can still read them).
+Main thread only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+from appliance.services.statefiles import TOKEN_FILE
+
+_ANY_HOST = {"0.0.0.0", "::", "", "*"}
+
+
+class HubDown(click.ClickException):
+    """Nothing answers at the hub's address."""
+
+
+class HubError(click.ClickException):
+    """The hub answered with an error envelope; the message is the hub's own sentence."""
+
+    def __init__(self, message: str, code: int, data: Any = None):
+        super().__init__(f"{message} (code {code})")
+        self.code = code
+        self.data = data
+
+
+def base_url(config: Any) -> str:
+    host = "127.0.0.1" if config.host in _ANY_HOST else config.host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{config.port}"
+
+
+class HubClient:
+    """JSON calls to the hub; `call()` returns the envelope's `data` or raises HubDown/HubError."""
+
+    def __init__(self, config: Any, timeout: float = 30.0):
+        self.url = base_url(config)
+        self.timeout = timeout
+        self._token_path = Path(config.state_dir) / TOKEN_FILE
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        # Loopback needs no token; a hub bound to one address may see us as remote, so send it.
+        with contextlib.suppress(OSError):
+            headers["Authorization"] = "Bearer " + self._token_path.read_text().strip()
+        return headers
+
+    def raw(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> tuple[int, Any]:
+        """(HTTP status, decoded JSON body); HubDown when nothing answers."""
+        data = None if body is None else json.dumps(body).encode()
+        headers = self._headers()
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
+                return response.status, _decode(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, _decode(exc.read())
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            raise HubDown(f"no hub answers at {self.url}: start it with `appliance serve` "
+                          f"({getattr(exc, 'reason', exc)})") from None
+
+    def call(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> Any:
+        status, answer = self.raw(method, "/api/v1" + path, body, timeout)
+        if not isinstance(answer, dict) or "code" not in answer:
+            raise click.ClickException(f"the hub at {self.url} answered HTTP {status} without "
+                                       f"an envelope; is another program on that port?")
+        if answer["code"] != 0:
+            raise HubError(answer.get("message") or "error", answer["code"], answer.get("data"))
+        return answer.get("data")
+
+    def health(self, timeout: float = 3.0) -> dict | None:
+        """The hub's /healthz answer, or None when no hub answers there."""
+        try:
+            status, answer = self.raw("GET", "/healthz", timeout=timeout)
+        except HubDown:
+            return None
+        if status == 200 and isinstance(answer, dict) and answer.get("status") == "ok":
+            return answer
+        return None
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8")) if raw else None
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def client(ctx: click.Context, timeout: float = 30.0) -> HubClient:
+    return HubClient(ctx.obj.get(), timeout=timeout)
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+@contextlib.contextmanager
+def as_state_owner(state_dir: Path) -> Iterator[None]:
+    """Run as the state directory's owner when we are root: files written here stay readable
+    by the service user (a root-owned 0600 token would lock the hub out of its own API)."""
+    state_dir = Path(state_dir)
+    if os.geteuid() != 0 or not state_dir.is_dir():
+        yield
+        return
+    st = state_dir.stat()
+    if st.st_uid == 0:
+        yield
+        return
+    os.setegid(st.st_gid)
+    os.seteuid(st.st_uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
