@@ -1,0 +1,46 @@
+"""The falcon app factory: the one place that adds routes, middleware and error handlers.
+
+`create_app(services)` does no I/O; waitress worker threads call the resources, which call the
+services. Each resource family registers its routes and its OpenAPI operations together.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import falcon
+import falcon.media
+
+from appliance.api import envelope, license, meta, tasks
+from appliance.api.middleware import API_PREFIX, Access, BodyLimit, PlanGate
+from appliance.api.schemas import OpenApi
+from appliance.errors import ApplianceError
+
+
+def _families() -> list:
+    """Route families in registration order; later issues append theirs here."""
+    families = [meta, tasks, license]
+    for name in ("devices", "accounts", "admin"):
+        try:
+            families.append(__import__(f"appliance.api.{name}", fromlist=["add_routes"]))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"appliance.api.{name}":
+                raise
+    return families
+
+
+def create_app(services: Any) -> falcon.App:
+    app = falcon.App(middleware=[BodyLimit(services.config.max_body_bytes),
+                                 Access(services.access), PlanGate(services.license)])
+    json_handler = falcon.media.JSONHandler(dumps=envelope.json_dumps)
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
+    app.req_options.strip_url_path_trailing_slash = True
+    app.add_error_handler(Exception, envelope.handle_unexpected)
+    app.add_error_handler(falcon.HTTPError, envelope.handle_http_error)
+    app.add_error_handler(ApplianceError, envelope.handle_appliance_error)
+
+    openapi = OpenApi()
+    for family in _families():
+        family.add_routes(app, services, openapi, API_PREFIX)
+    return app

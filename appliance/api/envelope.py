@@ -1,0 +1,60 @@
+"""The one place where answers get their shape: `{"code", "message", "data"}` for every outcome.
+
+ApplianceError subclasses carry their own code; falcon's HTTP errors (router 404, 405, bad
+request) are mapped by status; anything else is 50001 with a logged traceback and a message that
+never leaks it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import falcon
+
+from appliance.errors import ApplianceError
+
+log = logging.getLogger("appliance.api")
+
+_HTTP_TO_CODE = {400: 40001, 401: 40101, 403: 40301, 404: 40401, 405: 40501, 413: 41301}
+
+
+def ok(resp: falcon.Response, data: Any) -> None:
+    resp.media = {"code": 0, "message": "success", "data": data}
+
+
+def _send(resp: falcon.Response, status: int, code: int, message: str, data: Any = None) -> None:
+    resp.status = status
+    resp.media = {"code": code, "message": message, "data": data}
+
+
+def handle_appliance_error(req, resp, ex: ApplianceError, params) -> None:
+    _send(resp, ex.http_status, ex.code, ex.message, ex.data)
+
+
+def handle_http_error(req, resp, ex: falcon.HTTPError, params) -> None:
+    status = ex.status_code
+    code = _HTTP_TO_CODE.get(status, 50001 if status >= 500 else 40001)
+    if status == 404:
+        message = f"No such route: {req.method} {req.path}. See /api/v1/openapi.json."
+    elif status == 405:
+        allowed = ex.headers.get("Allow", "") if ex.headers else ""
+        message = f"Method {req.method} is not allowed on {req.path}; allowed: {allowed}."
+    else:
+        message = " ".join(p for p in (ex.title, ex.description) if p) or "Request failed."
+    for name, value in (ex.headers or {}).items():
+        resp.set_header(name, value)
+    _send(resp, status, code, message)
+
+
+def handle_unexpected(req, resp, ex: Exception, params) -> None:
+    if isinstance(ex, falcon.HTTPError):
+        return handle_http_error(req, resp, ex, params)
+    log.exception("internal error on %s %s", req.method, req.path)
+    _send(resp, 500, 50001, "Internal error: the hub could not complete this request. "
+                            "It has been logged; retry, and check the hub's log if it persists.")
+
+
+def json_dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

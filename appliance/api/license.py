@@ -1,0 +1,26 @@
+"""`GET /license/check` (CONTRACT: Plans): the plan's data; code 40301 on Starter, same data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.api import schemas
+from appliance.api.envelope import ok
+from appliance.errors import PlanForbidsApi
+
+
+class LicenseCheck:
+    def __init__(self, license: Any):
+        self.license = license
+
+    def on_get(self, req, resp) -> None:
+        data = self.license.check()
+        if not data["api_enabled"]:
+            raise PlanForbidsApi(data["message"], data=data)
+        ok(resp, data)
+
+
+def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
+    app.add_route(prefix + "/license/check", LicenseCheck(services.license))
+    openapi.add_path("/license/check", "get", "The hub's plan (40301 with the same data on Starter)",
+                     data=schemas.LICENSE, tag="license")

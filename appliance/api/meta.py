@@ -1,0 +1,30 @@
+"""Routes about the hub itself: `/healthz` (outside the API, for systemd and load balancers)
+and `GET /api/v1/openapi.json` (open on every plan, from loopback without a token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance import __version__
+from appliance.api import schemas
+
+
+class Health:
+    def __init__(self, services: Any):
+        self.services = services
+
+    def on_get(self, req, resp) -> None:
+        resp.media = {"status": "ok", "version": __version__}
+
+
+class OpenApiDocument:
+    def __init__(self, openapi: schemas.OpenApi):
+        self.openapi = openapi
+
+    def on_get(self, req, resp) -> None:
+        resp.media = self.openapi.document()
+
+
+def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
+    app.add_route("/healthz", Health(services))
+    app.add_route(prefix + "/openapi.json", OpenApiDocument(openapi))

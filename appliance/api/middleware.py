@@ -1,0 +1,54 @@
+"""Request gates that run before any responder: body limit, access (token off loopback), plan.
+
+Order matters and is fixed in create_app: the body limit first (cheap, protects the rest), then
+access (an unknown caller learns nothing, not even which routes exist), then the plan gate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.errors import BodyTooLarge, PlanForbidsApi, Unauthorized
+
+API_PREFIX = "/api/v1"
+# Open on every plan (CONTRACT: license/check answers 40301 itself; the OpenAPI document is open).
+PLAN_EXEMPT = {API_PREFIX + "/license/check", API_PREFIX + "/openapi.json"}
+
+
+class BodyLimit:
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+
+    def process_request(self, req, resp) -> None:
+        if req.content_length is not None and req.content_length > self.max_bytes:
+            raise BodyTooLarge(f"Request body of {req.content_length} bytes is over the limit of "
+                               f"{self.max_bytes} bytes; send less data per request.")
+
+
+class Access:
+    """Loopback and trusted networks need no token; everyone else sends `Bearer <token>`."""
+
+    def __init__(self, access: Any):
+        self.access = access
+
+    def process_request(self, req, resp) -> None:
+        if not req.path.startswith(API_PREFIX + "/") and req.path != API_PREFIX:
+            return
+        if self.access.is_trusted(req.remote_addr):
+            return
+        if not self.access.token_ok(req.get_header("Authorization")):
+            raise Unauthorized("This request needs the API token: send 'Authorization: Bearer "
+                               "<token>' (the hub's administrator shows it with "
+                               "`appliance token show`).")
+
+
+class PlanGate:
+    def __init__(self, license: Any):
+        self.license = license
+
+    def process_request(self, req, resp) -> None:
+        if not req.path.startswith(API_PREFIX + "/") or req.path in PLAN_EXEMPT:
+            return
+        plan = self.license.plan()
+        if not plan.api_enabled:
+            raise PlanForbidsApi(plan.describe()["message"], data=plan.describe())

@@ -1,0 +1,163 @@
+"""JSON Schemas of the Local API's requests and answers, and the OpenAPI 3 document built from them.
+
+Request bodies and query strings are validated against exactly these schemas (domain.schema),
+and `GET /api/v1/openapi.json` serves them, so the published contract and the checks are one.
+Resource modules of other families add their paths with `add_path`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from appliance import __version__
+
+SERIAL = {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,64}$",
+          "description": "Device serial as adb shows it (USB serial or host:port)."}
+USERNAME = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[^\x00-\x1f]+$"}
+TASK_ID = {"type": "integer", "minimum": 1}
+MAX_IDS = 1000  # one request may name at most this many devices, accounts or task ids
+
+CREATE_TASK = {
+    "type": "object",
+    "properties": {
+        "serials": {"type": "array", "items": SERIAL, "minItems": 1, "maxItems": MAX_IDS},
+        "usernames": {"type": "array", "items": USERNAME, "minItems": 1, "maxItems": MAX_IDS},
+        "script_name": {"type": "string", "minLength": 1, "maxLength": 64},
+        "script_config": {"type": "object", "default": {}},
+        "enable_multi_account": {"type": "boolean", "default": False},
+        "min_interval": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 1},
+        "max_interval": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 5},
+        "start_time": {"type": ["string", "null"], "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                       "description": "HH:MM, 24 h, hub local time: the next such moment."},
+    },
+    "required": ["script_name"],
+    "oneOf": [{"required": ["serials"]}, {"required": ["usernames"]}],
+    "errorMessage": {"oneOf": "give exactly one of serials or usernames"},
+}
+
+TASK_IDS = {
+    "type": "object",
+    "properties": {"task_ids": {"type": "array", "items": TASK_ID, "minItems": 1,
+                                "maxItems": MAX_IDS}},
+    "required": ["task_ids"],
+}
+
+LIST_TASKS_QUERY = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "integer", "enum": [0, 1, 2, 3]},
+        "serial": {"type": "string", "maxLength": 64},
+        "script_name": {"type": "string", "maxLength": 64},
+        "source": {"type": "string", "enum": ["ui", "api"]},
+        "username": {"type": "string", "maxLength": 64},
+        "page": {"type": "integer", "minimum": 1, "default": 1},
+        "page_size": {"type": "integer", "minimum": 1, "default": 20,
+                      "description": "1..100; larger values are clamped to 100."},
+    },
+}
+
+LOG_LINE = {"type": "object", "properties": {
+    "ts": {"type": "string"}, "level": {"type": "string"}, "message": {"type": "string"}}}
+
+TASK = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"}, "serial": {"type": "string"},
+        "username": {"type": ["string", "null"]}, "script_name": {"type": "string"},
+        "script_config": {"type": "object"},
+        "status": {"type": "integer", "enum": [0, 1, 2, 3],
+                   "description": "0 pending, 1 running, 2 completed, 3 failed"},
+        "source": {"type": "string", "enum": ["ui", "api"]},
+        "min_interval": {"type": "integer"}, "max_interval": {"type": "integer"},
+        "start_time": {"type": ["string", "null"]},
+        "created_at": {"type": "string"}, "started_at": {"type": ["string", "null"]},
+        "finished_at": {"type": ["string", "null"]}, "remark": {"type": "string"},
+        "retry_count": {"type": "integer"},
+    },
+}
+TASK_DETAIL = {**TASK, "properties": {**TASK["properties"],
+                                      "logs": {"type": "array", "items": LOG_LINE}}}
+STATS = {"type": "object", "properties": {
+    k: {"type": "integer"} for k in ("total", "pending", "running", "completed", "failed")}}
+LICENSE = {"type": "object", "properties": {
+    "plan_name": {"type": "string"}, "api_enabled": {"type": "boolean"},
+    "device_limit": {"type": "integer"}, "message": {"type": "string"}}}
+
+ERROR_CODES = {
+    40001: "invalid parameters (the message names the field or state)",
+    40002: "script_name missing or empty",
+    40003: "script not supported via the API (the message lists the supported names)",
+    40004: "no matching enabled account",
+    40101: "token missing or wrong (requests from outside loopback and trusted networks)",
+    40301: "the hub's plan has no API access (Starter)",
+    40401: "not found (task, device, account, route)",
+    40501: "method not allowed on this route",
+    41301: "request body over the limit",
+    50001: "internal error",
+    50301: "device or adb server unavailable (offline, unauthorized, lost, adb restarting)",
+    50401: "a call on a device did not finish inside its deadline",
+}
+
+
+def envelope(data_schema: dict | None = None) -> dict:
+    return {"type": "object", "required": ["code", "message", "data"], "properties": {
+        "code": {"type": "integer"}, "message": {"type": "string"},
+        "data": data_schema or {}}}
+
+
+def _openapi_schema(schema: dict) -> dict:
+    """JSON Schema 2020-12 as OpenAPI 3.1 accepts it: drop our private keywords."""
+    out = copy.deepcopy(schema)
+    out.pop("errorMessage", None)
+    return out
+
+
+class OpenApi:
+    """The OpenAPI 3.1 document; resource modules add their operations while routes are added."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, dict] = {}
+
+    def add_path(self, path: str, method: str, summary: str, *, body: dict | None = None,
+                 query: dict | None = None, data: dict | None = None,
+                 responses: dict | None = None, tag: str = "tasks") -> None:
+        op: dict[str, Any] = {"summary": summary, "tags": [tag],
+                              "responses": responses or {
+                                  "200": {"description": "success (code 0) or an error envelope",
+                                          "content": {"application/json": {
+                                              "schema": envelope(data)}}},
+                                  "default": {"description": "error envelope (see info)",
+                                              "content": {"application/json": {
+                                                  "schema": envelope()}}}}}
+        params = [{"name": name, "in": "path", "required": True,
+                   "schema": {"type": "integer"} if name.endswith("id") else {"type": "string"}}
+                  for name in _path_params(path)]
+        for name, prop in (query or {}).get("properties", {}).items():
+            params.append({"name": name, "in": "query", "required": False,
+                           "schema": _openapi_schema(prop)})
+        if params:
+            op["parameters"] = params
+        if body is not None:
+            op["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": _openapi_schema(body)}}}
+        self.paths.setdefault(path, {})[method.lower()] = op
+
+    def document(self) -> dict:
+        codes = "\n".join(f"- `{code}`: {text}" for code, text in ERROR_CODES.items())
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": "Phone-array hub: TikMatrix Local API v1", "version": __version__,
+                     "description": "Every answer is the envelope {code, message, data}; code 0 "
+                                    "is success. Requests from outside loopback need "
+                                    "`Authorization: Bearer <token>`.\n\nCodes:\n" + codes},
+            "servers": [{"url": "/api/v1"}],
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                           "schemas": {"Task": TASK, "TaskDetail": TASK_DETAIL}},
+            "security": [{}, {"bearer": []}],
+            "paths": self.paths,
+        }
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]

@@ -1,0 +1,79 @@
+"""The hub's HTTP server: waitress around the falcon app, with a graceful stop.
+
+`HubServer.start()` runs waitress's loop on its own thread ("http-loop"); request threads are
+waitress's. `stop()` (any thread) stops accepting, waits for queued and running requests up to a
+deadline, then closes every connection and joins the loop. Loop-side work goes through waitress's
+trigger so the asyncore map is only touched on the loop thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import waitress
+from waitress import wasyncore
+
+log = logging.getLogger("appliance.server")
+
+
+class HubServer:
+    def __init__(self, app, host: str, port: int, threads: int = 8, max_body_bytes: int = 1 << 20):
+        # Waitress's own 413 (plain text) is only a backstop for bodies far over our limit;
+        # the envelope's 41301 comes from the app (BodyLimit, read_json).
+        self.server = waitress.create_server(
+            app, host=host, port=port, threads=threads, ident="appliance",
+            max_request_body_size=max_body_bytes * 4, clear_untrusted_proxy_headers=True,
+            connection_limit=200, channel_timeout=60)
+        self.host = host
+        self.port = self.server.effective_port
+        self._thread: threading.Thread | None = None
+        # One warning per request under load is noise; real problems are logged elsewhere.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.server.run, name="http-loop", daemon=True)
+        self._thread.start()
+
+    def _busy(self) -> bool:
+        dispatcher = self.server.task_dispatcher
+        with dispatcher.lock:
+            if dispatcher.queue or dispatcher.active_count > 0:
+                return True
+        for channel in list(self.server._map.values()):
+            if getattr(channel, "requests", None) or getattr(channel, "total_outbufs_len", 0):
+                return True
+        return False
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Graceful stop. Returns True when every in-flight request finished in time."""
+        if self._thread is None:
+            return True
+        closed = threading.Event()
+
+        def stop_accepting() -> None:
+            # The listening socket only: BaseWSGIServer.close() would also close the trigger.
+            wasyncore.dispatcher.close(self.server)
+            closed.set()
+
+        self.server.trigger.pull_trigger(stop_accepting)
+        closed.wait(timeout)
+        deadline = time.monotonic() + timeout
+        while self._busy() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        drained = not self._busy()
+        if not drained:
+            log.warning("stopping with requests still in flight after %.1f s", timeout)
+        self.server.task_dispatcher.shutdown(cancel_pending=False, timeout=1)
+
+        def close_all() -> None:
+            for channel in list(self.server._map.values()):
+                if channel is not self.server.trigger:
+                    channel.close()
+            self.server.trigger.close()
+
+        self.server.trigger.pull_trigger(close_all)
+        self._thread.join(timeout + 2)
+        self._thread = None
+        return drained

@@ -1,0 +1,99 @@
+"""Resources of the `/task` family (CONTRACT: Tasks): parse, call one TaskService method, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.api import schemas
+from appliance.api.envelope import ok
+from appliance.api.requests import checked, path_id, read_json, read_query
+from appliance.services.tasks import require_script_name
+
+
+class TaskCollection:
+    def __init__(self, tasks: Any, max_body: int):
+        self.tasks, self.max_body = tasks, max_body
+
+    def on_post(self, req, resp) -> None:
+        body = read_json(req, self.max_body)
+        # CONTRACT gives a missing script_name its own code (40002): look before the schema.
+        require_script_name(body)
+        ok(resp, self.tasks.create(checked(body, schemas.CREATE_TASK), source="api"))
+
+    def on_get(self, req, resp) -> None:
+        ok(resp, self.tasks.list(read_query(req, schemas.LIST_TASKS_QUERY)))
+
+
+class TaskItem:
+    def __init__(self, tasks: Any):
+        self.tasks = tasks
+
+    def on_get(self, req, resp, task_id: str) -> None:
+        ok(resp, self.tasks.get(path_id(task_id)))
+
+    def on_delete(self, req, resp, task_id: str) -> None:
+        ok(resp, self.tasks.delete(path_id(task_id)))
+
+    def on_post_stop(self, req, resp, task_id: str) -> None:
+        ok(resp, self.tasks.stop(path_id(task_id)))
+
+    def on_post_retry(self, req, resp, task_id: str) -> None:
+        ok(resp, self.tasks.retry(path_id(task_id)))
+
+
+class TaskBatch:
+    def __init__(self, tasks: Any, max_body: int):
+        self.tasks, self.max_body = tasks, max_body
+
+    def on_delete(self, req, resp) -> None:
+        body = read_json(req, self.max_body, schemas.TASK_IDS)
+        ok(resp, self.tasks.delete_many(body["task_ids"]))
+
+
+class TaskRetryAll:
+    def __init__(self, tasks: Any):
+        self.tasks = tasks
+
+    def on_post(self, req, resp) -> None:
+        ok(resp, self.tasks.retry_all())
+
+
+class TaskStats:
+    def __init__(self, tasks: Any):
+        self.tasks = tasks
+
+    def on_get(self, req, resp) -> None:
+        ok(resp, self.tasks.stats())
+
+
+def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
+    tasks, limit = services.tasks, services.config.max_body_bytes
+    app.add_route(prefix + "/task", TaskCollection(tasks, limit))
+    app.add_route(prefix + "/task/stats", TaskStats(tasks))
+    app.add_route(prefix + "/task/batch", TaskBatch(tasks, limit))
+    app.add_route(prefix + "/task/retry-all", TaskRetryAll(tasks))
+    item = TaskItem(tasks)
+    app.add_route(prefix + "/task/{task_id}", item)
+    app.add_route(prefix + "/task/{task_id}/stop", item, suffix="stop")
+    app.add_route(prefix + "/task/{task_id}/retry", item, suffix="retry")
+
+    ids = {"type": "array", "items": {"type": "integer"}}
+    created = {"type": "object", "properties": {"task_ids": ids, "created_count": {"type": "integer"}}}
+    page = {"type": "object", "properties": {
+        "tasks": {"type": "array", "items": schemas.TASK}, "total": {"type": "integer"},
+        "page": {"type": "integer"}, "page_size": {"type": "integer"}}}
+    deleted = {"type": "object", "properties": {"deleted_ids": ids, "not_found": ids}}
+    add = openapi.add_path
+    add("/task", "post", "Create tasks (one per device, account or target; all or nothing)",
+        body=schemas.CREATE_TASK, data=created)
+    add("/task", "get", "List tasks, newest first", query=schemas.LIST_TASKS_QUERY, data=page)
+    add("/task/stats", "get", "Task counts by status", data=schemas.STATS)
+    add("/task/batch", "delete", "Delete several tasks (running ones are stopped first)",
+        body=schemas.TASK_IDS, data=deleted)
+    add("/task/retry-all", "post", "Retry every failed task", data={"type": "object", "properties": {
+        "task_ids": ids, "retried_count": {"type": "integer"}}})
+    add("/task/{task_id}", "get", "One task with its logs", data=schemas.TASK_DETAIL)
+    add("/task/{task_id}", "delete", "Delete a task (stopped first if running)", data=deleted)
+    add("/task/{task_id}/stop", "post", "Stop a pending or running task", data=schemas.TASK_DETAIL)
+    add("/task/{task_id}/retry", "post", "Put a failed task back in its device's queue",
+        data=schemas.TASK_DETAIL)

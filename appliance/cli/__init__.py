@@ -1,0 +1,51 @@
+"""The `appliance` command: a click group whose subcommands live one family per module.
+
+Each module below defines its commands; this file only assembles them. Config is loaded here
+once (from --config / APPLIANCE_CONFIG / APPLIANCE_* env) and handed down through the context.
+"""
+
+from __future__ import annotations
+
+import click
+
+from appliance import __version__
+from appliance.config import load_config
+from appliance.errors import ConfigError
+
+
+class LazyConfig:
+    """Loads the Config on first use, so `--help` and `--version` never read files."""
+
+    def __init__(self, path: str | None):
+        self.path = path
+        self._config = None
+
+    def get(self, **overrides):
+        try:
+            if self._config is None:
+                self._config = load_config(self.path)
+            return self._config.replace(**overrides) if overrides else self._config
+        except ConfigError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="appliance")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              envvar="APPLIANCE_CONFIG", help="TOML config file (default: built-in settings).")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Phone-array hub: runs automation tasks on Android phones and serves the TikMatrix Local API v1."""
+    ctx.obj = LazyConfig(config_path)
+
+
+def _register() -> None:
+    # One line per command family; each module exposes `commands` (a list of click commands).
+    from appliance.cli import license, serve, status, tasks, token
+
+    for module in (serve, status, tasks, license, token):
+        for command in module.commands:
+            main.add_command(command)
+
+
+_register()

@@ -1,0 +1,77 @@
+"""The one place that wires the parts: `build_services(config)` returns the running hub's parts.
+
+`Services.start()` brings up devices and the engine (store first, API last is the caller's job);
+`Services.close()` stops them in reverse order and closes the store. Request threads call the
+use-case objects (`tasks`, `license`, `devices`, ...); each documents what it touches.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from appliance.storage import Store
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+@dataclass
+class Services:
+    config: Any
+    store: Store
+    clock: Callable[[], datetime]
+    registry: Any = None     # scripts.Registry (validation at create, running in the engine)
+    tasks: Any = None        # services.tasks.TaskService
+    license: Any = None      # services.license.LicenseService
+    access: Any = None       # services.access.AccessService (token, trusted networks)
+    devices: Any = None      # services.devices.DeviceService (None when adb is disabled)
+    engine: Any = None       # engine.Engine (None when adb is disabled)
+    _closers: list = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> None:
+        """Start the background parts (adb server, tracking, dispatcher)."""
+        for part in (self.devices, self.engine):
+            if part is not None and hasattr(part, "start"):
+                part.start()
+                self._closers.append(part.stop)
+
+    def close(self) -> None:
+        """Stop background parts in reverse order, then close the store. Idempotent."""
+        with self._lock:
+            closers, self._closers = self._closers, []
+            for stop in reversed(closers):
+                stop()
+            self.store.close()
+
+
+def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> Services:
+    """Open the store and wire every part from `config`. Raises StoreError, ConfigError."""
+    from appliance.services.access import AccessService
+    from appliance.services.license import LicenseService
+    from appliance.scripts import default_registry
+    from appliance.services.tasks import TaskService
+
+    clock = clock or _local_now
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(config.state_dir)
+    services = Services(config=config, store=store, clock=clock)
+    try:
+        services.license = LicenseService(config, store)
+        services.access = AccessService(config)
+        services.registry = default_registry()
+        services.tasks = TaskService(config, store, clock, registry=services.registry)
+        if config.adb_enabled:
+            _wire_devices_and_engine(services)
+    except BaseException:
+        store.close()
+        raise
+    return services
+
+
+def _wire_devices_and_engine(services: Services) -> None:
+    """Devices (issue 4) and the engine (issue 5) plug in here."""

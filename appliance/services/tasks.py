@@ -1,0 +1,175 @@
+"""The `/task` use cases: create, list, show, stop, retry, delete, stats, on the store.
+
+Called from request threads (and the admin CLI through the API). State changes are compare-and-set
+updates under the store lock; a running task is stopped through the engine, which owns it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from appliance.domain import fanout
+from appliance.domain.tasks import FAILED, RUNNING, new_task, public, transition
+from appliance.errors import InvalidParams, NotFound, ScriptNameMissing
+
+MAX_PAGE_SIZE = 100
+
+
+def require_script_name(body: dict) -> str:
+    """CONTRACT: a missing or empty script_name is 40002, whatever else is wrong."""
+    name = body.get("script_name")
+    if not isinstance(name, str) or not name.strip():
+        raise ScriptNameMissing("script_name is required: give the name of the script to run.")
+    return name
+
+
+class _Raced(Exception):
+    """The task started running between our read and our write: go round again."""
+
+
+class TaskService:
+    def __init__(self, config: Any, store: Any, clock: Callable[[], datetime],
+                 registry: Any = None, engine: Any = None):
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.registry = registry   # scripts registry; None until the engine issue wires it
+        self.engine = engine       # engine.Engine or None (nothing runs: tasks stay pending)
+
+    # --- create ---------------------------------------------------------------------------
+
+    def create(self, body: dict, source: str = "api") -> dict:
+        """Validated body -> tasks, all or nothing. Returns {"task_ids", "created_count"}."""
+        name = require_script_name(body)
+        min_i, max_i = body.get("min_interval", 1), body.get("max_interval", 5)
+        if min_i > max_i:
+            raise InvalidParams(f"Invalid parameter min_interval: {min_i} is greater than "
+                                f"max_interval {max_i}.", data={"field": "min_interval"})
+        configs = self._script_configs(name, body.get("script_config") or {})
+        if "serials" in body:
+            slots = fanout.device_slots(body["serials"], body.get("enable_multi_account", False),
+                                        self._accounts_on)
+        else:
+            slots = fanout.username_slots(body["usernames"], self._account_named)
+        now = self.clock()
+        docs = [new_task(serial=slot.serial, username=slot.username, script_name=name,
+                         script_config=config, source=source, min_interval=min_i,
+                         max_interval=max_i, start_time=body.get("start_time"), now=now)
+                for slot, config in fanout.expand(slots, configs)]
+        created = self.store.tasks.create_many(docs)
+        self._wake()
+        ids = [doc["id"] for doc in created]
+        return {"task_ids": ids, "created_count": len(ids)}
+
+    def _script_configs(self, name: str, config: dict) -> list[dict]:
+        if self.registry is None:
+            return [config]
+        script = self.registry.get(name)          # 40003 listing the supported names
+        validated = script.validate(config)       # 40001 naming script_config.<field>
+        return script.fanout(validated)
+
+    def _accounts_on(self, serial: str) -> list[dict]:
+        accounts = getattr(self.store, "accounts", None)
+        if accounts is None:
+            return []
+        return [a for a in accounts.list({"device": serial}) if a.get("enabled", True)]
+
+    def _account_named(self, username: str) -> dict | None:
+        accounts = getattr(self.store, "accounts", None)
+        return None if accounts is None else accounts.get_by_username(username)
+
+    # --- read -----------------------------------------------------------------------------
+
+    def list(self, query: dict) -> dict:
+        page = query.get("page", 1)
+        size = min(query.get("page_size", 20), MAX_PAGE_SIZE)
+        filters = {k: query[k] for k in ("status", "serial", "script_name", "source", "username")
+                   if k in query}
+        tasks, total = self.store.tasks.list(filters, (page - 1) * size, size)
+        return {"tasks": [public(t) for t in tasks], "total": total, "page": page,
+                "page_size": size}
+
+    def get(self, task_id: int) -> dict:
+        task = self._get(task_id)
+        return {**public(task), "logs": self.store.tasks.logs(task_id)}
+
+    def stats(self) -> dict:
+        return self.store.tasks.stats()
+
+    def _get(self, task_id: int) -> dict:
+        task = self.store.tasks.get(task_id)
+        if task is None:
+            raise NotFound(f"Task {task_id} does not exist.", data={"id": task_id})
+        return task
+
+    # --- change ---------------------------------------------------------------------------
+
+    def stop(self, task_id: int, remark: str = "stopped") -> dict:
+        """Pending -> failed at once; running -> cancelled by the engine, answered once ended."""
+        for _ in range(10):
+            task = self._get(task_id)
+            if task["status"] == RUNNING and self.engine is not None:
+                if self.engine.stop_task(task_id, remark):
+                    return self.get(task_id)
+                allow_running = True   # the engine does not run it: a stale record
+            else:
+                allow_running = self.engine is None
+
+            def change(current: dict) -> dict:
+                if current["status"] == RUNNING and not allow_running:
+                    raise _Raced()
+                return transition(current, "stop", self.clock(), remark)
+
+            try:
+                if self.store.tasks.update(task_id, change) is None:
+                    break
+            except _Raced:
+                continue
+            return self.get(task_id)
+        return self.get(task_id)
+
+    def retry(self, task_id: int) -> dict:
+        self._get(task_id)
+        self.store.tasks.update(task_id, lambda t: transition(t, "retry", self.clock()))
+        self._wake()
+        return self.get(task_id)
+
+    def retry_all(self) -> dict:
+        retried = []
+        for task_id in self.store.tasks.ids_where(status=FAILED):
+            def change(current: dict, task_id: int = task_id) -> dict | None:
+                # Skip tasks that changed state since the listing (retried by someone else).
+                if current["status"] != FAILED:
+                    return None
+                retried.append(task_id)
+                return transition(current, "retry", self.clock())
+            self.store.tasks.update(task_id, change)
+        self._wake()
+        return {"task_ids": retried, "retried_count": len(retried)}
+
+    def delete(self, task_id: int) -> dict:
+        self._get(task_id)
+        result = self.delete_many([task_id])
+        if not result["deleted_ids"]:
+            raise NotFound(f"Task {task_id} does not exist.", data={"id": task_id})
+        return {"deleted_ids": result["deleted_ids"]}
+
+    def delete_many(self, task_ids: list[int]) -> dict:
+        """Stops running ones first; unknown ids are reported in not_found, not an error."""
+        ids = list(dict.fromkeys(task_ids))
+        present = []
+        for task_id in ids:
+            task = self.store.tasks.get(task_id)
+            if task is None:
+                continue
+            if task["status"] == RUNNING:
+                self.stop(task_id, remark="deleted")
+            present.append(task_id)
+        deleted = self.store.tasks.delete_many(present)
+        gone = set(deleted)
+        return {"deleted_ids": deleted, "not_found": [i for i in ids if i not in gone]}
+
+    def _wake(self) -> None:
+        if self.engine is not None:
+            self.engine.wake()

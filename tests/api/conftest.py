@@ -1,0 +1,45 @@
+"""API fixtures: services on a fresh state dir (adb off) and a falcon TestClient over them."""
+
+from __future__ import annotations
+
+import falcon.testing
+import pytest
+
+from appliance.api.app import create_app
+from appliance.services import build_services
+from tests.hubkit import hub_config
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    """make_client(**settings) -> (TestClient, services); closed at teardown."""
+    opened = []
+
+    def make(**settings):
+        settings.setdefault("state_dir", str(tmp_path / f"state{len(opened)}"))
+        services = build_services(hub_config(tmp_path, **settings))
+        opened.append(services)
+        return falcon.testing.TestClient(create_app(services)), services
+
+    yield make
+    for services in opened:
+        services.close()
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()[0]
+
+
+@pytest.fixture
+def services_client(make_client):
+    return make_client()
+
+
+def make_tasks(client, count=1, serials=None, **body):
+    """Create tasks through the API and return their ids."""
+    body = {"serials": serials or [f"SER{i}" for i in range(count)],
+            "script_name": "account_warmup", **body}
+    result = client.simulate_post("/api/v1/task", json=body)
+    assert result.json["code"] == 0, result.json
+    return result.json["data"]["task_ids"]
