@@ -1,0 +1,103 @@
+"""DeviceManager: the devices layer as one part with start()/stop() (server, tracker, health).
+
+Built by services, started once by `Services.start()`. After every adb server restart, and every
+few seconds for TCP phones that dropped, it reconnects the remembered TCP addresses on a thread
+of its own, so the supervisor and the tracker never wait on a phone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from appliance.devices.client import DeviceClient
+from appliance.devices.health import HealthMonitor
+from appliance.devices.server import AdbServer, TcpPhones
+from appliance.devices.tracker import DeviceTracker
+from appliance.errors import DeviceError
+
+log = logging.getLogger(__name__)
+
+RECONNECT_EVERY = 3.0     # seconds between reconnect attempts of a dropped TCP phone
+CONNECT_TIMEOUT = 5.0     # adb connect blocks 10 s on a phone that accepts TCP but never answers
+
+
+class DeviceManager:
+    """Owns the adb server, the client, the tracker and the health monitor of one hub."""
+
+    def __init__(self, config, store=None, host: str = "127.0.0.1"):
+        self.config = config
+        self.tcp_phones = TcpPhones(store)
+        self.server = AdbServer(config.adb_path, config.adb_port, Path(config.state_dir),
+                                host=host, on_restart=self._after_restart)
+        self.tracker = DeviceTracker(host, config.adb_port, config.track_poll_interval)
+        self.client = DeviceClient(host, config.adb_port, config.adb_timeout,
+                                   known=self.tracker.known, tcp_phones=self.tcp_phones)
+        self.health = HealthMonitor(self.client, self.tracker, config.health_interval,
+                                    config.hot_temperature, config.cool_temperature,
+                                    timeout=min(10.0, config.adb_timeout))
+        self._reconnect_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="adb-reconnect")
+        self._reconnecting: set[str] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.started = False
+
+    def start(self) -> None:
+        """Start the adb server (raises AdbServerDown), tracking, health, and reconnect TCP phones."""
+        self._stop.clear()
+        self.server.start()
+        self.tracker.start()
+        self.health.start()
+        self._thread = threading.Thread(target=self._watch_tcp, name="adb-reconnect", daemon=True)
+        self._thread.start()
+        self.started = True
+        self.reconnect_all()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.health.stop()
+        self.tracker.stop()
+        if self._thread is not None:
+            self._thread.join(5)
+        self._reconnect_pool.shutdown(wait=False, cancel_futures=True)
+        self.server.stop()
+        self.started = False
+
+    # --- TCP phones ---
+    def _after_restart(self) -> None:
+        log.info("adb server restarted; reconnecting %d TCP phone(s)", len(self.tcp_phones.list()))
+        self.reconnect_all()
+
+    def reconnect_all(self, only_dropped: bool = False) -> None:
+        """Connect every remembered TCP address again, in parallel, without waiting."""
+        for address in self.tcp_phones.list():
+            if only_dropped:
+                info = self.tracker.get(address)
+                if info is not None and info.state in ("device", "unauthorized", "unknown"):
+                    continue
+            with self._lock:
+                if address in self._reconnecting:
+                    continue
+                self._reconnecting.add(address)
+            try:
+                self._reconnect_pool.submit(self._reconnect, address)
+            except RuntimeError:  # stopping
+                return
+
+    def _reconnect(self, address: str) -> None:
+        try:
+            # forget nothing here: a failed attempt keeps the address for the next round
+            self.client.connect(address, timeout=CONNECT_TIMEOUT)
+        except DeviceError as exc:
+            log.debug("reconnect of %s failed: %s", address, exc.message)
+        finally:
+            with self._lock:
+                self._reconnecting.discard(address)
+
+    def _watch_tcp(self) -> None:
+        while not self._stop.wait(RECONNECT_EVERY):
+            if self.tracker.mode != "idle":
+                self.reconnect_all(only_dropped=True)
