@@ -168,7 +168,7 @@ class AndroidUi:
                 return head
             self._start(PKG, "deeplink")
             segments = [unquote(s) for s in parts.path.split("/") if s]
-            if self.app.popup is None and segments and segments[0].startswith("@"):
+            if self.app.account and segments and segments[0].startswith("@"):
                 user = segments[0][1:]
                 if len(segments) >= 3 and segments[1] == "video":
                     self.app.world.user(user)

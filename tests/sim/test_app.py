@@ -1,0 +1,282 @@
+"""The simulated short-video app driven through `AndroidUi` alone (no adb): every step reads the
+uiautomator XML, finds a node by resource-id/text and taps the centre of its bounds, as the
+product's scripts do over adb.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import re
+import struct
+import xml.etree.ElementTree as ET
+import zlib
+
+import pytest
+
+from appliance.sim.ui import AndroidUi
+
+PKG = "com.zhiliaoapp.musically"
+LAUNCH = "com.ss.android.ugc.aweme.splash.SplashActivity"
+HOSTILE = "it's \"great\" $HOME; rm -rf / `id` && echo $(whoami) \\n\n2nd line 🎉😀 ünï %s | > <"
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+class Phone:
+    """A test driver: find nodes in the dump, tap them, type, read records."""
+
+    def __init__(self, **kw):
+        self.clock = Clock()
+        kw.setdefault("accounts", ["alice_sim", "bob_sim", "carol_sim"])
+        kw.setdefault("popup_rate", 0.0)
+        self.ui = AndroidUi(random.Random(7), "sim-0001", clock=self.clock, **kw)
+
+    def nodes(self, rid=None, text=None, desc=None):
+        root = ET.fromstring(self.ui.dump_xml().encode("utf-8"))
+        found = []
+        for node in root.iter("node"):
+            if rid and node.get("resource-id") != f"{PKG}:id/{rid}":
+                continue
+            if text is not None and node.get("text") != text:
+                continue
+            if desc is not None and node.get("content-desc") != desc:
+                continue
+            found.append(node)
+        return found
+
+    def node(self, rid=None, text=None, desc=None):
+        found = self.nodes(rid, text, desc)
+        assert found, f"no node rid={rid} text={text} desc={desc} in\n{self.ui.dump_xml()}"
+        return found[0]
+
+    def tap(self, rid=None, text=None, desc=None):
+        x1, y1, x2, y2 = map(int, re.findall(r"\d+", self.node(rid, text, desc).get("bounds")))
+        self.ui.tap((x1 + x2) // 2, (y1 + y2) // 2)
+
+    def launch(self):
+        assert self.ui.start_activity(PKG, LAUNCH).startswith("Starting: Intent { cmp=")
+
+    def type_unicode(self, text):
+        msg = base64.b64encode(text.encode("utf-8")).decode()
+        out = self.ui.broadcast("ADB_INPUT_B64", {"msg": msg})
+        assert out.endswith("Broadcast completed: result=0")
+
+
+@pytest.fixture
+def phone():
+    return Phone()
+
+
+def test_starts_on_the_launcher_and_launches_from_its_icon(phone):
+    assert PKG in phone.ui.packages() and "com.android.adbkeyboard" in phone.ui.packages()
+    assert phone.nodes(text="TikTok")
+    phone.tap(text="TikTok")
+    assert phone.node("like_button") is not None
+    assert phone.ui.records("launch")[0]["cold"] is True
+    bad = phone.ui.start_activity(PKG, ".MainActivity")
+    assert "Error type 3" in bad and "does not exist" in bad
+
+
+def test_follow_via_deep_link_then_unfollow_with_confirmation(phone):
+    phone.ui.view_intent("https://www.tiktok.com/@some.creator")
+    assert phone.node("profile_username").get("text") == "@some.creator"
+    phone.tap("profile_follow_button", text="Follow")
+    assert phone.node("profile_follow_button").get("text") == "Following"
+    phone.tap("profile_follow_button")
+    phone.tap("dialog_confirm", text="Unfollow")
+    assert phone.node("profile_follow_button").get("text") == "Follow"
+    assert [(r["kind"], r["username"], r["account"]) for r in
+            phone.ui.records("follow") + phone.ui.records("unfollow")] == [
+        ("follow", "some.creator", "alice_sim"), ("unfollow", "some.creator", "alice_sim")]
+
+
+def test_follow_via_search(phone):
+    phone.launch()
+    phone.tap("feed_search")
+    assert phone.node("search_input").get("focused") == "true"
+    phone.ui.input_text("dancer%s42")
+    phone.ui.keyevent("KEYCODE_DEL")
+    phone.ui.input_text("2")
+    assert phone.node("search_input").get("text") == "dancer 42"
+    phone.ui.broadcast("ADB_CLEAR_TEXT", {})
+    phone.ui.input_text("dancer_42")
+    phone.tap("search_button")
+    assert phone.node("search_tab_users").get("selected") == "true"
+    phone.tap("search_user_name", text="dancer_42")
+    phone.tap("profile_follow_button", text="Follow")
+    assert phone.ui.records("follow")[0]["username"] == "dancer_42"
+    phone.ui.keyevent("4")
+    phone.tap("search_tab_videos")
+    assert phone.nodes("search_video_item") or phone.nodes("search_empty")
+
+
+def test_like_and_follow_from_the_feed_and_watch_time(phone):
+    phone.launch()
+    author = phone.node("author_name").get("text").lstrip("@")
+    phone.clock.now += 4.5
+    phone.tap("like_button")
+    assert phone.node("like_button").get("selected") == "true"
+    phone.tap("follow_button")
+    assert not phone.nodes("follow_button")
+    phone.ui.swipe(540, 1800, 540, 500, 200)
+    phone.clock.now += 2
+    phone.ui.keyevent("KEYCODE_HOME")
+    assert phone.ui.records("like")[0]["author"] == author
+    assert phone.ui.records("follow")[0]["via"] == "feed"
+    watches = phone.ui.records("watch")
+    assert [w["seconds"] for w in watches] == [4.5, 2.0]
+
+
+def test_comment_with_hostile_text_arrives_byte_for_byte(phone):
+    phone.launch()
+    phone.tap("comment_button")
+    assert phone.node("comment_post").get("enabled") == "false"
+    phone.tap("comment_input")
+    phone.type_unicode(HOSTILE)
+    assert phone.node("comment_input").get("text") == HOSTILE
+    phone.tap("comment_post")
+    [record] = phone.ui.records("comment")
+    assert record["text"] == HOSTILE and record["account"] == "alice_sim"
+    assert phone.nodes("comment_text", text=HOSTILE)
+    assert phone.node("comment_input").get("text") == "Add comment..."
+
+
+def _scan(phone, path, size):
+    out = phone.ui.broadcast("android.intent.action.MEDIA_SCANNER_SCAN_FILE",
+                             {"data": "file://" + path, "size": str(size)})
+    assert "dat=file://" in out
+
+
+def test_post_a_video_then_three_images_with_captions(phone):
+    _scan(phone, "/sdcard/DCIM/Camera/clip.mp4", 5_000_000)
+    for i in range(3):
+        phone.ui.media_scan(f"/sdcard/Pictures/p{i}.jpg", 1000 + i)
+    phone.launch()
+    phone.tap("nav_create")
+    phone.tap("upload_button")
+    phone.tap("gallery_tab_videos")
+    phone.tap("gallery_item", desc="Video, clip.mp4, 5000000 bytes")
+    phone.tap("gallery_next")
+    phone.tap("edit_next")
+    phone.tap("caption_input")
+    phone.type_unicode("first line #fyp\nsecond 'line' $x 🎬")
+    phone.tap("post_button")
+    assert phone.node("upload_progress").get("text").startswith("Uploading")
+    phone.clock.now += 5
+    assert phone.node("upload_progress").get("text") == "Your post is published"
+    [post] = phone.ui.records("post")
+    assert post["caption"] == "first line #fyp\nsecond 'line' $x 🎬"
+    assert post["media"] == [{"name": "clip.mp4", "size": 5_000_000, "kind": "video",
+                              "path": "/sdcard/DCIM/Camera/clip.mp4"}]
+    assert post["status"] == "posted" and post["account"] == "alice_sim"
+
+    phone.tap("nav_create")
+    phone.tap("upload_button")
+    phone.tap("gallery_tab_photos")
+    for name in ("p0.jpg", "p1.jpg", "p2.jpg"):
+        phone.tap("gallery_item", desc=f"Photo, {name}, {1000 + int(name[1])} bytes")
+    assert phone.node("gallery_next").get("text") == "Next (3)"
+    phone.tap("gallery_next")
+    phone.tap("edit_next")
+    phone.tap("caption_input")
+    phone.ui.input_text("three%sphotos")
+    phone.ui.keyevent("66")
+    phone.ui.input_text("ok")
+    phone.tap("post_button")
+    images = phone.ui.records("post")[1]
+    assert images["caption"] == "three photos\nok" and images["media_type"] == "images"
+    assert [(m["name"], m["size"]) for m in images["media"]] == [
+        ("p0.jpg", 1000), ("p1.jpg", 1001), ("p2.jpg", 1002)]
+    phone.tap("nav_profile")
+    assert len(phone.nodes("own_video_item")) == 2
+
+
+def test_account_switch(phone):
+    phone.launch()
+    phone.tap("nav_profile")
+    assert phone.node("own_username").get("text") == "@alice_sim"
+    phone.tap("account_switch")
+    assert [n.get("text") for n in phone.nodes("account_name")] == [
+        "@alice_sim", "@bob_sim", "@carol_sim"]
+    phone.tap("account_name", text="@carol_sim")
+    assert phone.node("own_username").get("text") == "@carol_sim"
+    [switch] = phone.ui.records("switch_account")
+    assert (switch["previous"], switch["account"]) == ("alice_sim", "carol_sim")
+
+
+def test_popup_blocks_taps_until_not_now(phone):
+    phone.launch()
+    phone.ui.app.force_popup()
+    assert phone.nodes("popup_negative", text="Not now")
+    phone.tap("like_button")
+    assert not phone.ui.records("like")  # the dialog swallowed the tap
+    phone.ui.swipe(540, 1800, 540, 500, 200)
+    phone.ui.input_text("ignored")
+    phone.tap("popup_negative", text="Not now")
+    assert not phone.nodes("popup_container")
+    phone.tap("like_button")
+    assert phone.ui.records("like")
+    assert phone.ui.records("popup")[0]["choice"] == "Not now"
+
+
+def test_seeded_popups_come_now_and_then():
+    def run():
+        p = Phone(popup_rate=0.3)
+        p.launch()
+        for _ in range(20):
+            if p.nodes("popup_negative"):
+                p.tap("popup_negative")
+            p.ui.swipe(540, 1800, 540, 500, 200)
+        return [r["title"] for r in p.ui.records("popup")]
+
+    first = run()
+    assert first and first == run()
+
+
+def test_crash_returns_to_launcher_and_clear_data_logs_out(phone):
+    phone.launch()
+    phone.ui.crash()
+    assert phone.nodes(text="TikTok")
+    assert phone.ui.records("crash")[0]["was_running"] is True
+    phone.ui.clear_data(PKG)
+    phone.launch()
+    phone.tap("login_username")
+    phone.ui.input_text("dave_sim")
+    phone.tap("login_button")
+    assert phone.node("like_button") is not None
+    phone.tap("nav_profile")
+    assert phone.node("own_username").get("text") == "@dave_sim"
+
+
+def test_deep_link_to_a_video(phone):
+    phone.ui.view_intent("https://www.tiktok.com/@maker/video/7300000000000000001?lang=en")
+    assert phone.node("author_name").get("text") == "@maker"
+    phone.tap("like_button")
+    assert phone.ui.records("like")[0]["video_id"] == "7300000000000000001"
+    phone.tap("video_back")
+    assert phone.node("tab_foryou") is not None
+
+
+def test_screencap_is_a_real_png_of_the_screen(phone):
+    phone.launch()
+    png = phone.ui.screencap_png()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    length, kind = struct.unpack(">I4s", png[8:16])
+    width, height, depth, colour = struct.unpack(">IIBB", png[16:26])
+    assert (kind, width, height, depth) == (b"IHDR", 1080, 2400, 8)
+    pos, idat = 8, b""
+    while pos < len(png):
+        n, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        if kind == b"IDAT":
+            idat += png[pos + 8:pos + 8 + n]
+        pos += 12 + n
+    bytes_per_pixel = {3: 1, 2: 3, 6: 4}[colour]
+    assert len(zlib.decompress(idat)) == height * (1 + width * bytes_per_pixel)
+    assert phone.ui.screencap_png() is png  # same screen, cached
