@@ -1,0 +1,632 @@
+"""The virtual Android behind a simulated phone's shell: getprop, pm, am, input, uiautomator,
+screencap, dumpsys battery, settings, wm and a few toybox file commands.
+
+`VirtualAndroid.run(line)` is called from adbd stream threads, possibly several at once for one
+phone: the app (ui) is only touched under `ui_lock`; the file system has its own lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import posixpath
+import random
+import re
+import threading
+import time
+from typing import Callable
+
+from appliance.sim.fs import FsError, VirtualFs
+from appliance.sim.shell import IO, Shell
+
+MODELS = [  # (model, brand, device, manufacturer, product name)
+    ("Pixel 6", "google", "oriole", "Google", "oriole"),
+    ("SM-G991B", "samsung", "o1s", "samsung", "o1sxeea"),
+    ("Redmi Note 10", "Redmi", "mojito", "Xiaomi", "mojito_global"),
+    ("moto g(30)", "motorola", "caprip", "motorola", "caprip_retail"),
+    ("Pixel 7", "google", "panther", "Google", "panther"),
+]
+RELEASES = [("11", "30"), ("12", "31"), ("13", "33"), ("14", "34")]
+SETTINGS_DEFAULTS = {
+    ("system", "screen_brightness"): "128",
+    ("system", "screen_off_timeout"): "60000",
+    ("system", "accelerometer_rotation"): "0",
+    ("secure", "default_input_method"): "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME",
+    ("secure", "enabled_input_methods"): "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME:com.android.adbkeyboard/.AdbIME",
+    ("global", "adb_enabled"): "1",
+    ("global", "airplane_mode_on"): "0",
+    ("global", "stay_on_while_plugged_in"): "0",
+}
+
+
+def make_props(serial: str, rng: random.Random) -> dict[str, str]:
+    model, brand, device, manufacturer, name = rng.choice(MODELS)
+    release, sdk = rng.choice(RELEASES)
+    return {
+        "ro.serialno": serial, "ro.boot.serialno": serial,
+        "ro.product.model": model, "ro.product.brand": brand, "ro.product.device": device,
+        "ro.product.manufacturer": manufacturer, "ro.product.name": name,
+        "ro.build.version.release": release, "ro.build.version.sdk": sdk,
+        "ro.build.fingerprint": f"{brand}/{name}/{device}:{release}/SIM.{sdk}0101.001/{serial[-4:]}:user/release-keys",
+        "ro.product.cpu.abi": "arm64-v8a", "ro.build.type": "user", "ro.debuggable": "0",
+        "sys.boot_completed": "1", "init.svc.adbd": "running", "service.adb.tcp.port": "5555",
+        "persist.sys.timezone": "UTC", "ro.product.locale": "en-US", "gsm.operator.alpha": "SimTel",
+    }
+
+
+class VirtualAndroid:
+    def __init__(self, serial: str, rng: random.Random, ui, fs: VirtualFs | None = None,
+                 props: dict[str, str] | None = None, screen: tuple[int, int] = (1080, 2400),
+                 clock: Callable[[], float] = time.time, on_reboot: Callable[[], None] | None = None):
+        self.serial = serial
+        self.rng = rng
+        self.ui = ui
+        self.ui_lock = threading.RLock()
+        self.fs = fs or VirtualFs(clock)
+        self.props = props or make_props(serial, rng)
+        self.screen = screen
+        self.clock = clock
+        self.on_reboot = on_reboot
+        self.settings: dict[tuple[str, str], str] = dict(SETTINGS_DEFAULTS)
+        self.hot_temperature: float | None = None   # the "hot" fault, degrees C
+        self.command_log: list[str] = []
+        if hasattr(ui, "file_size"):
+            ui.file_size = self._file_size  # lets the MEDIA_SCANNER broadcast see pushed files
+        self._log_lock = threading.Lock()
+        self._battery_start = clock()
+        self._level0 = rng.randint(35, 92)
+        self._temp0 = rng.uniform(27.0, 33.0)
+        self._temp_phase = rng.uniform(0, 2 * math.pi)
+        self.commands: dict[str, Callable[[list[str], IO], int]] = {
+            "getprop": self._getprop, "setprop": self._setprop, "pm": self._pm, "cmd": self._cmd,
+            "am": self._am, "monkey": self._monkey, "input": self._input, "uiautomator": self._uiautomator,
+            "screencap": self._screencap, "dumpsys": self._dumpsys, "settings": self._settings,
+            "wm": self._wm, "ime": self._ime, "ls": self._ls, "cat": self._cat, "rm": self._rm,
+            "mkdir": self._mkdir, "touch": self._touch, "cp": self._cp, "mv": self._mv,
+            "sleep": self._sleep, "md5sum": self._hashsum, "sha256sum": self._hashsum,
+            "sha1sum": self._hashsum, "wc": self._wc, "head": self._head, "tail": self._tail,
+            "grep": self._grep, "id": self._id, "whoami": lambda argv, io: _say(io, "shell"),
+            "logcat": lambda argv, io: 0, "reboot": self._reboot, "date": self._date,
+            "uname": lambda argv, io: _say(io, "Linux"), "which": self._which,
+        }
+
+    # -- entry point
+    def run(self, line: str) -> tuple[bytes, int]:
+        with self._log_lock:
+            self.command_log.append(line)
+        shell = Shell(self._lookup, self._read_file, self._write_file,
+                      env={"PATH": "/product/bin:/apex/com.android.runtime/bin:/system/bin:/system/xbin",
+                           "HOME": "/", "ANDROID_DATA": "/data", "EXTERNAL_STORAGE": "/sdcard",
+                           "HOSTNAME": self.props["ro.product.device"], "USER": "shell"},
+                      name="/system/bin/sh")
+        return shell.run(line)
+
+    def _lookup(self, name: str):
+        if name == "__isdir__":
+            return lambda argv, io: self.fs.is_dir(argv[0], io.shell.cwd)
+        if name == "__stat__":
+            def probe(argv, io):
+                entry = self.fs.stat(argv[0], io.shell.cwd)
+                return None if entry is None else ("dir" if entry.is_dir else "file")
+            return probe
+        if name == "__size__":
+            return lambda argv, io: (self.fs.stat(argv[0], io.shell.cwd) or _Empty).size
+        return self.commands.get(posixpath.basename(name) if name.startswith("/system/") else name)
+
+    def _read_file(self, path: str, cwd: str) -> bytes:
+        return self.fs.read(path, cwd)
+
+    def _write_file(self, path: str, data: bytes, append: bool, cwd: str) -> None:
+        self.fs.write(path, data, append=append, cwd=cwd)
+
+    def _file_size(self, path: str) -> int | None:
+        entry = self.fs.stat(path)
+        return None if entry is None or entry.is_dir else entry.size
+
+    def packages(self) -> list[str]:
+        with self.ui_lock:
+            return sorted(self.ui.packages())
+
+    def battery(self) -> dict[str, object]:
+        elapsed = self.clock() - self._battery_start
+        level = min(100, self._level0 + int(elapsed / 90))  # charging on USB, about 1 % per 90 s
+        temperature = self._temp0 + 1.5 * math.sin(elapsed / 300 + self._temp_phase) + self.rng.uniform(-0.2, 0.2)
+        if self.hot_temperature is not None:
+            temperature = self.hot_temperature
+        return {"level": level, "temperature": int(round(temperature * 10)),
+                "status": 5 if level >= 100 else 2, "voltage": 3700 + level * 5}
+
+    # -- commands
+    def _getprop(self, argv, io):
+        if len(argv) == 1:
+            io.out.write("".join(f"[{k}]: [{v}]\n" for k, v in sorted(self.props.items())))
+        else:
+            io.out.write(self.props.get(argv[1], argv[2] if len(argv) > 2 else "") + "\n")
+        return 0
+
+    def _setprop(self, argv, io):
+        if len(argv) != 3:
+            io.err.write("setprop: Need 2 arguments\n")
+            return 1
+        if argv[1].startswith("ro."):
+            io.err.write(f"Failed to set property '{argv[1]}' to '{argv[2]}'.\n")
+            return 1
+        self.props[argv[1]] = argv[2]
+        return 0
+
+    def _cmd(self, argv, io):
+        if len(argv) > 1 and argv[1] == "package":
+            return self._pm(["pm"] + argv[2:], io)
+        io.err.write(f"cmd: Can't find service: {argv[1] if len(argv) > 1 else ''}\n")
+        return 20
+
+    def _pm(self, argv, io):
+        sub = argv[1] if len(argv) > 1 else ""
+        args = [a for a in argv[2:] if not a.startswith("-")]
+        if sub == "list" and args[:1] == ["packages"]:
+            needle = args[1] if len(args) > 1 else ""
+            for package in self.packages():
+                if needle in package:
+                    io.out.write(f"package:{package}\n")
+            return 0
+        if sub == "path" and args:
+            if args[0] not in self.packages():
+                return 1
+            io.out.write(f"package:/data/app/{args[0]}-1/base.apk\n")
+            return 0
+        if sub == "install" and args:
+            if not self.fs.exists(args[-1], io.shell.cwd):
+                io.err.write(f"Error: Unable to open file: {args[-1]}\nConsider using a file under /data/local/tmp/\n")
+                return 1
+            stem = posixpath.basename(args[-1]).rsplit(".", 1)[0]
+            package = stem if "." in stem else f"com.sim.{stem}"  # no APK parsing: the name says it
+            with self.ui_lock:
+                self.ui.install(package)
+            io.out.write("Success\n")
+            return 0
+        if sub == "uninstall" and args:
+            if args[0] not in self.packages():
+                io.out.write("Failure [DELETE_FAILED_INTERNAL_ERROR]\n")
+                return 1
+            with self.ui_lock:
+                self.ui.uninstall(args[0])
+            io.out.write("Success\n")
+            return 0
+        if sub == "clear" and args:
+            if args[0] not in self.packages():
+                io.out.write("Failed\n")
+                return 1
+            with self.ui_lock:
+                self.ui.clear_data(args[0])
+            io.out.write("Success\n")
+            return 0
+        if sub in ("grant", "revoke", "disable-user", "enable", "trim-caches"):
+            return 0
+        io.err.write(f"Unknown command: {sub}\n" if sub else "usage: pm [list|path|install|uninstall|clear] ...\n")
+        return 1
+
+    def _am(self, argv, io):
+        sub = argv[1] if len(argv) > 1 else ""
+        opts = _intent_options(argv[2:])
+        if sub in ("start", "start-activity"):
+            with self.ui_lock:
+                if opts["data"] and (opts["action"] in (None, "android.intent.action.VIEW")):
+                    text = self.ui.view_intent(opts["data"])
+                else:
+                    component = opts["component"]
+                    if component is None:
+                        io.err.write("Error: Intent does not match any activities\n")
+                        return 1
+                    package, _, activity = component.partition("/")
+                    if package not in self.packages():
+                        io.out.write(f"Starting: Intent {{ cmp={component} }}\n")
+                        io.err.write(f"Error type 3\nError: Activity class {{{component}}} does not exist.\n")
+                        return 1
+                    if opts["stop"]:
+                        self.ui.force_stop(package)
+                    text = self.ui.start_activity(package, activity or None)
+            _say(io, text)
+            return 0
+        if sub == "force-stop" and opts["rest"]:
+            with self.ui_lock:
+                self.ui.force_stop(opts["rest"][0])
+            return 0
+        if sub == "broadcast":
+            extras = dict(opts["extras"])
+            if opts["data"]:
+                extras["data"] = opts["data"]  # the ui's convention for -d
+            with self.ui_lock:
+                text = self.ui.broadcast(opts["action"] or "", extras)
+            _say(io, text)
+            return 0
+        if sub in ("kill", "kill-all", "stack", "set-debug-app", "clear-debug-app"):
+            return 0
+        io.err.write(f"Error: unknown command '{sub}'\n")
+        return 1
+
+    def _monkey(self, argv, io):
+        package = argv[argv.index("-p") + 1] if "-p" in argv[:-1] else None
+        if package is None or package not in self.packages():
+            io.out.write("** No activities found to run, monkey aborted.\n")
+            return 252
+        with self.ui_lock:
+            self.ui.start_activity(package, None)
+        io.out.write(f"  bash arg: -p\n  bash arg: {package}\nEvents injected: 1\n"
+                     "## Network stats: elapsed time=12ms (0ms mobile, 0ms wifi, 12ms not connected)\n")
+        return 0
+
+    def _input(self, argv, io):
+        args = argv[1:]
+        if args and args[0] in ("touchscreen", "touchpad", "keyboard", "mouse", "dpad", "stylus", "gamepad"):
+            args = args[1:]
+        sub, rest = (args[0], args[1:]) if args else ("", [])
+        try:
+            with self.ui_lock:
+                if sub == "tap" and len(rest) == 2:
+                    self.ui.tap(int(float(rest[0])), int(float(rest[1])))
+                elif sub in ("swipe", "draganddrop") and len(rest) in (4, 5):
+                    x1, y1, x2, y2 = (int(float(v)) for v in rest[:4])
+                    self.ui.swipe(x1, y1, x2, y2, int(rest[4]) if len(rest) == 5 else 300)
+                elif sub == "text" and rest:
+                    self.ui.input_text(" ".join(rest))  # the ui turns "%s" into spaces
+                elif sub == "keyevent" and rest:
+                    for code in rest:
+                        if not code.startswith("--"):
+                            self.ui.keyevent(code)
+                else:
+                    io.err.write("Error: Unknown command: " + (sub or "(none)") + "\nUsage: input [<source>] <command> [<arg>...]\n")
+                    return 1
+        except ValueError:
+            io.err.write(f"Error: Invalid arguments for command: {sub}\n")
+            return 1
+        return 0
+
+    def _uiautomator(self, argv, io):
+        if len(argv) < 2 or argv[1] != "dump":
+            io.err.write("Usage: uiautomator <subcommand> [options]\n")
+            return 1
+        paths = [a for a in argv[2:] if not a.startswith("--")]
+        path = paths[0] if paths else "/sdcard/window_dump.xml"
+        with self.ui_lock:
+            xml = self.ui.dump_xml()
+        if path == "/dev/tty":
+            io.out.write(xml)
+        else:
+            try:
+                self.fs.write(path, xml.encode(), cwd=io.shell.cwd)
+            except FsError as exc:
+                io.err.write(f"ERROR: could not write {path}: {exc}\n")
+                return 1
+        io.out.write(f"UI hierchary dumped to: {path}\n")  # sic: Android's own spelling
+        return 0
+
+    def _screencap(self, argv, io):
+        with self.ui_lock:
+            png = self.ui.screencap_png()
+        paths = [a for a in argv[1:] if not a.startswith("-")]
+        if paths:
+            try:
+                self.fs.write(paths[0], png, cwd=io.shell.cwd)
+            except FsError as exc:
+                io.err.write(f"Error opening file: {paths[0]} ({exc})\n")
+                return 1
+        else:
+            io.out.write(png)
+        return 0
+
+    def _dumpsys(self, argv, io):
+        service = argv[1] if len(argv) > 1 else ""
+        if service == "battery":
+            b = self.battery()
+            io.out.write(
+                "Current Battery Service state:\n  AC powered: false\n  USB powered: true\n"
+                "  Wireless powered: false\n  Max charging current: 500000\n"
+                "  Max charging voltage: 5000000\n  Charge counter: %d\n  status: %d\n  health: 2\n"
+                "  present: true\n  level: %d\n  scale: 100\n  voltage: %d\n  temperature: %d\n"
+                "  technology: Li-ion\n" % (b["level"] * 40000, b["status"], b["level"], b["voltage"], b["temperature"]))
+            return 0
+        if service == "window" or service == "activity" and argv[2:3] in (["activities"], ["top"]):
+            with self.ui_lock:
+                package, activity = self.ui.foreground()
+            short = activity[len(package):] if activity.startswith(package + ".") else activity
+            io.out.write(f"  mCurrentFocus=Window{{4f2a1c0 u0 {package}/{activity}}}\n"
+                         f"  mFocusedApp=ActivityRecord{{9e1b7d2 u0 {package}/{short} t42}}\n")
+            return 0
+        if service in ("activity", "package", "power", "input_method", "display"):
+            return 0  # real phones print pages here; nothing the simulator can stand behind
+        io.err.write(f"Can't find service: {service}\n")
+        return 0
+
+    def _settings(self, argv, io):
+        args = [a for a in argv[1:] if not a.startswith("--")]
+        if len(args) >= 2 and args[1] not in ("system", "secure", "global"):
+            io.err.write(f"Invalid namespace '{args[1]}'\n")
+            return 255
+        if args[:1] == ["get"] and len(args) == 3:
+            io.out.write(self.settings.get((args[1], args[2]), "null") + "\n")
+            return 0
+        if args[:1] == ["put"] and len(args) >= 4:
+            self.settings[(args[1], args[2])] = args[3]
+            return 0
+        if args[:1] == ["delete"] and len(args) == 3:
+            deleted = self.settings.pop((args[1], args[2]), None) is not None
+            io.out.write(f"Deleted {int(deleted)} rows\n")
+            return 0
+        if args[:1] == ["list"] and len(args) == 2:
+            for (namespace, key), value in sorted(self.settings.items()):
+                if namespace == args[1]:
+                    io.out.write(f"{key}={value}\n")
+            return 0
+        io.err.write("usage:  settings [--user <USER_ID> | current] get namespace key\n")
+        return 255
+
+    def _wm(self, argv, io):
+        if argv[1:2] == ["size"]:
+            io.out.write("Physical size: %dx%d\n" % self.screen)
+        elif argv[1:2] == ["density"]:
+            io.out.write("Physical density: 420\n")
+        else:
+            io.err.write("Unknown command\n")
+            return 1
+        return 0
+
+    def _ime(self, argv, io):
+        if argv[1:2] == ["set"] and len(argv) == 3:
+            self.settings[("secure", "default_input_method")] = argv[2]
+            io.out.write(f"Input method {argv[2]} selected for user #0\n")
+            return 0
+        if argv[1:2] == ["list"]:
+            for ime in self.settings[("secure", "enabled_input_methods")].split(":"):
+                io.out.write(ime + "\n")
+            return 0
+        if argv[1:2] in (["enable"], ["disable"]) and len(argv) == 3:
+            io.out.write(f"Input method {argv[2]}: {'now enabled' if argv[1] == 'enable' else 'now disabled'}\n")
+            return 0
+        io.err.write("usage: ime [list|set|enable|disable] ...\n")
+        return 1
+
+    def _ls(self, argv, io):
+        flags = "".join(a[1:] for a in argv[1:] if a.startswith("-") and len(a) > 1)
+        targets = [a for a in argv[1:] if not a.startswith("-") or a == "-"] or ["."]
+        status = 0
+        for index, target in enumerate(targets):
+            entry = self.fs.stat(target, io.shell.cwd)
+            if entry is None:
+                io.err.write(f"ls: {target}: No such file or directory\n")
+                status = 1
+                continue
+            if not entry.is_dir:
+                io.out.write((self._long(target, entry) if "l" in flags else target) + "\n")
+                continue
+            if len(targets) > 1:
+                io.out.write(("\n" if index else "") + f"{target}:\n")
+            names = self.fs.listdir(target, io.shell.cwd)
+            if "a" in flags:
+                names = [".", ".."] + names
+            for name in names:
+                if "l" in flags:
+                    child = self.fs.stat(posixpath.join(target, name), io.shell.cwd) or entry
+                    io.out.write(self._long(name, child) + "\n")
+                else:
+                    io.out.write(name + "\n")
+        return status
+
+    @staticmethod
+    def _long(name: str, entry) -> str:
+        kind = "d" if entry.is_dir else "-"
+        perms = "".join(ch if entry.mode & (1 << (8 - i)) else "-" for i, ch in enumerate("rwxrwxrwx"))
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime(entry.mtime))
+        return f"{kind}{perms} 1 shell shell {entry.size:>8} {stamp} {name}"
+
+    def _cat(self, argv, io):
+        status = 0
+        for path in argv[1:] or ["-"]:
+            if path == "-":
+                io.out.write(io.stdin)
+                continue
+            try:
+                io.out.write(self.fs.read(path, io.shell.cwd))
+            except FsError as exc:
+                io.err.write(f"cat: {path}: {exc}\n")
+                status = 1
+        return status
+
+    def _rm(self, argv, io):
+        flags = "".join(a[1:] for a in argv[1:] if a.startswith("-"))
+        status = 0
+        for path in (a for a in argv[1:] if not a.startswith("-")):
+            try:
+                self.fs.remove(path, recursive="r" in flags.lower(), cwd=io.shell.cwd)
+            except FsError as exc:
+                if "f" in flags and str(exc) == "No such file or directory":
+                    continue
+                io.err.write(f"rm: {path}: {exc}\n")
+                status = 1
+        return status
+
+    def _mkdir(self, argv, io):
+        status = 0
+        parents = "-p" in argv
+        for path in (a for a in argv[1:] if not a.startswith("-")):
+            try:
+                self.fs.mkdir(path, parents=parents, cwd=io.shell.cwd)
+            except FsError as exc:
+                io.err.write(f"mkdir: '{path}': {exc}\n")
+                status = 1
+        return status
+
+    def _touch(self, argv, io):
+        status = 0
+        for path in (a for a in argv[1:] if not a.startswith("-")):
+            try:
+                entry = self.fs.stat(path, io.shell.cwd)
+                self.fs.write(path, entry.data if entry else b"", cwd=io.shell.cwd)
+            except FsError as exc:
+                io.err.write(f"touch: '{path}': {exc}\n")
+                status = 1
+        return status
+
+    def _cp(self, argv, io, move: bool = False):
+        name = "mv" if move else "cp"
+        paths = [a for a in argv[1:] if not a.startswith("-")]
+        if len(paths) != 2:
+            io.err.write(f"{name}: Needs 2 arguments\n")
+            return 1
+        source, target = paths
+        try:
+            data = self.fs.read(source, io.shell.cwd)
+            if self.fs.is_dir(target, io.shell.cwd):
+                target = posixpath.join(target, posixpath.basename(source))
+            self.fs.write(target, data, cwd=io.shell.cwd)
+            if move:
+                self.fs.remove(source, cwd=io.shell.cwd)
+        except FsError as exc:
+            io.err.write(f"{name}: {source}: {exc}\n")
+            return 1
+        return 0
+
+    def _mv(self, argv, io):
+        return self._cp(argv, io, move=True)
+
+    def _sleep(self, argv, io):
+        try:
+            time.sleep(max(0.0, float(argv[1] if len(argv) > 1 else "x")))
+        except ValueError:
+            io.err.write("sleep: Need 1 argument\n" if len(argv) < 2 else f"sleep: invalid number '{argv[1]}'\n")
+            return 1
+        return 0
+
+    def _hashsum(self, argv, io):
+        algorithm = argv[0].replace("sum", "")
+        status = 0
+        for path in argv[1:] or ["-"]:
+            try:
+                data = io.stdin if path == "-" else self.fs.read(path, io.shell.cwd)
+            except FsError as exc:
+                io.err.write(f"{argv[0]}: {path}: {exc}\n")
+                status = 1
+                continue
+            io.out.write(f"{hashlib.new(algorithm, data).hexdigest()}  {path}\n")
+        return status
+
+    def _input_bytes(self, argv, io, name) -> bytes | None:
+        files = [a for a in argv[1:] if not a.startswith("-") and not a.isdigit()]
+        if not files:
+            return io.stdin
+        try:
+            return b"".join(self.fs.read(f, io.shell.cwd) for f in files)
+        except FsError as exc:
+            io.err.write(f"{name}: {files[0]}: {exc}\n")
+            return None
+
+    def _wc(self, argv, io):
+        data = self._input_bytes(argv, io, "wc")
+        if data is None:
+            return 1
+        lines = data.count(b"\n")
+        if "-l" in argv:
+            io.out.write(f"{lines}\n")
+        elif "-c" in argv:
+            io.out.write(f"{len(data)}\n")
+        else:
+            io.out.write(f"{lines} {len(data.split())} {len(data)}\n")
+        return 0
+
+    def _head(self, argv, io, tail: bool = False):
+        count = 10
+        args = argv[1:]
+        for index, arg in enumerate(args):
+            if arg == "-n" and index + 1 < len(args):
+                count = int(args[index + 1])
+            elif re.fullmatch(r"-n?\d+", arg):
+                count = int(arg.lstrip("-n"))
+        data = self._input_bytes([a for a in argv if a != str(count)], io, argv[0])
+        if data is None:
+            return 1
+        lines = data.splitlines(keepends=True)
+        io.out.write(b"".join(lines[-count:] if tail else lines[:count]) if count else b"")
+        return 0
+
+    def _tail(self, argv, io):
+        return self._head(argv, io, tail=True)
+
+    def _grep(self, argv, io):
+        flags = "".join(a[1:] for a in argv[1:] if a.startswith("-") and len(a) > 1)
+        rest = [a for a in argv[1:] if not (a.startswith("-") and len(a) > 1)]
+        if not rest:
+            io.err.write("usage: grep [-civqEF] PATTERN [FILE...]\n")
+            return 2
+        pattern = rest[0]
+        data = self._input_bytes(["grep"] + rest[1:], io, "grep")
+        if data is None:
+            return 2
+        regex = re.compile(re.escape(pattern) if "F" in flags else pattern, re.I if "i" in flags else 0)
+        hits = [line for line in data.decode("utf-8", "surrogateescape").splitlines()
+                if bool(regex.search(line)) != ("v" in flags)]
+        if "q" not in flags:
+            io.out.write(f"{len(hits)}\n" if "c" in flags else "".join(h + "\n" for h in hits))
+        return 0 if hits else 1
+
+    def _id(self, argv, io):
+        io.out.write("uid=2000(shell) gid=2000(shell) groups=2000(shell),1004(input),1007(log),1011(adb),"
+                     "1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet) "
+                     "context=u:r:shell:s0\n")
+        return 0
+
+    def _date(self, argv, io):
+        if len(argv) > 1 and argv[1] == "+%s":
+            io.out.write(f"{int(self.clock())}\n")
+        else:
+            io.out.write(time.strftime("%a %b %d %H:%M:%S UTC %Y\n", time.gmtime(self.clock())))
+        return 0
+
+    def _which(self, argv, io):
+        status = 0
+        for name in argv[1:]:
+            if name in self.commands:
+                io.out.write(f"/system/bin/{name}\n")
+            else:
+                status = 1
+        return status
+
+    def _reboot(self, argv, io):
+        if self.on_reboot is not None:
+            threading.Timer(0.05, self.on_reboot).start()
+        return 0
+
+
+class _Empty:
+    size = 0
+
+
+def _say(io: IO, text: str) -> int:
+    if text:
+        io.out.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _intent_options(args: list[str]) -> dict:
+    """Parse `am` intent arguments: -n -a -d -c -f -S -W and the --es/--ei/--ez/--el/--ef extras."""
+    opts: dict = {"component": None, "action": None, "data": None, "extras": {}, "stop": False, "rest": []}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ("-n", "-a", "-d", "-c", "-f", "-t", "--user", "-p") and i + 1 < len(args):
+            key = {"-n": "component", "-a": "action", "-d": "data"}.get(arg)
+            if key:
+                opts[key] = args[i + 1]
+            i += 2
+        elif arg in ("--es", "--ei", "--ez", "--el", "--ef", "--eu", "--esa") and i + 2 < len(args):
+            opts["extras"][args[i + 1]] = args[i + 2]
+            i += 3
+        elif arg == "-S":
+            opts["stop"] = True
+            i += 1
+        elif arg.startswith("-"):
+            i += 1
+        else:
+            if "/" in arg and opts["component"] is None and not arg.startswith(("http", "file:")):
+                opts["component"] = arg
+            opts["rest"].append(arg)
+            i += 1
+    return opts

@@ -1,0 +1,134 @@
+"""One simulated phone: its adbd, virtual Android, file system, the app (ui) and its faults.
+
+Faults are switched from any thread (tests, the `sim` CLI); adbd threads read them on every
+message or command, so each is a single attribute write.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Callable
+
+from appliance.sim.adbd import Adbd
+from appliance.sim.android import VirtualAndroid
+from appliance.sim.fs import VirtualFs
+
+FAULTS = ("unplug", "stall", "slow", "unauthorized", "hot", "crash")
+ADB_PORT_PROBE_RANGE = range(5555, 5586)  # the adb server probes these: never listen there
+
+
+def default_ui_factory(rng: random.Random, serial: str, screen: tuple[int, int], accounts):
+    from appliance.sim.ui import AndroidUi  # the simulated app + screen (written separately)
+    return AndroidUi(rng, serial, screen=screen, accounts=accounts)
+
+
+class SimPhone:
+    def __init__(self, serial: str, seed: int = 1, port: int = 0, *, screen: tuple[int, int] = (1080, 2400),
+                 accounts: list[str] | None = None, ui_factory: Callable | None = None,
+                 reboot_delay: float = 1.0):
+        if port in ADB_PORT_PROBE_RANGE:
+            raise ValueError(f"port {port} is in 5555-5585, which the adb server probes by itself")
+        self.serial = serial
+        self.rng = random.Random(f"{seed}/{serial}")
+        self.ui = (ui_factory or default_ui_factory)(random.Random(f"{seed}/{serial}/ui"), serial, screen, accounts)
+        self.fs = VirtualFs()
+        self.android = VirtualAndroid(serial, self.rng, self.ui, self.fs, screen=screen, on_reboot=self.reboot)
+        self.adbd = Adbd(self, port)
+        self.reboot_delay = reboot_delay
+        self.faults: dict[str, dict] = {}   # active faults and their parameters
+        self._reboot_timer: threading.Timer | None = None
+
+    # -- identity
+    @property
+    def port(self) -> int:
+        return self.adbd.port
+
+    @property
+    def address(self) -> str:
+        return f"{self.adbd.host}:{self.adbd.port}"
+
+    @property
+    def props(self) -> dict[str, str]:
+        return self.android.props
+
+    @property
+    def model(self) -> str:
+        return self.props["ro.product.model"]
+
+    @property
+    def command_log(self) -> list[str]:
+        return self.android.command_log
+
+    def app_records(self, kind: str | None = None) -> list[dict]:
+        with self.android.ui_lock:
+            return self.ui.records(kind)
+
+    def __repr__(self) -> str:
+        return f"<SimPhone {self.serial} {self.address} faults={sorted(self.faults)}>"
+
+    # -- lifecycle
+    def start(self) -> None:
+        self.adbd.start()
+
+    def stop(self) -> None:
+        if self._reboot_timer is not None:
+            self._reboot_timer.cancel()
+        self.adbd.stop()
+
+    def reboot(self) -> None:
+        """Drop off the bus and come back after `reboot_delay` seconds on the same port."""
+        self.adbd.unplug()
+
+        def back() -> None:
+            if "unplug" not in self.faults:
+                self.adbd.plug()
+
+        self._reboot_timer = threading.Timer(self.reboot_delay, back)
+        self._reboot_timer.daemon = True
+        self._reboot_timer.start()
+
+    # -- faults
+    def set_fault(self, name: str, on: bool = True, **params) -> None:
+        """unplug, stall, slow(latency=s), unauthorized, hot(temperature=C), crash (one-shot)."""
+        if name not in FAULTS:
+            raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
+        if name == "crash":
+            if on:
+                with self.android.ui_lock:
+                    self.ui.crash()
+            return
+        if on:
+            self.faults[name] = params
+        else:
+            self.faults.pop(name, None)
+        if name == "unplug":
+            self.adbd.unplug() if on else self.adbd.plug()
+        elif name == "unauthorized":
+            self.adbd.drop_transports()  # the next handshake asks (or no longer asks) for auth
+        elif name == "hot":
+            self.android.hot_temperature = float(params.get("temperature", 52.0)) if on else None
+
+    # -- what adbd asks (adbd.Device)
+    def banner(self) -> bytes:
+        p = self.props
+        # An EMPTY feature list: shell_v2/stat_v2 would switch the server to protocols we do not speak.
+        return (f"device::ro.product.name={p['ro.product.name']};ro.product.model={p['ro.product.model']};"
+                f"ro.product.device={p['ro.product.device']};features=").encode()
+
+    def prompt(self) -> str:
+        return self.props["ro.product.device"]
+
+    def run_shell(self, command: str) -> bytes:
+        output, _status = self.android.run(command)
+        return output
+
+    def command_latency(self) -> float:
+        slow = self.faults.get("slow")
+        return float(slow.get("latency", 0.5)) if slow is not None else 0.0
+
+    def is_unauthorized(self) -> bool:
+        return "unauthorized" in self.faults
+
+    def is_stalled(self) -> bool:
+        return "stall" in self.faults
