@@ -73,8 +73,9 @@ class HubClient:
             raise HubDown(f"no hub answers at {self.url}: start it with `appliance serve` "
                           f"({getattr(exc, 'reason', exc)})") from None
 
-    def call(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> Any:
-        status, answer = self.raw(method, "/api/v1" + path, body, timeout)
+    def call(self, method: str, path: str, body: Any = None, timeout: float | None = None,
+             prefix: str = "/api/v1") -> Any:
+        status, answer = self.raw(method, prefix + path, body, timeout)
         if not isinstance(answer, dict) or "code" not in answer:
             raise click.ClickException(f"the hub at {self.url} answered HTTP {status} without "
                                        f"an envelope; is another program on that port?")

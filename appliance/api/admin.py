@@ -1,0 +1,68 @@
+"""Admin routes for the CLI on the same box: `POST /admin/db/backup` (loopback only).
+
+`appliance db backup` cannot open the store while the hub holds its lock, so it asks the hub:
+the copy is then taken under the store lock, consistent with every acknowledged write. Runs on a
+waitress worker thread; the destination is confined to `state_dir/backups/`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from appliance.api.envelope import ok
+from appliance.errors import InvalidParams, Unauthorized
+
+BACKUP_FOLDER = "backups"
+
+
+def default_backup_name() -> str:
+    return datetime.now(timezone.utc).strftime("store-%Y%m%dT%H%M%SZ.snap")
+
+
+def backup_destination(state_dir: Path, name: str | None) -> Path:
+    """`state_dir/backups/<name>`; InvalidParams for names that would leave that folder."""
+    folder = (Path(state_dir) / BACKUP_FOLDER).resolve()
+    name = name or default_backup_name()
+    if not isinstance(name, str) or "\0" in name:
+        raise InvalidParams("Field 'path' must be a file name inside the backups folder.")
+    dest = (folder / name).resolve()
+    if dest == folder or folder not in dest.parents:
+        raise InvalidParams(f"Field 'path' must stay inside {folder}; got {name!r}.")
+    return dest
+
+
+def _loopback(remote_addr: str | None) -> bool:
+    try:
+        addr = ipaddress.ip_address((remote_addr or "").split("%", 1)[0])
+    except ValueError:
+        return False
+    return addr.is_loopback or bool(getattr(addr, "ipv4_mapped", None) and addr.ipv4_mapped.is_loopback)
+
+
+class DbBackup:
+    def __init__(self, services: Any):
+        self.services = services
+
+    def on_post(self, req, resp) -> None:
+        if not _loopback(req.remote_addr):
+            raise Unauthorized("Admin routes answer only on loopback: run `appliance db backup` "
+                               "on the hub's own machine.")
+        # A JSON content type cannot be sent cross-site without a preflight: no drive-by backups.
+        if not (req.content_type or "").startswith("application/json"):
+            raise InvalidParams("Send the body as application/json: {\"path\": \"<file name>\"}.")
+        body = req.get_media(default_when_empty={}) or {}
+        if not isinstance(body, dict):
+            raise InvalidParams("The body must be a JSON object such as {\"path\": \"<file name>\"}.")
+        state_dir = Path(self.services.config.state_dir)
+        dest = backup_destination(state_dir, body.get("path"))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        written = self.services.store.backup(dest)
+        ok(resp, {"path": str(written), "bytes": Path(written).stat().st_size, "by": "hub"})
+
+
+def add_routes(app, services, openapi=None, prefix: str = "") -> None:
+    # Outside /api/v1 on purpose: not part of the TikMatrix API, not in its OpenAPI document.
+    app.add_route("/admin/db/backup", DbBackup(services))

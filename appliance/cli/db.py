@@ -1,0 +1,158 @@
+"""`appliance db backup|check|compact`: look after the store in the state directory.
+
+Only one process may open the store (a flock). `backup` is safe beside a running hub: it asks
+the hub (`POST /admin/db/backup`) to copy under its own lock. `check` and `compact` need the store
+alone and refuse while a hub holds it. Main thread only.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+import click
+
+from appliance.api.admin import BACKUP_FOLDER, backup_destination
+from appliance.cli.hubclient import as_state_owner, client, echo_json
+from appliance.errors import ApplianceError, StoreError
+
+
+def hub_holds_store(state_dir: Path) -> bool:
+    """True when another process (a hub) holds the store's lock right now."""
+    from appliance.storage.store import LOCK_NAME
+
+    try:
+        fd = os.open(state_dir / LOCK_NAME, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also releases our probe lock at once
+    return False
+
+
+def _state_dir(ctx: click.Context, must_exist: bool) -> Path:
+    state_dir = Path(ctx.obj.get().state_dir)
+    if must_exist and not state_dir.is_dir():
+        raise click.ClickException(f"no state directory at {state_dir}: nothing to do "
+                                   "(is --config or APPLIANCE_STATE_DIR pointing at the hub's?)")
+    return state_dir
+
+
+def _open_alone(ctx: click.Context, state_dir: Path, what: str):
+    from appliance.storage import Store
+
+    if hub_holds_store(state_dir):
+        hub = client(ctx, timeout=5)
+        where = (f"it answers at {hub.url}" if hub.health() is not None
+                 else "it does not answer over HTTP")
+        raise click.ClickException(
+            f"a running hub holds the store in {state_dir} ({where}); {what} needs the store "
+            "alone: stop the hub first (`sudo systemctl stop appliance`), then run this again.")
+    try:
+        return Store.open(state_dir)
+    except StoreError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@click.group()
+def db() -> None:
+    """Back up, check or compact the task store."""
+
+
+@db.command("backup")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def backup(ctx: click.Context, name: str | None, as_json: bool) -> None:
+    """Write a consistent copy of the store to STATE_DIR/backups/NAME (safe while the hub runs).
+
+    Restore: stop the hub, move the state directory's store files away and copy the backup to
+    STATE_DIR/store.snap.
+    """
+    state_dir = _state_dir(ctx, must_exist=True)
+    try:
+        dest = backup_destination(state_dir, name)
+    except ApplianceError as exc:
+        raise click.ClickException(exc.message.replace("Field 'path'", "NAME")) from None
+    if hub_holds_store(state_dir):
+        hub = client(ctx, timeout=120)
+        if hub.health() is None:
+            raise click.ClickException(
+                f"a hub holds the store in {state_dir} but no hub answers at {hub.url}; "
+                "check --config/APPLIANCE_PORT, or stop that hub and back up again.")
+        result = hub.call("POST", "/admin/db/backup", {"path": str(dest.relative_to(
+            (state_dir / BACKUP_FOLDER).resolve()))}, prefix="")
+    else:
+        with as_state_owner(state_dir):
+            store = _open_alone(ctx, state_dir, "backup")
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                written = store.backup(dest)
+            except StoreError as exc:
+                raise click.ClickException(exc.message) from None
+            finally:
+                store.close()
+        result = {"path": str(written), "bytes": written.stat().st_size, "by": "cli"}
+    if as_json:
+        echo_json(result)
+    else:
+        how = "by the running hub" if result.get("by") == "hub" else "from the store directly"
+        click.echo(f"backup written {how}: {result['path']} ({result['bytes']} bytes)")
+
+
+@db.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.pass_context
+def check(ctx: click.Context, as_json: bool) -> None:
+    """Check the store for damage (the hub must be stopped); exit 1 if any is found."""
+    state_dir = _state_dir(ctx, must_exist=True)
+    with as_state_owner(state_dir):
+        store = _open_alone(ctx, state_dir, "check")
+        try:
+            problems = store.check()
+        finally:
+            store.close()
+    if as_json:
+        echo_json({"ok": not problems, "problems": problems})
+    elif not problems:
+        click.echo(f"store in {state_dir}: no problems found")
+    else:
+        for problem in problems:
+            click.echo(f"problem: {problem}")
+    if problems:
+        raise SystemExit(1)
+
+
+@db.command("compact")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def compact(ctx: click.Context, as_json: bool) -> None:
+    """Rewrite the store as one snapshot and drop old journals (the hub must be stopped)."""
+    state_dir = _state_dir(ctx, must_exist=True)
+
+    def size() -> int:
+        return sum(p.stat().st_size for p in state_dir.iterdir()
+                   if p.is_file() and p.name.startswith(("store.snap", "journal.")))
+
+    before = size()
+    with as_state_owner(state_dir):
+        store = _open_alone(ctx, state_dir, "compact")
+        try:
+            store.compact()
+        except StoreError as exc:
+            raise click.ClickException(exc.message) from None
+        finally:
+            store.close()
+    after = size()
+    if as_json:
+        echo_json({"bytes_before": before, "bytes_after": after})
+    else:
+        click.echo(f"store compacted: {before} -> {after} bytes")
+
+
+commands = [db]
