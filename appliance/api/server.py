@@ -42,7 +42,10 @@ class HubServer:
             if dispatcher.queue or dispatcher.active_count > 0:
                 return True
         for channel in list(self.server._map.values()):
-            if getattr(channel, "requests", None) or getattr(channel, "total_outbufs_len", 0):
+            # `request`: one being received (headers or body still arriving); `requests`: parsed
+            # and waiting for a thread; outbufs: an answer not yet flushed to the client.
+            if (getattr(channel, "request", None) is not None or getattr(channel, "requests", None)
+                    or getattr(channel, "total_outbufs_len", 0)):
                 return True
         return False
 
