@@ -14,7 +14,7 @@ ids repeat per list item, as in a RecyclerView). "text" means the node's text at
 | home feed (MainActivity) | `viewpager` > `feed_video` (desc "Video by @user") > `action_rail` > `author_avatar`, `follow_button` "+" (desc "Follow @user", absent once followed), `like_button` (selected when liked), `like_count`, `comment_button`, `comment_count`, `collect_button` (selected when favourited), `collect_count`, `share_button`, `share_count`; `author_name` "@user", `video_desc`; top: `tab_following`, `tab_foryou`, `feed_search` (desc "Search"); `upload_progress` "Uploading 42%" / "Your post is published"; swipe up = next video |
 | bottom tabs (feed, own profile, stubs) | `bottom_tabs` > `nav_home` "Home", `nav_friends`, `nav_create` (desc "Create"), `nav_inbox`, `nav_profile` "Profile" |
 | single video (DetailActivity) | as the feed without top tabs and bottom tabs, plus `video_back` |
-| comment panel (over a video) | `comment_panel` > `comment_title` "N comments", `comment_close`, `comment_list` > `comment_item` > `comment_author`, `comment_text` (newest first); `comment_input` (EditText, hint "Add comment..."), `comment_post` "Post" (enabled once text is typed) |
+| comment panel (over a video) | `comment_panel` > `comment_title` "N comments", `comment_close`, `comment_list` > `comment_item` > `comment_author`, `comment_text` (newest first); `comment_input` (EditText, hint "Add comment...", ENTER types a newline), `comment_post` "Post" (enabled once text is typed); a tap above the panel closes it |
 | share sheet | `share_panel` > `share_copy_link`, `share_cancel` |
 | search (SearchResultActivity) | `search_back`, `search_input` (focused on open; ENTER searches), `search_button` "Search"; after a search: `search_tab_users` "Users", `search_tab_videos` "Videos" (selected tab), `search_results` > `search_user_item` (desc "@user") > `search_user_avatar`, `search_user_name` (text = username, no @), `search_user_info`; or `search_video_item` (desc "Video by @user: ...") > `search_video_cover`, `search_video_desc`, `search_video_author`; `search_empty` |
 | user profile (UserProfileActivity) | `profile_back`, `profile_title` (nickname), `profile_avatar`, `profile_username` "@user", `profile_{following,followers,likes}_count`, `profile_follow_button` "Follow" / "Following" (selected); tapping "Following" opens `dialog_container` > `dialog_title` "Unfollow @user?", `dialog_cancel`, `dialog_confirm` "Unfollow"; `profile_video_item_grid` > `profile_video_item` |
@@ -238,7 +238,8 @@ class AndroidUi:
             if self._app_in_front():
                 self.app.tap(int(x), int(y))
             elif self.foreign is None:
-                node = hit([launcher_window(self.size, lambda p: self._start(p, "launcher"))],
+                node = hit([launcher_window(self.size, self.installed,
+                                            lambda p: self._start(p, "launcher"))],
                            int(x), int(y))
                 if node is not None:
                     node.on_tap()
@@ -277,7 +278,7 @@ class AndroidUi:
             return self.app.window()
         if self.foreign:
             return foreign_window(self.size, self.foreign)
-        return launcher_window(self.size, lambda p: None)
+        return launcher_window(self.size, self.installed, lambda p: None)
 
     def dump_xml(self) -> str:
         with self._lock:

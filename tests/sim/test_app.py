@@ -125,11 +125,14 @@ def test_like_and_follow_from_the_feed_and_watch_time(phone):
     assert phone.node("like_button").get("selected") == "true"
     phone.tap("follow_button")
     assert not phone.nodes("follow_button")
+    phone.tap("collect_button")
+    assert phone.node("collect_button").get("selected") == "true"
     phone.ui.swipe(540, 1800, 540, 500, 200)
     phone.clock.now += 2
     phone.ui.keyevent("KEYCODE_HOME")
     assert phone.ui.records("like")[0]["author"] == author
     assert phone.ui.records("follow")[0]["via"] == "feed"
+    assert phone.ui.records("collect")[0]["author"] == author
     watches = phone.ui.records("watch")
     assert [w["seconds"] for w in watches] == [4.5, 2.0]
 
@@ -280,3 +283,33 @@ def test_screencap_is_a_real_png_of_the_screen(phone):
     bytes_per_pixel = {3: 1, 2: 3, 6: 4}[colour]
     assert len(zlib.decompress(idat)) == height * (1 + width * bytes_per_pixel)
     assert phone.ui.screencap_png() is png  # same screen, cached
+
+
+def test_typing_follows_input_text_and_adb_keyboard_rules(phone):
+    phone.launch()
+    phone.tap("feed_search")
+    phone.ui.input_text("caf\u00e9%sbar")  # `input text` cannot type non-ASCII: dropped
+    phone.ui.keyevent("KEYCODE_SPACE")
+    phone.ui.keyevent("29")  # KEYCODE_A
+    phone.ui.broadcast("ADB_INPUT_TEXT", {"msg": " caf\u00e9 \U0001f600"})
+    assert phone.node("search_input").get("text") == "caf bar a caf\u00e9 \U0001f600"
+    phone.ui.keyevent("KEYCODE_ENTER")
+    assert phone.node("search_input").get("focused") == "false"
+    phone.ui.input_text("lost")  # nothing has focus after the search
+    assert phone.node("search_input").get("text") == "caf bar a caf\u00e9 \U0001f600"
+
+
+def test_back_and_home_move_between_windows(phone):
+    phone.launch()
+    phone.tap("comment_button")
+    phone.ui.keyevent("KEYCODE_BACK")
+    assert not phone.nodes("comment_panel") and phone.nodes("tab_foryou")
+    phone.ui.keyevent("KEYCODE_BACK")
+    assert phone.nodes(text="TikTok")  # back from the feed leaves the app
+    phone.ui.start_activity(PKG, LAUNCH)
+    assert phone.ui.records("launch")[-1]["cold"] is False
+    out = phone.ui.view_intent("https://example.com/page")
+    assert out.startswith("Starting: Intent { act=android.intent.action.VIEW")
+    assert phone.ui.foreground()[0] == "com.android.chrome"
+    phone.ui.keyevent("3")
+    assert phone.nodes(text="TikTok")

@@ -21,7 +21,7 @@ class FeedScreen(Screen):
         self.ids = ids or []
         self.pos = pos
         self.panel: str | None = None  # None, "comments" or "share"
-        self.comment = TextField("Add comment...")
+        self.comment = TextField("Add comment...", multiline=True)
         if not home:
             self.activity = "com.ss.android.ugc.aweme.detail.ui.DetailActivity"
 
@@ -143,6 +143,8 @@ class FeedScreen(Screen):
 
     def _comments(self, app, vid, video) -> Node:
         r = app.r
+        # Tapping the video above the panel closes it, as in the real app.
+        outside = Node(FRAME, r(0, 0, 1080, 800), on_tap=lambda: self._close(app))
         sheet = Node(FRAME, r(0, 800, 1080, 2400), "comment_panel", color="white", on_tap=BLOCK)
         sheet.add(Node(TEXT, r(300, 820, 780, 900), "comment_title",
                        text=f"{compact(video.comments)} comments"),
@@ -159,4 +161,4 @@ class FeedScreen(Screen):
         sheet.add(Node(BUTTON, r(880, 2250, 1040, 2370), "comment_post", text="Post",
                        desc="Post comment", enabled=has_text, color="red" if has_text else "grey",
                        on_tap=(lambda: self._post_comment(app, vid)) if has_text else BLOCK))
-        return sheet
+        return Node(FRAME, r(0, 0, 1080, 2400)).add(outside, sheet)

@@ -158,5 +158,6 @@ class OwnProfileScreen(Screen):
             y = 1520 + len(names) * h
             listing.add(Node(TEXT, r(160, y, 900, y + h), "add_account", text="Add account",
                              on_tap=lambda: self._add_account(app)))
-            root.add(sheet.add(listing))
+            outside = Node(FRAME, r(0, 0, 1080, 1400), on_tap=lambda: setattr(self, "switcher", False))
+            root.add(outside, sheet.add(listing))
         return root

@@ -60,13 +60,14 @@ class StubScreen(Screen):
                         nav_bar(app, selected))
 
 
-def launcher_window(size: tuple[int, int], start: Callable[[str], None]) -> Node:
-    """The home screen: a grid of app icons; tapping one starts that app."""
+def launcher_window(size: tuple[int, int], installed: set[str],
+                    start: Callable[[str], None]) -> Node:
+    """The home screen: a grid of the installed apps' icons; tapping one starts that app."""
     w, h = size
     sx, sy = w / 1080, h / 2400
     root = Node(FRAME, (0, 0, w, h), color="blue")
     workspace = Node("android.view.ViewGroup", (0, 0, w, h), "workspace", scrollable=True)
-    for i, (label, package) in enumerate(ICONS):
+    for i, (label, package) in enumerate(p for p in ICONS if p[1] in installed):
         col, row = i % 4, i // 4
         x, y = 40 + col * 250, 1500 + row * 400
         box = (round(x * sx), round(y * sy), round((x + 250) * sx), round((y + 300) * sy))
