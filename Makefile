@@ -7,7 +7,26 @@ UNITDIR := /etc/systemd/system
 CONFDIR := /etc/appliance
 UDEVDIR := /etc/udev/rules.d
 
-.PHONY: binary install test clean
+.PHONY: setup demo binary install test clean
+
+# --- development: `make demo` runs the hub with simulated phones, `make test` runs the tests ---
+# Both start from a fresh Debian-like machine: they install adb (Debian package) and a venv.
+VENV    ?= .venv
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v adb >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq adb; }
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+demo: setup
+	$(VENV)/bin/appliance demo
 
 binary: $(BIN)
 
@@ -35,8 +54,8 @@ install: $(BIN)
 		echo "installed: start with 'sudo systemctl enable --now appliance', then 'appliance doctor'"; \
 	fi
 
-test:
-	$(PYTHON) -m pytest -q
+test: setup
+	$(VENV)/bin/python -m pytest -q
 
 clean:
-	rm -rf build dist
+	rm -rf build dist $(VENV)
