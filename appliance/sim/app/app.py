@@ -38,8 +38,8 @@ class App:
         self.popup_rate = popup_rate  # chance of a popup at each cold start and feed swipe
         self.upload_seconds = upload_seconds
         if accounts is None:
-            accounts = [f"{rng.choice(['sunny', 'pixel', 'mango', 'nova'])}_{rng.choice(['ka', 'lo', 'mi'])}"
-                        f"{rng.randint(10, 99)}{i}" for i in range(3)]
+            accounts = [f"{rng.choice(['sunny', 'pixel', 'mango', 'nova'])}_"
+                        f"{rng.choice(['ka', 'lo', 'mi'])}{rng.randint(10, 99)}{i}" for i in range(3)]
         self.accounts: dict[str, Account] = {name: Account(name) for name in accounts}
         self.current: str | None = accounts[0] if accounts else None
         self.gallery: list[Media] = []  # newest first, as the picker shows them
@@ -291,8 +291,8 @@ class App:
                 self.pop()
         elif self.popup is not None or self.focus is None:
             return
-        elif name == "ENTER":
-            if self.focus.multiline:
+        elif name in ("ENTER", "SEARCH"):
+            if self.focus.multiline and name == "ENTER":
                 self.focus.value += "\n"
             elif self.focus.on_submit is not None:
                 submit = self.focus.on_submit

@@ -71,6 +71,7 @@ def edit_node(app: "App", field: TextField, rid: str, box, desc: str = "") -> No
 
 def nav_bar(app: "App", selected: str) -> Node:
     """The bottom tab bar: Home, Friends, Create (+), Inbox, Profile."""
+    # Imported here because those screen modules import this one.
     from .feed import FeedScreen
     from .profile import OwnProfileScreen
     from .create import CreateScreen
@@ -87,6 +88,7 @@ def nav_bar(app: "App", selected: str) -> Node:
     for i, (rid, label, action) in enumerate(tabs):
         box = (i * 216, 2220, (i + 1) * 216, 2400)
         desc = label or "Create"
-        bar.add(Node(IMAGE if rid == "nav_create" else TEXT, app.r(*box), rid, text=label, desc=desc, selected=rid == selected,
+        bar.add(Node(IMAGE if rid == "nav_create" else TEXT, app.r(*box), rid, text=label,
+                     desc=desc, selected=rid == selected,
                      color="white" if rid == "nav_create" else None, on_tap=action))
     return bar

@@ -6,7 +6,8 @@ Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 
 from __future__ import annotations
 
-from .base import BUTTON, FRAME, IMAGE, LINEAR, PAGER, RECYCLER, TEXT, Screen, TextField, edit_node, nav_bar
+from .base import (BUTTON, FRAME, IMAGE, LINEAR, PAGER, RECYCLER, TEXT, Screen, TextField,
+                   edit_node, nav_bar)
 from .render import BLOCK, Node
 from .state import compact
 
@@ -46,6 +47,7 @@ class FeedScreen(Screen):
             self.pos -= 1
         else:
             return
+        self.comment.value = ""  # a draft belongs to the video it was typed under
         app.maybe_popup("swipe")
 
     def on_back(self, app) -> bool:

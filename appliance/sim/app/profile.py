@@ -132,8 +132,8 @@ class OwnProfileScreen(Screen):
         progress = app.upload_progress()
         if progress:
             state, pct = progress
-            root.add(Node(TEXT, r(40, 220, 700, 300), "upload_progress",
-                          text=f"Uploading {pct}%" if state == "uploading" else "Your post is published"))
+            text = f"Uploading {pct}%" if state == "uploading" else "Your post is published"
+            root.add(Node(TEXT, r(40, 220, 700, 300), "upload_progress", text=text))
         root.add(_grid(app, "own_video_item", [
             (f"Post: {post['caption'][:40]}",
              "Uploading..." if post["status"] == "uploading" else "0 views", None)

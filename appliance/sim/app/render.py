@@ -112,12 +112,13 @@ def _b(value: bool) -> str:
 
 def _node_xml(node: Node, index: int, out: list[str]) -> None:
     x1, y1, x2, y2 = node.bounds
+    tappable = node.on_tap not in (None, BLOCK)
     out.append(
         f'<node index="{index}" text="{_esc(node.text)}" resource-id="{_esc(node.rid)}" '
         f'class="{_esc(node.cls)}" package="{_esc(node.package)}" content-desc="{_esc(node.desc)}" '
         f'checkable="{_b(node.checkable)}" checked="{_b(node.checked)}" '
-        f'clickable="{_b(node.clickable or node.on_tap not in (None, BLOCK))}" enabled="{_b(node.enabled)}" '
-        f'focusable="{_b(node.focusable or node.on_tap not in (None, BLOCK))}" focused="{_b(node.focused)}" '
+        f'clickable="{_b(node.clickable or tappable)}" enabled="{_b(node.enabled)}" '
+        f'focusable="{_b(node.focusable or tappable)}" focused="{_b(node.focused)}" '
         f'scrollable="{_b(node.scrollable)}" long-clickable="{_b(node.long_clickable)}" '
         f'password="{_b(node.password)}" selected="{_b(node.selected)}" '
         f'bounds="[{x1},{y1}][{x2},{y2}]"'

@@ -101,13 +101,16 @@ class World:
     def video(self, video_id: str, author: str | None = None) -> Video:
         if video_id not in self.videos:
             rng = self._rng("video:" + video_id)
-            author = (author or (rng.choice(sorted(self.users)) if self.users else "tiktok")).lstrip("@")
+            if not author:
+                author = rng.choice(sorted(self.users)) if self.users else "tiktok"
+            author = author.lstrip("@")
             desc = f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} {rng.choice(_TAGS)} {rng.choice(_TAGS)}"
             video = Video(video_id, author, desc, rng.randint(0, 500_000), rng.randint(0, 3000),
                           rng.randint(0, 20_000), rng.randint(0, 9000))
             names = sorted(self.users) or ["someone"]
             for _ in range(min(video.comments, 3)):
-                video.comment_list.append((rng.choice(names), rng.choice(_WORDS) + " " + rng.choice(["!!", "😂", "wow", "love it"])))
+                text = f"{rng.choice(_WORDS)} {rng.choice(['!!', '😂', 'wow', 'love it'])}"
+                video.comment_list.append((rng.choice(names), text))
             self.videos[video_id] = video
             owner = self.user(author)
             if video_id not in owner.videos:
