@@ -1,11 +1,22 @@
 """`account_warmup`: watch the feed (or a topic's results) like a person, now and then liking,
 following, favouriting or commenting. Runs on an engine worker thread through its ScriptContext.
+
+Steps: cold-start the app (popups dismissed) -> optionally search a topic and open its first
+video -> loop until task_duration: watch for a time drawn from [min_duration, max_duration], then
+like / follow / favourite / comment each with its probability (percent), swipe to the next video
+-> press HOME (the app records the last watch). Every step is a log line.
 """
 
 from __future__ import annotations
 
+import time
+
 from appliance.errors import InvalidParams
 from appliance.scripts.base import Script
+from appliance.scripts.ui import Screen, Ui, UiStepFailed
+
+EMOJIS = ["\U0001F525", "\U0001F602", "\u2764\ufe0f", "\U0001F44D", "\U0001F60D", "\U0001F64C",
+          "\u2728", "\U0001F4AF"]
 
 _PERCENT = {"type": "number", "minimum": 0, "maximum": 100}
 
@@ -54,4 +65,146 @@ class AccountWarmup(Script):
                 data={"field": "script_config.min_duration"})
 
     def run(self, ctx) -> str | None:
-        raise NotImplementedError("account_warmup is being built")
+        return _Warmup(ctx).run()
+
+
+class _Warmup:
+    """One warm-up session; lives for one task on its worker thread."""
+
+    def __init__(self, ctx):
+        self.ctx, self.cfg, self.rng = ctx, ctx.config, ctx.random
+        self.ui = Ui(ctx)
+        self.counts = {"like": 0, "follow": 0, "collect": 0, "comment": 0}
+        self.comments = [line.strip() for line in self.cfg["comment"].splitlines() if line.strip()]
+        self._next_comment = 0
+
+    def run(self) -> str:
+        ctx, cfg = self.ctx, self.cfg
+        ctx.log("opening the app")
+        self.ui.stop_app()
+        try:
+            self.ui.open_app("feed")
+        except UiStepFailed:
+            if self.ui.last is not None and self.ui.exists("login_screen", self.ui.last):
+                raise UiStepFailed("open the app", f"no account is logged in on phone {ctx.serial}",
+                                   dump=self.ui.last.xml, screen=self.ui.last.summary()) from None
+            raise
+        in_results = self._search() if cfg["topic"].strip() else False
+        started, watched, seconds = time.monotonic(), 0, 0.0
+        duration = float(cfg["task_duration"])
+        while True:
+            left = duration - (time.monotonic() - started)
+            if left <= 0:
+                break
+            screen = self.ui.dump()
+            if self.ui.dismiss_popups(screen):
+                continue
+            author = self._author(screen)
+            watch = min(left, self.rng.uniform(cfg["min_duration"], cfg["max_duration"]))
+            ctx.sleep(watch)
+            watched, seconds = watched + 1, seconds + watch
+            ctx.log(f"watched video {watched} by {author or 'an unknown author'} for {watch:.1f} s")
+            self._act(author)
+            if duration - (time.monotonic() - started) <= 0:
+                break
+            before = self._identity(self.ui.last or screen)
+            self.ui.swipe_up()
+            if in_results and self._identity(self.ui.dump()) == before:
+                ctx.log("end of the topic's videos: back to the For You feed")
+                self.ui.back()
+                self.ui.back()
+                self.ui.wait("feed", step="return to the feed")
+                in_results = False
+        self.ui.key("HOME")
+        c = self.counts
+        summary = (f"watched {watched} videos for {seconds:.0f} s; liked {c['like']}, "
+                   f"followed {c['follow']}, favourited {c['collect']}, commented {c['comment']}")
+        ctx.log(summary)
+        return summary
+
+    # --- steps ------------------------------------------------------------------------
+
+    def _search(self) -> bool:
+        """Search a topic (one line of `topic`, at random) and open its first video; False
+        (and the For You feed) when it has no videos."""
+        topics = [t.strip() for t in self.cfg["topic"].splitlines() if t.strip()]
+        topic = self.rng.choice(topics)
+        self.ctx.log(f"searching the topic {topic!r}")
+        self.ui.tap("feed_search", step="open search")
+        self.ui.tap("search_input", step="focus the search box")
+        self.ui.type_text(topic)
+        self.ui.tap("search_button", step="run the search")
+        self.ui.tap("search_tab_videos", step="show the videos of the topic")
+        node = self.ui.wait([*self.ui._selector("search_video_item"),
+                             *self.ui._selector("search_empty")], step="read the results")
+        if node.short_id != "search_video_item":
+            self.ctx.log(f"no videos for {topic!r}: watching the For You feed instead")
+            self.ui.back()
+            self.ui.wait("feed", step="return to the feed")
+            return False
+        self.ui.tap(node)
+        self.ui.wait("video_page", step="open the first video of the topic")
+        return True
+
+    def _author(self, screen: Screen) -> str:
+        node = self.ui.find("author_name", screen)
+        return node.text if node else ""
+
+    def _identity(self, screen: Screen) -> tuple:
+        page = self.ui.find("video_page", screen)
+        desc = next((n.text for n in screen.nodes if n.short_id == "video_desc"), "")
+        return (page.desc if page else "", desc)
+
+    def _chance(self, key: str) -> bool:
+        return self.rng.random() * 100 < float(self.cfg[key])
+
+    def _act(self, author: str) -> None:
+        ui, ctx = self.ui, self.ctx
+        who = author or "the author"
+        if self._chance("like_probable"):
+            node = ui.find("like_button")
+            if node is not None and not node.selected:
+                ui.tap(node)
+                self.counts["like"] += 1
+                ctx.log(f"liked the video by {who}")
+        if self._chance("floow_probable"):
+            node = ui.find("follow_button")
+            if node is not None:
+                ui.tap(node)
+                self.counts["follow"] += 1
+                ctx.log(f"followed {who}")
+        if self._chance("collect_probable"):
+            node = ui.find("collect_button")
+            if node is not None and not node.selected:
+                ui.tap(node)
+                self.counts["collect"] += 1
+                ctx.log(f"added the video by {who} to favourites")
+        if self._chance("comment_probable"):
+            text = self._comment_text()
+            if text is None:
+                ctx.log("comment chance came up but script_config.comment is empty: skipped",
+                        "warning")
+            else:
+                self._comment(text, who)
+
+    def _comment_text(self) -> str | None:
+        if not self.comments:
+            return None
+        if self.cfg["comment_order"] == "sequential":
+            text = self.comments[self._next_comment % len(self.comments)]
+            self._next_comment += 1
+        else:
+            text = self.rng.choice(self.comments)
+        if self.cfg["insert_emoji"]:
+            text = f"{text} {self.rng.choice(EMOJIS)}"
+        return text
+
+    def _comment(self, text: str, who: str) -> None:
+        ui = self.ui
+        ui.tap("comment_button", step="open the comments")
+        ui.tap("comment_input", step="focus the comment box")
+        ui.type_text(text)
+        ui.tap("comment_post", step="post the comment")
+        self.counts["comment"] += 1
+        self.ctx.log(f"commented on the video by {who}: {text!r}")
+        ui.tap("comment_close", step="close the comments")
