@@ -98,7 +98,7 @@ class VirtualAndroid:
                       env={"PATH": "/product/bin:/apex/com.android.runtime/bin:/system/bin:/system/xbin",
                            "HOME": "/", "ANDROID_DATA": "/data", "EXTERNAL_STORAGE": "/sdcard",
                            "HOSTNAME": self.props["ro.product.device"], "USER": "shell"},
-                      name="/system/bin/sh")
+                      name="sh")  # toybox-style "sh: foo: not found"
         return shell.run(line)
 
     def _lookup(self, name: str):
