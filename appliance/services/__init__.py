@@ -75,3 +75,21 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
 
 def _wire_devices_and_engine(services: Services) -> None:
     """Devices (issue 4) and the engine (issue 5) plug in here."""
+    _wire_engine(services)
+
+
+def _wire_engine(services: Services) -> None:
+    """The engine (issue 5), after the devices: it runs tasks through the devices manager's
+    client and tracker; TaskService tells it about new, retried and stopped tasks."""
+    import random
+
+    from appliance.engine import Engine
+
+    manager = (getattr(services, "device_manager", None)
+               or getattr(services.devices, "manager", None))
+    if manager is None:
+        return   # no devices layer wired: tasks stay pending rather than fail
+    services.engine = Engine(services.config, services.store, manager, services.registry,
+                             services.clock, random.Random(),
+                             device_limit=lambda: services.license.plan().device_limit)
+    services.tasks.engine = services.engine
