@@ -130,7 +130,6 @@ class AndroidUi:
         else:
             self.app.foreground = False
             self.foreign = None if package == LAUNCHER else package
-        self._after()
 
     def start_activity(self, package: str, component: str | None = None) -> str:
         with self._lock:
@@ -150,6 +149,7 @@ class AndroidUi:
                         "does not exist.")
             in_front = (self._app_in_front() if package == PKG else self.foreign == package)
             self._start(package, "am")
+            self._after()
             if in_front:
                 return (f"{head}\nWarning: Activity not started, its current task has been "
                         "brought to the front")
@@ -165,6 +165,7 @@ class AndroidUi:
                         f"{{ act=android.intent.action.VIEW dat={shown} flg=0x10000000 }}")
             if parts.netloc.lower() not in TIKTOK_HOSTS or PKG not in self.installed:
                 self._start("com.android.chrome", "deeplink")
+                self._after()
                 return head
             self._start(PKG, "deeplink")
             segments = [unquote(s) for s in parts.path.split("/") if s]

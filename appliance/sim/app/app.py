@@ -313,9 +313,10 @@ class App:
         now = self.clock()
         if self._watch and self._watch[0] != playing:
             video_id, since = self._watch
-            self.records.add("watch", account=self.current, video_id=video_id,
-                             author=self.world.video(video_id).author,
-                             seconds=round(now - since, 3))
             self._watch = None
+            if now > since:  # a video on screen for no time at all was not watched
+                self.records.add("watch", account=self.current, video_id=video_id,
+                                 author=self.world.video(video_id).author,
+                                 seconds=round(now - since, 3))
         if playing and self._watch is None:
             self._watch = (playing, now)
