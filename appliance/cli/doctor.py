@@ -1,0 +1,261 @@
+"""`appliance doctor`: checks the box for what usually breaks a phone hub, with a fix for each.
+
+Each check returns a `Finding`; any failure makes the exit code 1. The places it looks (udev
+folders, unit path, service user, clock) are module attributes so tests can point them at
+temporary files. Main thread only.
+"""
+
+from __future__ import annotations
+
+import errno
+import grp
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from appliance.cli.hubclient import HubClient, echo_json
+
+UDEV_DIRS = [Path("/etc/udev/rules.d"), Path("/lib/udev/rules.d"), Path("/usr/lib/udev/rules.d")]
+UNIT_PATH = Path("/etc/systemd/system/appliance.service")
+SERVICE_USER = "appliance"
+GROUP = "plugdev"
+MIN_YEAR = 2024
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Finding:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+# --- adb ---
+
+def _adb_version(path: str) -> str | None:
+    try:
+        out = subprocess.run([path, "version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"^Version (\S+)", out, re.M) or re.search(r"version (\S+)", out)
+    return match.group(1) if match else None
+
+
+def _adbs_on_path() -> list[str]:
+    seen: dict[str, str] = {}
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(folder or ".", "adb")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            seen.setdefault(os.path.realpath(candidate), candidate)
+    return list(seen.values())
+
+
+def check_adb(config: Any) -> list[Finding]:
+    configured = shutil.which(config.adb_path)
+    if configured is None:
+        return [Finding("adb", False, f"adb_path {config.adb_path!r} is not an executable on PATH",
+                        "install it (sudo apt-get install adb) or set adb_path to the adb binary")]
+    version = _adb_version(configured)
+    findings = [Finding("adb", version is not None,
+                        f"{configured} (version {version})" if version
+                        else f"{configured} does not answer `adb version`",
+                        "" if version else "reinstall adb (sudo apt-get install --reinstall adb)")]
+    versions = {path: _adb_version(path) for path in _adbs_on_path()}
+    if version is not None:
+        versions.setdefault(configured, version)
+    distinct = {v for v in versions.values() if v}
+    listed = ", ".join(f"{p} ({v or '?'})" for p, v in versions.items())
+    findings.append(Finding(
+        "one adb version", len(distinct) <= 1,
+        f"adb on PATH: {listed}" if len(distinct) <= 1 else f"several adb versions: {listed}",
+        "" if len(distinct) <= 1 else
+        "remove all but one (two versions kill each other's server and drop every phone), "
+        f"or keep them off PATH and point adb_path at one"))
+    return findings
+
+
+# --- udev, groups ---
+
+def check_udev() -> Finding:
+    for folder in UDEV_DIRS:
+        for rule in sorted(folder.glob("*.rules")) if folder.is_dir() else []:
+            try:
+                text = rule.read_text(errors="replace")
+            except OSError:
+                continue
+            if "ff4201" in text or ("android" in rule.name.lower() and GROUP in text):
+                return Finding("udev rule", True, f"{rule}")
+    return Finding("udev rule", False,
+                   f"no udev rule gives Android phones to group {GROUP} "
+                   f"(looked in {', '.join(map(str, UDEV_DIRS))})",
+                   "sudo install -m 644 config/51-android.rules /etc/udev/rules.d/ && "
+                   "sudo udevadm control --reload-rules && sudo udevadm trigger (then replug)")
+
+
+def _in_group(user: str, gid: int, members: list[str]) -> bool:
+    try:
+        return pwd.getpwnam(user).pw_gid == gid or user in members
+    except KeyError:
+        return False
+
+
+def check_groups() -> list[Finding]:
+    try:
+        group = grp.getgrnam(GROUP)
+    except KeyError:
+        return [Finding(f"group {GROUP}", False, f"group {GROUP} does not exist",
+                        f"sudo groupadd --system {GROUP}")]
+    findings = []
+    uid = os.geteuid()
+    if uid == 0:
+        findings.append(Finding("current user", True, f"root can open USB devices without {GROUP}"))
+    else:
+        name = pwd.getpwuid(uid).pw_name
+        ok = group.gr_gid in os.getgroups() or _in_group(name, group.gr_gid, group.gr_mem)
+        findings.append(Finding("current user", ok, f"{name} is {'' if ok else 'not '}in {GROUP}",
+                                "" if ok else f"sudo usermod -aG {GROUP} {name}, then log in again"))
+    if UNIT_PATH.exists():
+        try:
+            pwd.getpwnam(SERVICE_USER)
+        except KeyError:
+            findings.append(Finding("service user", False, f"{UNIT_PATH} runs as {SERVICE_USER}, "
+                                    "which does not exist",
+                                    f"sudo useradd --system --user-group --groups {GROUP} "
+                                    f"--shell /usr/sbin/nologin {SERVICE_USER} (or `sudo make install`)"))
+        else:
+            ok = _in_group(SERVICE_USER, group.gr_gid, group.gr_mem)
+            findings.append(Finding("service user", ok,
+                                    f"{SERVICE_USER} is {'' if ok else 'not '}in {GROUP}",
+                                    "" if ok else f"sudo usermod -aG {GROUP} {SERVICE_USER} && "
+                                    "sudo systemctl restart appliance"))
+    return findings
+
+
+# --- ports ---
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def _adb_server_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.sendall(b"000chost:version")
+            return sock.recv(4) == b"OKAY"
+    except OSError:
+        return False
+
+
+def check_ports(config: Any) -> list[Finding]:
+    hub = HubClient(config, timeout=3)
+    hub_up = hub.health() is not None
+    findings = []
+    host = "0.0.0.0" if config.host in ("", "*") else config.host
+    if config.port == 0 or _port_free(host, config.port):
+        findings.append(Finding("API port", True, f"{host}:{config.port} is free"))
+    elif hub_up:
+        findings.append(Finding("API port", True, f"{config.port} is the running hub's ({hub.url})"))
+    else:
+        findings.append(Finding("API port", False, f"port {config.port} is taken by another program",
+                                f"find it with `ss -ltnp 'sport = :{config.port}'` and stop it, "
+                                "or set port in the config"))
+    if not config.adb_enabled:
+        findings.append(Finding("adb port", True, "adb is disabled in the config"))
+    elif _port_free("127.0.0.1", config.adb_port):
+        findings.append(Finding("adb port", True, f"{config.adb_port} is free"))
+    elif hub_up:
+        findings.append(Finding("adb port", True, f"{config.adb_port}: the running hub's adb server"))
+    elif _adb_server_answers(config.adb_port):
+        findings.append(Finding("adb port", False,
+                                f"an adb server that is not the hub's holds port {config.adb_port}",
+                                f"stop it with `adb -P {config.adb_port} kill-server` (and do not run "
+                                "`adb` by hand beside the hub), or set adb_port"))
+    else:
+        findings.append(Finding("adb port", False, f"port {config.adb_port} is taken by another program",
+                                f"find it with `ss -ltnp 'sport = :{config.adb_port}'`, or set adb_port"))
+    return findings
+
+
+# --- state, clock ---
+
+def check_state_dir(config: Any) -> Finding:
+    state_dir = Path(config.state_dir)
+    existing = state_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(existing))
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return Finding("state directory", False, f"{state_dir} is not writable ({exc.strerror})",
+                       f"sudo install -d -o {SERVICE_USER} -g {SERVICE_USER} -m 750 {state_dir} "
+                       "(systemd's StateDirectory= does this for the service), or set state_dir")
+    what = "writable" if existing == state_dir else f"can be created (in {existing})"
+    return Finding("state directory", True, f"{state_dir} {what}")
+
+
+def check_clock() -> Finding:
+    current = now()
+    if current.year >= MIN_YEAR:
+        return Finding("clock", True, current.isoformat(timespec="seconds"))
+    return Finding("clock", False, f"the clock says {current.isoformat(timespec='seconds')}",
+                   "set the time: sudo timedatectl set-ntp true (a Pi has no battery clock and "
+                   "needs network time); start_time tasks and logs depend on it")
+
+
+def run_checks(config: Any) -> list[Finding]:
+    checks: list[Callable[[], Finding | list[Finding]]] = [
+        lambda: check_adb(config), check_udev, check_groups, lambda: check_ports(config),
+        lambda: check_state_dir(config), check_clock]
+    findings: list[Finding] = []
+    for check in checks:
+        result = check()
+        findings.extend(result if isinstance(result, list) else [result])
+    return findings
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def doctor(ctx: click.Context, as_json: bool) -> None:
+    """Check adb, udev rule, plugdev, ports, state directory and clock; exit 1 on any failure."""
+    findings = run_checks(ctx.obj.get())
+    if as_json:
+        echo_json([asdict(f) for f in findings])
+    else:
+        for f in findings:
+            click.echo(f"{'ok  ' if f.ok else 'FAIL'}  {f.name:<16} {f.detail}")
+            if not f.ok:
+                click.echo(f"      {'':<16} fix: {f.fix}")
+        failed = sum(not f.ok for f in findings)
+        click.echo(f"{failed} problem(s) found" if failed else "all checks passed")
+    if any(not f.ok for f in findings):
+        raise SystemExit(1)
+
+
+commands = [doctor]

@@ -1,0 +1,148 @@
+"""`appliance doctor`: each failure it can detect on this machine, each with its fix hint."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from appliance.cli import doctor
+
+RULE = Path(__file__).resolve().parents[2] / "config" / "51-android.rules"
+
+
+@pytest.fixture
+def healthy_box(tmp_path, monkeypatch):
+    """A box where every check passes: a udev rule in place, no unit installed, a sane clock."""
+    rules = tmp_path / "rules.d"
+    rules.mkdir()
+    shutil.copy(RULE, rules / "51-android.rules")
+    monkeypatch.setattr(doctor, "UDEV_DIRS", [rules])
+    monkeypatch.setattr(doctor, "UNIT_PATH", tmp_path / "no-unit.service")
+    monkeypatch.setattr(doctor, "now", lambda: datetime(2026, 5, 1, tzinfo=timezone.utc))
+    return tmp_path
+
+
+def findings(cli, **env) -> tuple[int, dict]:
+    result = cli("doctor", "--json", **env)
+    return result.exit_code, {f["name"]: f for f in json.loads(result.stdout)}
+
+
+def fake_adb(folder: Path, version: str | None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "adb"
+    body = f"echo 'Android Debug Bridge version 1.0.41'; echo 'Version {version}'" if version else "exit 1"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    return script
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def env_for_ports() -> dict:
+    return {"APPLIANCE_PORT": str(free_port()), "APPLIANCE_ADB_PORT": str(free_port())}
+
+
+def test_a_healthy_box_passes(cli, healthy_box):
+    result = cli("doctor", **env_for_ports())
+    assert result.exit_code == 0, result.output
+    assert "all checks passed" in result.output and "FAIL" not in result.output
+
+
+def test_missing_adb(cli, healthy_box):
+    code, found = findings(cli, APPLIANCE_ADB_PATH="/nonexistent/adb", **env_for_ports())
+    assert code == 1 and not found["adb"]["ok"]
+    assert "apt-get install adb" in found["adb"]["fix"]
+
+
+def test_adb_that_does_not_answer(cli, healthy_box):
+    broken = fake_adb(healthy_box / "broken", None)
+    code, found = findings(cli, APPLIANCE_ADB_PATH=str(broken), **env_for_ports())
+    assert code == 1 and "does not answer" in found["adb"]["detail"]
+
+
+def test_two_adb_versions_on_path(cli, healthy_box):
+    new = fake_adb(healthy_box / "sdk" / "platform-tools", "35.0.2-12147458")
+    old = fake_adb(healthy_box / "debian", "29.0.6-debian")
+    path = f"{new.parent}:{old.parent}:/usr/bin:/bin"
+    code, found = findings(cli, PATH=path, APPLIANCE_ADB_PATH=str(old), **env_for_ports())
+    assert code == 1 and not found["one adb version"]["ok"]
+    assert "35.0.2" in found["one adb version"]["detail"] and "29.0.6" in found["one adb version"]["detail"]
+    assert "kill each other's server" in found["one adb version"]["fix"]
+
+
+def test_missing_udev_rule(cli, healthy_box, monkeypatch):
+    monkeypatch.setattr(doctor, "UDEV_DIRS", [healthy_box / "empty"])
+    code, found = findings(cli, **env_for_ports())
+    assert code == 1 and not found["udev rule"]["ok"]
+    assert "51-android.rules" in found["udev rule"]["fix"]
+
+
+def test_missing_plugdev_group(cli, healthy_box, monkeypatch):
+    monkeypatch.setattr(doctor, "GROUP", "no-such-group-x")
+    code, found = findings(cli, **env_for_ports())
+    assert code == 1 and "groupadd" in found["group no-such-group-x"]["fix"]
+
+
+def test_current_user_not_in_plugdev(cli, healthy_box, monkeypatch):
+    monkeypatch.setattr(doctor.os, "geteuid", lambda: 65534)  # nobody
+    code, found = findings(cli, **env_for_ports())
+    assert code == 1 and not found["current user"]["ok"]
+    assert "usermod -aG plugdev" in found["current user"]["fix"]
+
+
+def test_service_user_missing_or_outside_plugdev(cli, healthy_box, monkeypatch):
+    unit = healthy_box / "appliance.service"
+    unit.write_text("[Service]\n")
+    monkeypatch.setattr(doctor, "UNIT_PATH", unit)
+    monkeypatch.setattr(doctor, "SERVICE_USER", "no-such-user-x")
+    code, found = findings(cli, **env_for_ports())
+    assert code == 1 and "useradd" in found["service user"]["fix"]
+    monkeypatch.setattr(doctor, "SERVICE_USER", "nobody")
+    code, found = findings(cli, **env_for_ports())
+    assert code == 1 and "usermod -aG plugdev nobody" in found["service user"]["fix"]
+
+
+def test_api_port_taken_by_another_program(cli, healthy_box):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        code, found = findings(cli, APPLIANCE_PORT=str(port), APPLIANCE_ADB_PORT=str(free_port()))
+    assert code == 1 and not found["API port"]["ok"]
+    assert f"sport = :{port}" in found["API port"]["fix"]
+
+
+def test_ports_held_by_the_running_hub_are_fine(live_hub, healthy_box):
+    code, found = findings(live_hub.cli, APPLIANCE_ADB_PORT=str(free_port()))
+    assert found["API port"]["ok"] and "running hub" in found["API port"]["detail"]
+
+
+def test_adb_port_held_by_a_foreign_adb_server(cli, healthy_box, adb_server):
+    code, found = findings(cli, APPLIANCE_PORT=str(free_port()), APPLIANCE_ADB_PORT=str(adb_server.port))
+    assert code == 1 and not found["adb port"]["ok"]
+    assert f"adb -P {adb_server.port} kill-server" in found["adb port"]["fix"]
+
+
+def test_state_dir_not_writable(cli, healthy_box):
+    blocker = healthy_box / "a-file"
+    blocker.write_text("")
+    code, found = findings(cli, APPLIANCE_STATE_DIR=str(blocker / "state"), **env_for_ports())
+    assert code == 1 and not found["state directory"]["ok"]
+    assert "install -d" in found["state directory"]["fix"]
+
+
+def test_clock_before_2024(cli, healthy_box, monkeypatch):
+    monkeypatch.setattr(doctor, "now", lambda: datetime(1970, 1, 1, tzinfo=timezone.utc))
+    result = cli("doctor", **env_for_ports())
+    assert result.exit_code == 1
+    assert "FAIL  clock" in result.output and "timedatectl set-ntp true" in result.output
+    assert "1 problem(s) found" in result.output
