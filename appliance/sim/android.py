@@ -218,15 +218,11 @@ class VirtualAndroid:
                         io.err.write("Error: Intent does not match any activities\n")
                         return 1
                     package, _, activity = component.partition("/")
-                    if package not in self.packages():
-                        io.out.write(f"Starting: Intent {{ cmp={component} }}\n")
-                        io.err.write(f"Error type 3\nError: Activity class {{{component}}} does not exist.\n")
-                        return 1
                     if opts["stop"]:
                         self.ui.force_stop(package)
                     text = self.ui.start_activity(package, activity or None)
             _say(io, text)
-            return 0
+            return 1 if "Error" in text else 0
         if sub == "force-stop" and opts["rest"]:
             with self.ui_lock:
                 self.ui.force_stop(opts["rest"][0])
