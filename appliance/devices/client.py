@@ -8,6 +8,7 @@ every failure is a typed DeviceError (LIBRARY-FACTS: ppadb has neither).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import struct
 import threading
@@ -58,6 +59,15 @@ def wrap_command(command: str, token: str) -> str:
     return f"sh -c {quote(command)}; echo {token}:$?"
 
 
+def wrap_flat(command: str, token: str) -> str:
+    """For a phone whose shell has no `sh` command (the simulated phones): the sentinel follows
+    the command in the same shell, so a command that runs `exit` ends without one."""
+    return f"{command}\necho {token}:$?"
+
+
+_NO_SH = re.compile(rb"\A\S*sh: (\S+/)?sh: (not found|inaccessible or not found)\r?\n\Z")
+
+
 def split_sentinel(raw: bytes, token: str) -> tuple[bytes, int] | None:
     """Split `<output><token>:<status>\\n` into (output, status); None when the sentinel is missing.
 
@@ -92,6 +102,8 @@ class DeviceClient:
         self.default_timeout = default_timeout
         self.known = known or (lambda serial: False)
         self.tcp_phones = tcp_phones
+        self._flat: set[str] = set()   # serials whose shell lacks `sh` (see wrap_flat)
+        self.on_lost: Callable[[str], None] = lambda serial: None   # the tracker re-polls
 
     # --- connections ---
     def _deadline(self, timeout: float | None) -> float:
@@ -129,6 +141,7 @@ class DeviceClient:
         if not server_answers(self.host, self.port):
             return AdbServerDown(f"The hub's adb server went away during {what} on {serial}; "
                                  "it is being restarted.")
+        self.on_lost(serial)
         return DeviceLost(f"Phone {serial} went away during {what}.")
 
     def _service(self, serial: str, service: str, deadline: float, cancel, what: str) -> bytes:
@@ -151,12 +164,26 @@ class DeviceClient:
             raise InvalidParams("A shell command must be a non-empty string.")
         deadline = self._deadline(timeout)
         token = "adbx" + secrets.token_hex(8)
-        raw = self._service(serial, "shell:" + wrap_command(command, token), deadline, cancel, "shell")
+        flat = serial in self._flat
+        wrap = wrap_flat if flat else wrap_command
+        raw = self._service(serial, "shell:" + wrap(command, token), deadline, cancel, "shell")
         parsed = split_sentinel(raw, token)
         if parsed is None:
+            if flat and self._state(serial) == "device":
+                raise DeviceCommandFailed(
+                    f"`{command}` ended the shell of {serial} (exit) before its status could be read.")
             # The stream ended before the command did: the phone (or the server) went away.
             raise self._lost(serial, "a shell command")
+        if not flat and parsed[1] == 127 and _NO_SH.match(parsed[0]):
+            self._flat.add(serial)   # nothing ran: `sh` itself was not found; once per phone
+            return self._shell_raw(serial, command, max(0.01, deadline - time.monotonic()), cancel)
         return parsed
+
+    def _state(self, serial: str) -> str | None:
+        try:
+            return host_query(self.host, self.port, f"host-serial:{serial}:get-state", 2.0).strip()
+        except Exception:
+            return None
 
     def shell(self, serial: str, command: str, timeout: float | None = None,
               cancel: threading.Event | None = None) -> ShellResult:

@@ -35,6 +35,7 @@ class DeviceManager:
         self.tracker = DeviceTracker(host, config.adb_port, config.track_poll_interval)
         self.client = DeviceClient(host, config.adb_port, config.adb_timeout,
                                    known=self.tracker.known, tcp_phones=self.tcp_phones)
+        self.client.on_lost = lambda serial: self.tracker.refresh_soon()
         self.health = HealthMonitor(self.client, self.tracker, config.health_interval,
                                     config.hot_temperature, config.cool_temperature,
                                     timeout=min(10.0, config.adb_timeout))
@@ -89,6 +90,15 @@ class DeviceManager:
 
     def _reconnect(self, address: str) -> None:
         try:
+            info = self.tracker.get(address)
+            if info is not None and info.state == "offline":
+                # adb 29 keeps a dropped TCP phone "offline" and retries it only every ~10 s;
+                # `connect` then says "already connected". Dropping the stale transport first
+                # brings a phone that is back online at once.
+                try:
+                    self.client.disconnect(address, timeout=CONNECT_TIMEOUT, forget=False)
+                except DeviceError:
+                    pass
             # forget nothing here: a failed attempt keeps the address for the next round
             self.client.connect(address, timeout=CONNECT_TIMEOUT)
         except DeviceError as exc:

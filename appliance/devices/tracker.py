@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from appliance.devices.wire import parse_device_list
+from appliance.devices.wire import host_query, parse_device_list
+from appliance.errors import DeviceError
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class DeviceTracker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
+        self._next_poll = 0.0
 
     # --- readers (any thread) ---
     def get(self, serial: str) -> DeviceInfo | None:
@@ -177,6 +179,10 @@ class DeviceTracker:
                     events.append((serial, "unknown"))
         self._notify(events)
 
+    def refresh_soon(self) -> None:
+        """Poll the server's list at the next chance (a caller saw a phone vanish)."""
+        self._next_poll = 0.0
+
     def quarantine(self, serial: str, reason: str) -> None:
         """No new tasks for this phone until it disconnects and comes back (engine thread)."""
         self._set_flags(serial, quarantined=reason or "quarantined")
@@ -263,6 +269,7 @@ class DeviceTracker:
             if status != b"OKAY":
                 raise ConnectionError(f"unexpected answer {status!r}")
             self.mode = "track"
+            self._next_poll = time.monotonic() + self.poll_interval
             while not self._stop.is_set():
                 length = int(self._read(sock, 4), 16)
                 self.apply(parse_device_list(self._read(sock, length).decode("utf-8", "replace")))
@@ -271,29 +278,37 @@ class DeviceTracker:
             sock.close()
 
     def _read(self, sock: socket.socket, size: int) -> bytes:
-        """Read exactly `size` bytes; wakes every 0.5 s to notice stop()."""
+        """Read exactly `size` bytes; wakes to notice stop() and to poll when due.
+
+        adb 29 does not send a track-devices update when a TCP phone drops to "offline" (checked:
+        `host:devices` said offline, the tracking stream stayed silent), so a `host:devices`
+        poll every `poll_interval` seconds backs the stream up.
+        """
         data = b""
-        sock.settimeout(0.5)
         while len(data) < size:
+            sock.settimeout(max(0.05, min(0.5, self._next_poll - time.monotonic())))
             try:
                 chunk = sock.recv(size - len(data))
             except socket.timeout:
                 if self._stop.is_set():
                     raise ConnectionError("stopping") from None
+                if time.monotonic() >= self._next_poll:
+                    self._poll_once()
                 continue
             if not chunk:
                 raise ConnectionError("the adb server closed the tracking connection")
             data += chunk
         return data
 
-    def _poll(self) -> None:
-        from appliance.devices.wire import host_query
-        from appliance.errors import DeviceError
+    def _poll_once(self) -> None:
+        self._next_poll = time.monotonic() + self.poll_interval
+        try:
+            self.apply(parse_device_list(host_query(self.host, self.port, "host:devices", 5.0)))
+        except DeviceError as exc:
+            raise ConnectionError(exc.message) from None
 
+    def _poll(self) -> None:
         self.mode = "poll"
         while not self._stop.is_set():
-            try:
-                self.apply(parse_device_list(host_query(self.host, self.port, "host:devices", 5.0)))
-            except DeviceError as exc:
-                raise ConnectionError(exc.message) from None
+            self._poll_once()
             self._stop.wait(self.poll_interval)
