@@ -4,32 +4,40 @@ app) and the input and activity-manager calls that `shell.py`'s virtual commands
 One `AndroidUi` per phone; adbd connection threads call it concurrently, so every public method
 takes the one `RLock`. Chance comes from the injected `rng`, time from the injected `clock`.
 
-Screens of com.zhiliaoapp.musically and their resource ids (all `com.zhiliaoapp.musically:id/<id>`;
-ids repeat per list item, as in a RecyclerView). "text" means the node's text attribute.
+Screens of com.zhiliaoapp.musically and their resource ids (all `com.zhiliaoapp.musically:id/<id>`
+except the launcher's; ids repeat per list item, as in a RecyclerView). Quoted strings are texts.
+tests/sim/test_app.py checks that this table names every id on screen and nothing else.
 
 | screen (activity) | ids |
 |---|---|
 | launcher (com.google.android.apps.nexuslauncher) | `workspace`; icons are TextViews, text = content-desc = "TikTok", "Settings", ... |
-| login (SignUpOrLoginActivity) | `login_title`, `login_username` (EditText), `login_password`, `login_button` "Log in", `login_back` (when adding) |
-| home feed (MainActivity) | `viewpager` > `feed_video` (desc "Video by @user") > `action_rail` > `author_avatar`, `follow_button` "+" (desc "Follow @user", absent once followed), `like_button` (selected when liked), `like_count`, `comment_button`, `comment_count`, `collect_button` (selected when favourited), `collect_count`, `share_button`, `share_count`; `author_name` "@user", `video_desc`; top: `tab_following`, `tab_foryou`, `feed_search` (desc "Search"); `upload_progress` "Uploading 42%" / "Your post is published"; swipe up = next video |
-| bottom tabs (feed, own profile, stubs) | `bottom_tabs` > `nav_home` "Home", `nav_friends`, `nav_create` (desc "Create"), `nav_inbox`, `nav_profile` "Profile" |
+| login (SignUpOrLoginActivity) | `login_root` > `login_title`, `login_username` (EditText), `login_password`, `login_button` "Log in", `login_back` (when adding) |
+| home feed (MainActivity) | `feed_root` > `viewpager` > `feed_video` (desc "Video by @user") > `action_rail` > `author_avatar`, `follow_button` "+" (desc "Follow @user", absent once followed), `like_button` (selected when liked), `like_count`, `comment_button`, `comment_count`, `collect_button` (selected when favourited), `collect_count`, `share_button`, `share_count`; `author_name` "@user", `video_desc`; top: `tab_following`, `tab_foryou`, `feed_search` (desc "Search"); `upload_progress` "Uploading 42%" / "Your post is published"; swipe up = next video |
+| bottom tabs (feed, own profile, Friends `friends_title`, Inbox `inbox_title`) | `bottom_tabs` > `nav_home` "Home", `nav_friends`, `nav_create` (desc "Create"), `nav_inbox`, `nav_profile` "Profile" |
 | single video (DetailActivity) | as the feed without top tabs and bottom tabs, plus `video_back` |
 | comment panel (over a video) | `comment_panel` > `comment_title` "N comments", `comment_close`, `comment_list` > `comment_item` > `comment_author`, `comment_text` (newest first); `comment_input` (EditText, hint "Add comment...", ENTER types a newline), `comment_post` "Post" (enabled once text is typed); a tap above the panel closes it |
 | share sheet | `share_panel` > `share_copy_link`, `share_cancel` |
-| search (SearchResultActivity) | `search_back`, `search_input` (focused on open; ENTER searches), `search_button` "Search"; after a search: `search_tab_users` "Users", `search_tab_videos` "Videos" (selected tab), `search_results` > `search_user_item` (desc "@user") > `search_user_avatar`, `search_user_name` (text = username, no @), `search_user_info`; or `search_video_item` (desc "Video by @user: ...") > `search_video_cover`, `search_video_desc`, `search_video_author`; `search_empty` |
-| user profile (UserProfileActivity) | `profile_back`, `profile_title` (nickname), `profile_avatar`, `profile_username` "@user", `profile_{following,followers,likes}_count`, `profile_follow_button` "Follow" / "Following" (selected); tapping "Following" opens `dialog_container` > `dialog_title` "Unfollow @user?", `dialog_cancel`, `dialog_confirm` "Unfollow"; `profile_video_item_grid` > `profile_video_item` |
-| own profile (MainActivity, Profile tab) | `own_username` "@account" and `account_switch` (both desc "Switch account"), `own_avatar`, `own_nickname`, `own_{following,followers,likes}_count`, `edit_profile_button`, `upload_progress`, `own_video_item_grid` > `own_video_item` (desc "Post: caption") > `own_video_item_caption` "Uploading..." / "0 views" |
+| search (SearchResultActivity) | `search_root` > `search_back`, `search_input` (focused on open; ENTER searches), `search_button` "Search"; after a search: `search_tabs` > `search_tab_users` "Users", `search_tab_videos` "Videos" (selected tab), `search_results` > `search_user_item` (desc "@user") > `search_user_avatar`, `search_user_name` (text = username, no @), `search_user_info`; or `search_video_item` (desc "Video by @user: ...") > `search_video_cover`, `search_video_desc`, `search_video_author`; `search_empty` |
+| user profile (UserProfileActivity) | `profile_root` > `profile_back`, `profile_title` (nickname), `profile_avatar`, `profile_username` "@user", `profile_{following,followers,likes}_count` (text "1.2K") and `profile_{following,followers,likes}_label`, `profile_follow_button` "Follow" / "Following" (selected); tapping "Following" opens `dialog_container` > `dialog_title` "Unfollow @user?", `dialog_cancel`, `dialog_confirm` "Unfollow"; `profile_video_item_grid` > `profile_video_item` (desc "Video <id>") > `profile_video_item_caption` (likes) |
+| own profile (MainActivity, Profile tab) | `own_profile_root` > `own_username` "@account" and `account_switch` (both desc "Switch account"), `own_avatar`, `own_nickname`, `own_{following,followers,likes}_count`, `own_{following,followers,likes}_label`, `edit_profile_button`, `upload_progress`, `own_video_item_grid` > `own_video_item` (desc "Post: caption") > `own_video_item_caption` "Uploading..." / "0 views" |
 | account switcher (sheet on own profile) | `switch_account_panel` > `switch_account_title`, `account_list` > `account_item` (desc "@name") > `account_name` "@name", `account_check` (checked = current); `add_account` |
-| create (VideoRecordNewActivity) | `create_close`, `record_button`, `upload_button` "Upload" |
-| gallery picker (MediaChooseActivity) | `gallery_close`, `gallery_title`, `gallery_tab_all`, `gallery_tab_videos`, `gallery_tab_photos`, `gallery_grid` > `gallery_item` (desc "Video, x.mp4, 123 bytes" / "Photo, ..."; newest first) > `gallery_check` (CheckBox, checked, text = order), `gallery_item_name`; `gallery_empty`; `gallery_next` "Next" / "Next (3)" (enabled once something is chosen) |
-| edit (VEVideoPublishEditActivity) | `edit_back`, `edit_sounds`, `edit_next` "Next" |
-| post (VideoPublishActivity) | `post_back`, `post_title`, `caption_input` (multiline EditText; ENTER types a newline), `post_cover`, `post_hashtag_button`, `post_mention_button`, `post_privacy`, `drafts_button`, `post_button` "Post" |
+| create (VideoRecordNewActivity) | `create_root` > `create_close`, `record_button`, `upload_button` "Upload" |
+| gallery picker (MediaChooseActivity) | `gallery_root` > `gallery_close`, `gallery_title`, `gallery_tabs` > `gallery_tab_all`, `gallery_tab_videos`, `gallery_tab_photos`, `gallery_grid` > `gallery_item` (desc "Video, x.mp4, 123 bytes" / "Photo, ..."; newest first) > `gallery_check` (CheckBox, checked, text = order), `gallery_item_name`; `gallery_empty`; `gallery_next` "Next" / "Next (3)" (enabled once something is chosen) |
+| edit (VEVideoPublishEditActivity) | `edit_root` > `edit_back`, `edit_sounds`, `edit_next` "Next" |
+| post (VideoPublishActivity) | `post_root` > `post_back`, `post_title`, `caption_input` (multiline EditText; ENTER types a newline), `post_cover`, `post_hashtag_button`, `post_mention_button`, `post_privacy`, `drafts_button`, `post_button` "Post" |
 | popup (over any app screen, seeded) | `popup_container` > `popup_title` (e.g. "Sync your contacts?"), `popup_message`, `popup_negative` "Not now", `popup_positive` "OK"; taps elsewhere are swallowed, BACK dismisses |
 
 Input semantics: `input_text` types printable ASCII only ("%s" is a space; other characters are
 dropped, as a real `input text` cannot type them); the ADBKeyboard broadcasts type any unicode.
 An EditText shows its hint as text while empty. BACK first hides the keyboard of a field the
 user tapped, then closes a panel, then leaves the screen; at the app's root it goes home.
+
+Records (`records(kind)`, each with `kind`, `t` = clock, `account`): launch (cold, via), watch
+(video_id, author, seconds; written when the video leaves the screen), like/unlike and
+collect/uncollect (video_id, author), follow/unfollow (username, via), comment (video_id, author,
+text), post (caption, media_type, media [{name, size, kind, path}], status uploading -> posted,
+video_id), draft, switch_account (previous), login (previous), popup (title, trigger, choice:
+None until "Not now"/"OK"/"back"), crash (was_running, screen).
 """
 
 from __future__ import annotations

@@ -313,3 +313,80 @@ def test_back_and_home_move_between_windows(phone):
     assert phone.ui.foreground()[0] == "com.android.chrome"
     phone.ui.keyevent("3")
     assert phone.nodes(text="TikTok")
+
+
+def _documented_ids() -> set[str]:
+    """The resource ids named in the screen table of ui.py's docstring (for the selectors file)."""
+    import appliance.sim.ui as ui_module
+
+    table = [line for line in ui_module.__doc__.splitlines() if line.startswith("| ")][1:]
+    ids = set()
+    for name in re.findall(r"`([a-z_{},]+)`", "\n".join(table)):
+        head, _, rest = name.partition("{")
+        if rest:
+            options, _, tail = rest.partition("}")
+            ids.update(head + option + tail for option in options.split(","))
+        else:
+            ids.add(name)
+    return ids
+
+
+def test_the_docstring_table_names_every_resource_id_and_only_those(phone):
+    seen = set()
+
+    def look():
+        for node in phone.nodes():
+            rid = node.get("resource-id")
+            if rid:
+                seen.add(rid.split(":id/", 1)[1])
+
+    ui = phone.ui
+    look()                                          # launcher
+    phone.ui.media_scan("/sdcard/DCIM/a.mp4", 10)
+    phone.launch(); look()                          # feed
+    ui.app.force_popup(); look(); phone.tap("popup_negative")
+    phone.tap("comment_button"); look(); ui.keyevent("4")
+    phone.tap("share_button"); look(); phone.tap("share_cancel")
+    phone.tap("feed_search"); ui.input_text("cat"); ui.keyevent("66"); look()
+    phone.tap("search_tab_videos"); look()
+    phone.tap("search_video_item"); look(); ui.keyevent("4")
+    ui.broadcast("ADB_CLEAR_TEXT", {}); phone.tap("search_input"); ui.input_text("zz zz")
+    phone.tap("search_button"); look(); ui.keyevent("4")
+    ui.view_intent("https://www.tiktok.com/@someone"); phone.tap("profile_follow_button")
+    phone.tap("profile_follow_button"); look(); phone.tap("dialog_cancel"); ui.keyevent("4")
+    phone.tap("nav_profile"); phone.tap("account_switch"); look()
+    phone.tap("add_account"); look(); ui.keyevent("4")
+    for tab in ("nav_friends", "nav_inbox"):
+        phone.tap(tab); look()
+    phone.tap("nav_create"); look(); phone.tap("upload_button"); look()
+    phone.tap("gallery_tab_photos"); look(); phone.tap("gallery_tab_all")
+    phone.tap("gallery_item"); phone.tap("gallery_next"); look()
+    phone.tap("edit_next"); look(); phone.tap("post_button"); look()
+    phone.tap("nav_profile"); look()
+    documented = _documented_ids()
+    assert sorted(seen - documented) == [], "on screen but not in ui.py's table"
+    assert sorted(documented - seen) == [], "in ui.py's table but never on screen"
+
+
+def test_many_threads_drive_one_phone_without_tearing(phone):
+    import threading
+
+    phone.launch()
+    errors = []
+
+    def worker(n):
+        try:
+            for i in range(60):
+                [lambda: phone.ui.tap(980, 1360), lambda: phone.ui.swipe(540, 1800, 540, 500, 100),
+                 lambda: ET.fromstring(phone.ui.dump_xml().encode()), phone.ui.screencap_png,
+                 lambda: phone.ui.keyevent("4"), lambda: phone.ui.start_activity(PKG, LAUNCH),
+                 lambda: phone.ui.records("like")][(i + n) % 7]()
+        except Exception as exc:  # noqa: BLE001 - any exception is the failure being tested
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
