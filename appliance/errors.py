@@ -113,3 +113,9 @@ class DeviceCommandFailed(DeviceError):
 
 class Cancelled(DeviceError):
     """A call on a phone was aborted through its cancel event (task stopped); not the phone's fault."""
+
+
+class FeatureDisabled(ApplianceError):
+    """A feature this hub's config turns off (the device shell API); the message names the setting."""
+
+    code, http_status = 40301, 403

@@ -75,6 +75,9 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
 
 def _wire_devices_and_engine(services: Services) -> None:
     """Devices (issue 4) and the engine (issue 5) plug in here."""
+    from appliance.services.devices import DeviceService
+
+    services.devices = DeviceService(services.config, services.store)
     _wire_engine(services)
 
 

@@ -1,0 +1,122 @@
+"""Resources of the `/device` family: list, detail, connect, disconnect, screenshot, reboot, shell.
+
+Thin: parse, call one DeviceService method, answer (the screenshot answers image/png; its errors
+still get the envelope). With adb disabled in config, every route answers 50301 saying so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from appliance.api import schemas
+from appliance.api.envelope import ok
+from appliance.api.requests import read_json, read_query
+from appliance.devices.tracker import STATES
+from appliance.errors import DeviceError
+
+LIST_QUERY = {"type": "object", "properties": {
+    "state": {"type": "string", "enum": list(STATES),
+              "description": "only devices in this state"}}}
+CONNECT = {"type": "object", "properties": {
+    "address": {"type": "string", "minLength": 3, "maxLength": 260,
+                "description": "host:port of a phone with adb over TCP, e.g. 192.168.1.20:5555"}},
+    "required": ["address"]}
+SHELL = {"type": "object", "properties": {
+    "command": {"type": "string", "minLength": 1, "maxLength": 8192,
+                "description": "a command line for the phone's sh, as the operator typed it"},
+    "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 600, "default": 30}},
+    "required": ["command"]}
+HEALTH = {"type": "object", "properties": {
+    "battery_level": {"type": ["integer", "null"]},
+    "temperature": {"type": ["number", "null"], "description": "battery, degrees C"},
+    "charging": {"type": ["boolean", "null"]}, "powered": {"type": ["boolean", "null"]},
+    "model": {"type": ["string", "null"]}, "brand": {"type": ["string", "null"]},
+    "android_version": {"type": ["string", "null"]}, "sdk": {"type": ["integer", "null"]},
+    "screen_size": {"type": ["string", "null"]}, "checked_at": {"type": "number"}}}
+DEVICE = {"type": "object", "properties": {
+    "serial": {"type": "string"},
+    "state": {"type": "string", "enum": list(STATES),
+              "description": "unknown while the hub re-syncs with its adb server"},
+    "adb_state": {"type": "string", "description": "the state adb reports, unabridged"},
+    "transport": {"type": "string", "enum": ["usb", "tcp"]},
+    "usable": {"type": "boolean", "description": "online, not hot, not quarantined"},
+    "hot": {"type": "boolean"}, "quarantined": {"type": ["string", "null"]},
+    "first_seen": {"type": "string"}, "last_seen": {"type": "string"},
+    "changed_at": {"type": "string"}, "health": HEALTH}}
+
+
+class _Resource:
+    def __init__(self, devices: Any, max_body: int):
+        self._devices, self.max_body = devices, max_body
+
+    @property
+    def devices(self):
+        if self._devices is None:
+            raise DeviceError("Devices are turned off on this hub (adb_enabled = false).")
+        return self._devices
+
+
+class DeviceCollection(_Resource):
+    def on_get(self, req, resp) -> None:
+        ok(resp, self.devices.list(read_query(req, LIST_QUERY).get("state")))
+
+
+class DeviceConnect(_Resource):
+    def on_post(self, req, resp) -> None:
+        ok(resp, self.devices.connect(read_json(req, self.max_body, CONNECT)["address"]))
+
+
+class DeviceItem(_Resource):
+    def on_get(self, req, resp, serial: str) -> None:
+        ok(resp, self.devices.get(serial))
+
+    def on_post_disconnect(self, req, resp, serial: str) -> None:
+        ok(resp, self.devices.disconnect(serial))
+
+    def on_get_screenshot(self, req, resp, serial: str) -> None:
+        resp.data = self.devices.screenshot(serial)
+        resp.content_type = "image/png"
+
+    def on_post_reboot(self, req, resp, serial: str) -> None:
+        ok(resp, self.devices.reboot(serial))
+
+    def on_post_shell(self, req, resp, serial: str) -> None:
+        body = read_json(req, self.max_body, SHELL)
+        ok(resp, self.devices.shell(serial, body["command"], timeout=body["timeout"]))
+
+
+def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
+    devices, limit = services.devices, services.config.max_body_bytes
+    app.add_route(prefix + "/device", DeviceCollection(devices, limit))
+    app.add_route(prefix + "/device/connect", DeviceConnect(devices, limit))
+    item = DeviceItem(devices, limit)
+    app.add_route(prefix + "/device/{serial}", item)
+    for suffix in ("disconnect", "screenshot", "reboot", "shell"):
+        app.add_route(prefix + "/device/{serial}/" + suffix, item, suffix=suffix)
+
+    listing = {"type": "object", "properties": {
+        "devices": {"type": "array", "items": DEVICE}, "total": {"type": "integer"}}}
+    openapi.add_path("/device", "get", "Devices the hub has seen, with state and health",
+                     query=LIST_QUERY, data=listing, tag="devices")
+    openapi.add_path("/device/connect", "post", "Connect a phone over TCP (adb connect); "
+                     "it is reconnected after restarts", body=CONNECT, data=DEVICE, tag="devices")
+    openapi.add_path("/device/{serial}", "get", "One device (40401 if never seen)",
+                     data=DEVICE, tag="devices")
+    openapi.add_path("/device/{serial}/disconnect", "post", "Disconnect a TCP phone and forget it",
+                     data={"type": "object"}, tag="devices")
+    openapi.add_path("/device/{serial}/screenshot", "get", "The screen as PNG", tag="devices",
+                     responses={"200": {"description": "the screenshot",
+                                        "content": {"image/png": {"schema": {
+                                            "type": "string", "format": "binary"}}}},
+                                "default": {"description": "error envelope",
+                                            "content": {"application/json": {
+                                                "schema": schemas.envelope()}}}})
+    openapi.add_path("/device/{serial}/reboot", "post", "Reboot the phone (it goes away and "
+                     "comes back)", data={"type": "object"}, tag="devices")
+    openapi.add_path("/device/{serial}/shell", "post", "Run an operator's command on the phone "
+                     "(40301 unless shell_api_enabled)", body=SHELL,
+                     data={"type": "object", "properties": {
+                         "output": {"type": "string"}, "status": {"type": "integer"}}},
+                     tag="devices")

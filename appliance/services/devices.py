@@ -1,0 +1,126 @@
+"""The device use cases behind `/device` routes and the `devices` CLI: list, get, connect,
+disconnect, screenshot, reboot and (when the config allows it) an operator's shell command.
+
+Request threads call it; it holds the DeviceManager (started by `Services.start()`) and validates
+every input before it reaches adb: serials by pattern, addresses as strict host:port.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from appliance.devices.manager import DeviceManager
+from appliance.devices.tracker import STATES
+from appliance.errors import DeviceNotFound, FeatureDisabled, InvalidParams
+
+SERIAL_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+CONNECT_WAIT = 2.0   # how long connect waits for the tracker to list the phone
+
+
+def parse_address(address: Any) -> str:
+    """`host:port` checked strictly (IPv4 or a DNS name, port 1-65535); returns it normalized."""
+    if not isinstance(address, str) or len(address) > 260:
+        raise InvalidParams("Invalid parameter address: give it as host:port, e.g. 192.168.1.20:5555.",
+                            data={"field": "address"})
+    host, sep, port = address.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or port != str(int(port)) or not 0 < int(port) < 65536:
+        raise InvalidParams(f"Invalid parameter address: {address!r} is not host:port "
+                            "(port 1-65535), e.g. 192.168.1.20:5555.", data={"field": "address"})
+    try:
+        ip = ipaddress.ip_address(host)
+        if ip.version != 4:
+            raise ValueError
+        host = str(ip)
+    except ValueError:
+        if not HOSTNAME_RE.match(host) or len(host) > 253 or host.replace(".", "").isdigit():
+            raise InvalidParams(f"Invalid parameter address: {host!r} is not an IPv4 address or "
+                                "host name.", data={"field": "address"}) from None
+    return f"{host}:{int(port)}"
+
+
+def check_serial(serial: Any) -> str:
+    if not isinstance(serial, str) or not SERIAL_RE.match(serial):
+        raise InvalidParams(f"Invalid parameter serial: {serial!r} is not a device serial.",
+                            data={"field": "serial"})
+    return serial
+
+
+class DeviceService:
+    """Use cases over one DeviceManager; `start()`/`stop()` run it (Services.start/close)."""
+
+    def __init__(self, config: Any, store: Any = None, manager: DeviceManager | None = None):
+        self.config = config
+        self.manager = manager or DeviceManager(config, store)
+
+    def start(self) -> None:
+        self.manager.start()
+
+    def stop(self) -> None:
+        self.manager.stop()
+
+    @property
+    def tracker(self):
+        return self.manager.tracker
+
+    @property
+    def client(self):
+        return self.manager.client
+
+    # --- reading ---
+    def list(self, state: str | None = None) -> dict:
+        if state is not None and state not in STATES:
+            raise InvalidParams(f"Invalid parameter state: {state!r}; use one of {', '.join(STATES)}.",
+                                data={"field": "state"})
+        devices = [info.to_dict() for info in self.tracker.list(state)]
+        return {"devices": devices, "total": len(devices)}
+
+    def get(self, serial: str) -> dict:
+        info = self.tracker.get(check_serial(serial))
+        if info is None:
+            raise DeviceNotFound(f"No device {serial} has been seen by this hub; "
+                                 "see GET /api/v1/device for the ones it knows.")
+        return info.to_dict()
+
+    def _known(self, serial: str) -> str:
+        self.get(serial)
+        return serial
+
+    # --- acting ---
+    def connect(self, address: Any) -> dict:
+        """adb connect; the phone is remembered and reconnected after restarts. Raises
+        DeviceOffline (unreachable), DeviceUnauthorized, DeviceTimeout."""
+        serial = self.client.connect(parse_address(address))
+        self.tracker.wait_for(serial, lambda info: info is not None and info.state != "unknown",
+                              CONNECT_WAIT)
+        info = self.tracker.get(serial)
+        return info.to_dict() if info else {"serial": serial, "state": "unknown"}
+
+    def disconnect(self, serial: str) -> dict:
+        serial = check_serial(serial)
+        if ":" not in serial:
+            raise InvalidParams(f"Device {serial} is attached by USB; only TCP devices "
+                                "(host:port) can be disconnected.", data={"field": "serial"})
+        self.client.disconnect(serial)
+        return {"serial": serial, "disconnected": True}
+
+    def screenshot(self, serial: str) -> bytes:
+        return self.client.screenshot(self._known(check_serial(serial)))
+
+    def reboot(self, serial: str) -> dict:
+        self.client.reboot(self._known(check_serial(serial)))
+        return {"serial": serial, "rebooting": True}
+
+    def shell(self, serial: str, command: Any, timeout: float | None = None) -> dict:
+        """An operator's own command line (off unless `shell_api_enabled`)."""
+        if not self.config.shell_api_enabled:
+            raise FeatureDisabled("The device shell API is turned off on this hub; set "
+                                  "shell_api_enabled = true in its config to allow it.")
+        if not isinstance(command, str) or not command.strip():
+            raise InvalidParams("Invalid parameter command: give a non-empty command line.",
+                                data={"field": "command"})
+        result = self.client.shell(self._known(check_serial(serial)), command, timeout=timeout)
+        return {"serial": serial, "output": result.output, "status": result.status}
