@@ -26,6 +26,8 @@ tests/sim/test_app.py checks that this table names every id on screen and nothin
 | edit (VEVideoPublishEditActivity) | `edit_root` > `edit_back`, `edit_sounds`, `edit_next` "Next" |
 | post (VideoPublishActivity) | `post_root` > `post_back`, `post_title`, `caption_input` (multiline EditText; ENTER types a newline), `post_cover`, `post_hashtag_button`, `post_mention_button`, `post_privacy`, `drafts_button`, `post_button` "Post" |
 | popup (over any app screen, seeded) | `popup_container` > `popup_title` (e.g. "Sync your contacts?"), `popup_message`, `popup_negative` "Not now", `popup_positive` "OK"; taps elsewhere are swallowed, BACK dismisses |
+| permission dialog (one popup in five; its own window, package com.android.permissioncontroller) | `grant_dialog` > `permission_message` "Allow TikTok to send you notifications?", `permission_allow_button` "Allow", `permission_deny_button` "Don't allow" |
+| splash (cold start, for splash_seconds, default 0) | no ids: an ImageView with desc "TikTok"; input is ignored |
 
 Input semantics: `input_text` types printable ASCII only ("%s" is a space; other characters are
 dropped, as a real `input text` cannot type them); the ADBKeyboard broadcasts type any unicode.
@@ -51,6 +53,7 @@ from urllib.parse import unquote, urlsplit
 
 from .app import App
 from .app.base import PKG
+from .app.popups import PERMISSION_PKG
 from .app.render import hit, to_png, to_xml
 from .app.system import LAUNCHER, foreign_window, launcher_window
 
@@ -64,6 +67,7 @@ TIKTOK_ACTIVITIES = {"com.ss.android.ugc.aweme.splash.SplashActivity",
                      "com.ss.android.ugc.aweme.main.MainActivity"}
 TIKTOK_HOSTS = {"www.tiktok.com", "tiktok.com", "m.tiktok.com", "vm.tiktok.com", "vt.tiktok.com"}
 LAUNCH_ACTIVITY = "com.ss.android.ugc.aweme.splash.SplashActivity"
+PERMISSION_ACTIVITY = "com.android.permissioncontroller.permission.ui.GrantPermissionsActivity"
 
 KEYCODES = {"3": "HOME", "4": "BACK", "66": "ENTER", "67": "DEL", "112": "FORWARD_DEL",
             "62": "SPACE", "61": "TAB", "187": "APP_SWITCH", "26": "POWER", "82": "MENU",
@@ -88,12 +92,13 @@ class AndroidUi:
 
     def __init__(self, rng: random.Random, serial: str, screen: tuple[int, int] = (1080, 2400),
                  accounts: list[str] | None = None, *, clock: Callable[[], float] | None = None,
-                 popup_rate: float = 0.03, upload_seconds: float = 3.0):
+                 popup_rate: float = 0.03, upload_seconds: float = 3.0, splash_seconds: float = 0.0):
         self.serial = serial
         self.size = tuple(screen)
         self.clock = clock or time.monotonic
         self._lock = threading.RLock()
-        self.app = App(rng, self.size, accounts, self.clock, popup_rate, upload_seconds)
+        self.app = App(rng, self.size, accounts, self.clock, popup_rate, upload_seconds,
+                       splash_seconds)
         self.installed = set(SYSTEM_PACKAGES) | {PKG, ADB_KEYBOARD}
         self.foreign: str | None = None  # another app's package in front of the launcher
         # Set by the virtual Android so a MEDIA_SCANNER broadcast can learn a file's size
@@ -123,6 +128,10 @@ class AndroidUi:
         """(package, activity class) of the window in front, for `dumpsys window`."""
         with self._lock:
             if self._app_in_front():
+                if self.app.popup is not None and self.app.popup["style"] == "permission":
+                    return PERMISSION_PKG, PERMISSION_ACTIVITY
+                if self.app.splashing():
+                    return PKG, LAUNCH_ACTIVITY
                 return PKG, self.app.top.activity
             if self.foreign:
                 return self.foreign, f"{self.foreign}.MainActivity"

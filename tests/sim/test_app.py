@@ -18,6 +18,7 @@ from appliance.sim.ui import AndroidUi
 
 PKG = "com.zhiliaoapp.musically"
 LAUNCH = "com.ss.android.ugc.aweme.splash.SplashActivity"
+PERMISSION = "com.android.permissioncontroller"
 HOSTILE = "it's \"great\" $HOME; rm -rf / `id` && echo $(whoami) \\n\n2nd line 🎉😀 ünï %s | > <"
 
 
@@ -42,7 +43,7 @@ class Phone:
         root = ET.fromstring(self.ui.dump_xml().encode("utf-8"))
         found = []
         for node in root.iter("node"):
-            if rid and node.get("resource-id") != f"{PKG}:id/{rid}":
+            if rid and node.get("resource-id") != (rid if ":" in rid else f"{PKG}:id/{rid}"):
                 continue
             if text is not None and node.get("text") != text:
                 continue
@@ -229,13 +230,39 @@ def test_popup_blocks_taps_until_not_now(phone):
     assert phone.ui.records("popup")[0]["choice"] == "Not now"
 
 
+def test_permission_dialog_is_its_own_window_until_answered(phone):
+    phone.launch()
+    phone.ui.app.force_popup("permission")
+    assert {n.get("package") for n in phone.nodes()} == {PERMISSION}
+    assert phone.ui.foreground()[0] == PERMISSION
+    phone.ui.keyevent("KEYCODE_BACK")  # BACK answers it as a refusal, as on a phone
+    assert phone.nodes("like_button")
+    phone.ui.app.force_popup("permission")
+    phone.tap(f"{PERMISSION}:id/permission_deny_button", text="Don't allow")
+    assert [p["choice"] for p in phone.ui.records("popup")] == ["back", "Don't allow"]
+
+
+def test_cold_start_shows_the_splash_for_its_time():
+    phone = Phone(splash_seconds=1.5)
+    phone.launch()
+    assert not phone.nodes("like_button") and phone.nodes(desc="TikTok")
+    phone.ui.tap(980, 1360)
+    phone.clock.now += 1.5
+    phone.tap("like_button")
+    phone.clock.now += 2
+    phone.ui.keyevent("KEYCODE_HOME")
+    assert len(phone.ui.records("like")) == 1
+    assert [w["seconds"] for w in phone.ui.records("watch")] == [2.0]
+
+
 def test_seeded_popups_come_now_and_then():
     def run():
         p = Phone(popup_rate=0.3)
         p.launch()
         for _ in range(20):
-            if p.nodes("popup_negative"):
-                p.tap("popup_negative")
+            for rid in ("popup_negative", f"{PERMISSION}:id/permission_deny_button"):
+                if p.nodes(rid):
+                    p.tap(rid)
             p.ui.swipe(540, 1800, 540, 500, 200)
         return [r["title"] for r in p.ui.records("popup")]
 
@@ -345,6 +372,7 @@ def test_the_docstring_table_names_every_resource_id_and_only_those(phone):
     phone.ui.media_scan("/sdcard/DCIM/a.mp4", 10)
     phone.launch(); look()                          # feed
     ui.app.force_popup(); look(); phone.tap("popup_negative")
+    ui.app.force_popup("permission"); look(); phone.tap(f"{PERMISSION}:id/permission_deny_button")
     phone.tap("comment_button"); look(); ui.keyevent("4")
     phone.tap("share_button"); look(); phone.tap("share_cancel")
     phone.tap("feed_search"); ui.input_text("cat"); ui.keyevent("66"); look()

@@ -10,16 +10,11 @@ from __future__ import annotations
 import random
 from typing import Callable
 
-from .base import BUTTON, FRAME, PKG, TEXT, Screen
-from .render import BLOCK, Node, fill_package, hit
+from . import popups
+from .base import FRAME, IMAGE, PKG, Screen
+from .render import Node, fill_package, hit
 from .state import IMAGE_EXT, VIDEO_EXT, Account, Media, Records, World
 
-POPUPS = [
-    ("Sync your contacts?", "Find friends by syncing your phone contacts."),
-    ("Turn on notifications?", "Know when friends follow you or comment on your videos."),
-    ("Find Facebook friends?", "Connect to Facebook to follow people you know."),
-    ("Rate TikTok", "Enjoying the app? Let us know in the store."),
-]
 DESIGN_W, DESIGN_H = 1080, 2400
 
 
@@ -29,7 +24,8 @@ class App:
     package = PKG
 
     def __init__(self, rng: random.Random, size: tuple[int, int], accounts: list[str] | None,
-                 clock: Callable[[], float], popup_rate: float = 0.03, upload_seconds: float = 3.0):
+                 clock: Callable[[], float], popup_rate: float = 0.03, upload_seconds: float = 3.0,
+                 splash_seconds: float = 0.0):
         self.rng = rng
         self.clock = clock
         self.width, self.height = size
@@ -37,6 +33,8 @@ class App:
         self.records = Records(clock)
         self.popup_rate = popup_rate  # chance of a popup at each cold start and feed swipe
         self.upload_seconds = upload_seconds
+        self.splash_seconds = splash_seconds  # a cold start shows only the logo this long
+        self._splash_until = 0.0
         if accounts is None:
             accounts = [f"{rng.choice(['sunny', 'pixel', 'mango', 'nova'])}_"
                         f"{rng.choice(['ka', 'lo', 'mi'])}{rng.randint(10, 99)}{i}" for i in range(3)]
@@ -48,7 +46,7 @@ class App:
         self.foreground = False  # its window is in front
         self.stack: list[Screen] = []
         self.popup: dict | None = None  # the popup record being shown
-        self.popup_pending = False
+        self.popup_pending: str | bool = False  # a forced popup's style, waiting for its moment
         self.focus = None  # the TextField that typing goes into
         self._feed = None
         self._watch: tuple[str, float] | None = None  # (video id, since)
@@ -95,6 +93,7 @@ class App:
         cold = not self.running
         if cold:
             self.running = True
+            self._splash_until = self.clock() + self.splash_seconds
             self.reset_to(self.feed() if self.account else LoginScreen())
         self.foreground = True
         self.records.add("launch", account=self.current, cold=cold, via=via)
@@ -214,38 +213,22 @@ class App:
     # -- popups ------------------------------------------------------------------------
     def maybe_popup(self, trigger: str) -> None:
         if self.popup is None and (self.popup_pending or self.rng.random() < self.popup_rate):
+            style, title = popups.choose(self.rng, self.popup_pending or None)
             self.popup_pending = False
-            title, message = self.rng.choice(POPUPS)
             self.popup = self.records.add("popup", account=self.current, title=title,
-                                          trigger=trigger, choice=None)
+                                          style=style, trigger=trigger, choice=None)
 
-    def force_popup(self) -> None:
-        """Show a popup now if the app is in front, else at its next cold start or feed swipe."""
+    def force_popup(self, style: str = "dialog") -> None:
+        """Show a popup ("dialog": Not now/OK, or "permission": Don't allow/Allow) now if the app
+        is in front, else at its next cold start or feed swipe."""
+        self.popup_pending = style
         if self.running and self.foreground:
-            self.popup_pending = True
             self.maybe_popup("forced")
-        else:
-            self.popup_pending = True
 
     def _dismiss(self, choice: str) -> None:
         if self.popup is not None:
             self.popup["choice"] = choice
             self.popup = None
-
-    def _popup_node(self) -> Node:
-        r = self.r
-        message = dict(POPUPS)[self.popup["title"]]
-        scrim = Node(FRAME, r(0, 0, 1080, 2400), on_tap=BLOCK)
-        box = Node(FRAME, r(90, 900, 990, 1500), "popup_container", color="white", on_tap=BLOCK)
-        box.add(
-            Node(TEXT, r(140, 950, 940, 1050), "popup_title", text=self.popup["title"]),
-            Node(TEXT, r(140, 1070, 940, 1250), "popup_message", text=message),
-            Node(BUTTON, r(140, 1300, 520, 1440), "popup_negative", text="Not now",
-                 color="light", on_tap=lambda: self._dismiss("Not now")),
-            Node(BUTTON, r(560, 1300, 940, 1440), "popup_positive", text="OK", color="red",
-                 on_tap=lambda: self._dismiss("OK")),
-        )
-        return scrim.add(box)
 
     # -- input ---------------------------------------------------------------------------
     def tick(self) -> None:
@@ -255,13 +238,24 @@ class App:
                 post["status"] = "posted"
                 self.uploads.remove(post)
 
+    def splashing(self) -> bool:
+        return self.clock() < self._splash_until
+
     def window(self) -> Node:
-        """The app's window: the top screen's content, with the popup over it."""
+        """The active window: the top screen's content with the app's dialog over it, or the
+        system permission dialog alone (uiautomator dumps only the active window)."""
         self.tick()
+        if self.splashing():  # input is ignored meanwhile: nothing on it can be tapped
+            root = Node(FRAME, (0, 0, self.width, self.height), color="black")
+            root.add(Node(IMAGE, self.r(390, 1050, 690, 1350), desc="TikTok", color="white"))
+            fill_package(root, PKG)
+            return root
+        if self.popup is not None and self.popup["style"] == "permission":
+            return popups.permission_window(self.r, (self.width, self.height), self._dismiss)
         root = Node(FRAME, (0, 0, self.width, self.height), color="dark")
         root.add(self.top.build(self))
         if self.popup is not None:
-            root.add(self._popup_node())
+            root.add(popups.dialog_overlay(self.r, self.popup["title"], self._dismiss))
         fill_package(root, PKG)
         return root
 
@@ -271,17 +265,19 @@ class App:
             node.on_tap()
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int) -> None:
-        if self.popup is None and self.top is not None:
+        if self.popup is None and self.top is not None and not self.splashing():
             self.tick()
             sx, sy = DESIGN_W / self.width, DESIGN_H / self.height
             self.top.on_swipe(self, round((x2 - x1) * sx), round((y2 - y1) * sy))
 
     def type_text(self, text: str) -> None:
-        if self.popup is None and self.focus is not None:
+        if self.popup is None and self.focus is not None and not self.splashing():
             self.focus.value += text
 
     def key(self, name: str) -> None:
         """BACK, ENTER, DEL, FORWARD_DEL or a character key; HOME is the launcher's business."""
+        if self.splashing():
+            return
         if name == "BACK":
             if self.popup is not None:
                 self._dismiss("back")
@@ -319,4 +315,4 @@ class App:
                                  author=self.world.video(video_id).author,
                                  seconds=round(now - since, 3))
         if playing and self._watch is None:
-            self._watch = (playing, now)
+            self._watch = (playing, max(now, self._splash_until))  # it plays once the logo goes
