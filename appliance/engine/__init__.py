@@ -28,6 +28,11 @@ from appliance.engine.runner import Outcome, Run, execute
 
 log = logging.getLogger("appliance.engine")
 
+# After a run ends because its phone went away, the phone gets no task until the tracker reports
+# it back (or this many seconds pass): the tracker may not have noticed yet, and the next task
+# would only fail too. CONTRACT: a pending task whose device is offline waits.
+PHONE_HOLD = 30.0
+
 _FALLBACK_LIMITS = {"Starter": 5, "Pro": 20, "Team": 50, "Business": 100}
 
 
@@ -53,6 +58,7 @@ class Engine:
         self.client = client if client is not None else getattr(devices_manager, "client", None)
         self.tracker = tracker if tracker is not None else getattr(devices_manager, "tracker", None)
         self._quarantined: dict[str, str] = {}   # serial -> reason; used if the tracker has none
+        self._held: dict[str, float] = {}        # serial -> monotonic end of a phone-gone hold
         self.dispatcher = Dispatcher(store.tasks, self._usable, device_limit or _plan_limit(config),
                                      self.rng)
         self.outcome = Outcome(store, config, clock, random.Random(self.rng.random()))
@@ -155,7 +161,8 @@ class Engine:
         def change(current: dict) -> dict | None:
             if current["status"] != 0:
                 return None   # stopped or deleted since tick read it
-            return {**transition(current, "start", now), "_run": token}
+            # _started_ts: sub-second order of runs on a phone, for tests and bench (not API).
+            return {**transition(current, "start", now), "_run": token, "_started_ts": time.time()}
 
         with self._lock:
             if self._stopping.is_set():
@@ -175,6 +182,8 @@ class Engine:
         run.thread.start()
 
     def _ended(self, run: Run) -> None:
+        if run.phone_gone:
+            self._held[run.serial] = time.monotonic() + PHONE_HOLD
         with self._lock:
             if self._runs.get(run.task_id) is run:
                 del self._runs[run.task_id]
@@ -194,7 +203,8 @@ class Engine:
                 if now > run.deadline:
                     run.cancel_with(f"timed out after {self.config.task_timeout:g} s")
                 elif not self._present(run.serial):
-                    run.cancel_with(f"phone {run.serial} went offline during the task")
+                    run.cancel_with(f"phone {run.serial} went offline during the task",
+                                    phone=True)
             elif now - run.cancelled_at > self.config.stop_grace:
                 self._abandon(run)
 
@@ -228,6 +238,11 @@ class Engine:
     def _usable(self, serial: str) -> bool:
         if serial in self._quarantined:
             return False
+        held = self._held.get(serial)
+        if held is not None:
+            if time.monotonic() < held:
+                return False
+            self._held.pop(serial, None)
         if self.tracker is None:
             return True
         return bool(self.tracker.usable(serial))
@@ -243,9 +258,11 @@ class Engine:
         is freed of our own quarantine and gets its waiting tasks."""
         if state == "device":
             self._quarantined.pop(serial, None)
+            self._held.pop(serial, None)
             self._wake.set()
             return
         with self._lock:
             runs = [r for r in self._runs.values() if r.serial == serial]
         for run in runs:
-            run.cancel_with(f"phone {serial} went {state or 'offline'} during the task")
+            run.cancel_with(f"phone {serial} went {state or 'offline'} during the task",
+                            phone=True)

@@ -23,6 +23,9 @@ from appliance.scripts.context import ScriptContext, TaskCancelled
 log = logging.getLogger("appliance.engine")
 
 
+PHONE_GONE = (DeviceLost, DeviceOffline, DeviceUnauthorized, AdbServerDown)
+
+
 class Run:
     """A running task. `cancel_with` is idempotent: the first reason wins (it becomes the remark)."""
 
@@ -37,15 +40,17 @@ class Run:
         self.reason: str | None = None
         self.retryable = True                 # auto-retry may requeue it (not after a user stop)
         self.cancelled_at: float | None = None
+        self.reason_is_phone = False          # cancelled because the phone left
         self.abandoned = False
+        self.phone_gone = False               # it ended because its phone went away
         self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def cancel_with(self, reason: str, retryable: bool = True) -> None:
+    def cancel_with(self, reason: str, retryable: bool = True, phone: bool = False) -> None:
         with self._lock:
             if self.cancel.is_set():
                 return
-            self.reason, self.retryable = reason, retryable
+            self.reason, self.retryable, self.reason_is_phone = reason, retryable, phone
             self.cancelled_at = time.monotonic()
             self.cancel.set()
 
@@ -87,8 +92,8 @@ class Outcome:
             if current["status"] != RUNNING or current.get("_run") != run.token:
                 return None   # abandoned or stopped from outside: someone else wrote the end
             if ok:
-                return transition(current, "complete", now, remark)
-            changes = transition(current, "fail", now, remark)
+                return {**transition(current, "complete", now, remark), "_ended_ts": time.time()}
+            changes = {**transition(current, "fail", now, remark), "_ended_ts": time.time()}
             retries = int(current.get("retry_count") or 0)
             if (self.config.auto_retry and run.retryable
                     and retries < self.config.max_retries):
@@ -108,7 +113,7 @@ class Outcome:
         def change(current: dict) -> dict | None:
             if current["status"] != RUNNING or (token and current.get("_run") != token):
                 return None
-            return transition(current, "fail", now, remark)
+            return {**transition(current, "fail", now, remark), "_ended_ts": time.time()}
 
         return self.store.tasks.update(task_id, change)
 
@@ -143,6 +148,7 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
         write_log("info", f"completed{': ' + remark if remark else ''}")
     except BaseException as exc:  # noqa: BLE001 - loops never die: every failure is a remark
         remark = remark_for(exc, run, name)
+        run.phone_gone = isinstance(exc, PHONE_GONE) or run.reason_is_phone
         if not isinstance(exc, (TaskCancelled, ApplianceError)) and not run.cancel.is_set():
             log.error("task %s (%s on %s) crashed:\n%s", run.task_id, name, run.serial,
                       "".join(traceback.format_exception(exc)))
