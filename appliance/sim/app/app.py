@@ -1,5 +1,5 @@
 """The simulated short-video app's process: its back stack of screens, text focus, popups,
-uploads and the watch timer, on top of `AppState` pieces from state.py.
+uploads and the watch timer, over the World, Accounts and Records of state.py.
 
 Called only by `AndroidUi` (ui.py) with its lock held; nothing here starts threads or sleeps.
 Time comes from the injected `clock` (uploads finish and watches are measured against it).
@@ -12,8 +12,11 @@ from typing import Callable
 
 from . import popups
 from .base import FRAME, IMAGE, PKG, Screen
+from .feed import FeedScreen
+from .profile import OwnProfileScreen, ProfileScreen
 from .render import Node, fill_package, hit
 from .state import IMAGE_EXT, VIDEO_EXT, Account, Media, Records, World
+from .system import LoginScreen
 
 DESIGN_W, DESIGN_H = 1080, 2400
 
@@ -61,8 +64,6 @@ class App:
         return self.accounts.get(self.current) if self.current else None
 
     def feed(self) -> Screen:
-        from .feed import FeedScreen
-
         if self._feed is None:
             self._feed = FeedScreen(home=True)
         return self._feed
@@ -88,8 +89,6 @@ class App:
         self.focus = screen.initial_focus
 
     def launch(self, via: str) -> None:
-        from .system import LoginScreen
-
         cold = not self.running
         if cold:
             self.running = True
@@ -101,8 +100,6 @@ class App:
             self.maybe_popup("launch")
 
     def open_user(self, username: str) -> None:
-        from .profile import OwnProfileScreen, ProfileScreen
-
         if not self.account:
             return
         username = username.lstrip("@")
@@ -113,8 +110,6 @@ class App:
             self.push(ProfileScreen(username))
 
     def open_videos(self, ids: list[str], pos: int = 0) -> None:
-        from .feed import FeedScreen
-
         if self.account:
             self.push(FeedScreen(home=False, ids=list(ids), pos=pos))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .base import (BUTTON, FRAME, IMAGE, LINEAR, PAGER, RECYCLER, TEXT, Screen, TextField,
                    edit_node, nav_bar)
 from .render import BLOCK, Node
+from .search import SearchScreen
 from .state import compact
 
 _COLOURS = ["purple", "brown", "teal", "orange", "pink", "blue", "green"]
@@ -61,8 +62,6 @@ class FeedScreen(Screen):
         app.focus = None
 
     def _search(self, app) -> None:
-        from .search import SearchScreen
-
         app.push(SearchScreen())
 
     def _open_comments(self, app) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, nav_bar
 from .render import BLOCK, Node
 from .state import compact
+from .system import LoginScreen
 
 
 def _counts(app, prefix: str, following: int, followers: int, likes: int) -> list[Node]:
@@ -109,8 +110,6 @@ class OwnProfileScreen(Screen):
         app.switch_account(name)
 
     def _add_account(self, app) -> None:
-        from .system import LoginScreen
-
         self.switcher = False
         app.push(LoginScreen(adding=True))
 

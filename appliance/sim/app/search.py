@@ -15,7 +15,7 @@ class SearchScreen(Screen):
     activity = "com.ss.android.ugc.aweme.search.activity.SearchResultActivity"
 
     def __init__(self):
-        self.query = TextField("Search", on_submit=self._submit)
+        self.query = TextField("Search accounts and videos", on_submit=self._submit)
         self.initial_focus = self.query
         self.searched: str | None = None
         self.tab = "users"
