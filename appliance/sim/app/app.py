@@ -165,7 +165,7 @@ class App:
 
     def comment(self, video_id: str, text: str) -> None:
         video = self.world.video(video_id)
-        video.comment_list.insert(0, (self.current, text))
+        self.world.comments(video).insert(0, (self.current, text))
         video.comments += 1
         self.records.add("comment", account=self.current, video_id=video_id, author=video.author,
                          text=text)

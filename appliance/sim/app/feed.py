@@ -152,7 +152,7 @@ class FeedScreen(Screen):
                   Node(IMAGE, r(980, 820, 1060, 900), "comment_close", desc="Close",
                        on_tap=lambda: self._close(app)))
         listing = Node(RECYCLER, r(0, 920, 1080, 2230), "comment_list", scrollable=True)
-        for i, (who, text) in enumerate(video.comment_list[:8]):
+        for i, (who, text) in enumerate(app.world.comments(video)[:8]):
             y = 920 + i * 160
             listing.add(Node(LINEAR, r(0, y, 1080, y + 160), "comment_item").add(
                 Node(TEXT, r(140, y + 10, 1040, y + 60), "comment_author", text=who),

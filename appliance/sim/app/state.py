@@ -44,7 +44,8 @@ class Video:
     comments: int
     collects: int
     shares: int
-    comment_list: list[tuple[str, str]] = field(default_factory=list)  # (author, text), newest first
+    # (author, text), newest first; made up when first shown (see World.comments)
+    comment_list: list[tuple[str, str]] | None = None
 
 
 @dataclass
@@ -107,15 +108,21 @@ class World:
             desc = f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} {rng.choice(_TAGS)} {rng.choice(_TAGS)}"
             video = Video(video_id, author, desc, rng.randint(0, 500_000), rng.randint(0, 3000),
                           rng.randint(0, 20_000), rng.randint(0, 9000))
-            names = sorted(self.users) or ["someone"]
-            for _ in range(min(video.comments, 3)):
-                text = f"{rng.choice(_WORDS)} {rng.choice(['!!', '😂', 'wow', 'love it'])}"
-                video.comment_list.append((rng.choice(names), text))
             self.videos[video_id] = video
             owner = self.user(author)
             if video_id not in owner.videos:
                 owner.videos.append(video_id)
         return self.videos[video_id]
+
+    def comments(self, video: Video) -> list[tuple[str, str]]:
+        """The video's comments, newest first; the list the app inserts new ones into."""
+        if video.comment_list is None:
+            rng = self._rng("comments:" + video.id)
+            names = sorted(self.users) or ["someone"]
+            video.comment_list = [
+                (rng.choice(names), f"{rng.choice(_WORDS)} {rng.choice(['!!', '😂', 'wow', 'love it'])}")
+                for _ in range(min(video.comments, 3))]
+        return video.comment_list
 
     def search_users(self, query: str) -> list[User]:
         q = query.strip().lstrip("@").lower()
