@@ -235,10 +235,10 @@ class AndroidUi:
             elif action == "ADB_EDITOR_CODE" and self._app_in_front():
                 self.app.key("ENTER")
             elif action == "android.intent.action.MEDIA_SCANNER_SCAN_FILE":
-                path = (data or extras.get("msg", "")).removeprefix("file://")
+                path = unquote((data or extras.get("msg", "")).removeprefix("file://"))
                 size = self.file_size(path) if self.file_size else int(extras.get("size", 0) or 0)
                 if path and size is not None:
-                    self.media_scan(unquote(path), size)
+                    self.media_scan(path, size)
             self._after()
             return f"Broadcasting: Intent {{ {intent} }}\nBroadcast completed: result=0"
 
