@@ -1,7 +1,7 @@
 """In-memory indexes of the tasks table: ids in order, ids per field value, counts for stats.
 
 Kept up to date by a storage listener on every change (under the store lock), rebuilt in one
-pass at open. Lists are sorted ascending by id; newest first means reading them backwards.
+pass at open from the indexed values the tasks table keeps beside each document's text. Lists are sorted ascending by id; newest first means reading them backwards.
 """
 
 from __future__ import annotations
@@ -32,29 +32,25 @@ class TaskIndex:
         self.all: list[int] = []
         self.by: dict[str, dict[Any, list[int]]] = {f: {} for f in INDEXED}
 
-    def build(self, docs: Iterable[tuple[int, dict]]) -> None:
-        pairs = sorted(docs, key=lambda p: p[0])
+    def build(self, fields: Iterable[tuple[int, tuple]]) -> None:
+        """Rebuild from (id, values of INDEXED in order) pairs."""
+        pairs = sorted(fields, key=lambda p: p[0])
         self.all = [doc_id for doc_id, _ in pairs]
-        for field, values in self.by.items():
+        for pos, values in enumerate(self.by.values()):
             values.clear()
-            for doc_id, doc in pairs:
-                value = doc.get(field)
-                bucket = values.get(value)
-                if bucket is None:
-                    values[value] = [doc_id]
-                else:
-                    bucket.append(doc_id)
+            for doc_id, row in pairs:
+                values.setdefault(row[pos], []).append(doc_id)
 
-    def changed(self, doc_id: int, old: dict | None, new: dict | None) -> None:
+    def changed(self, doc_id: int, old: tuple | None, new: tuple | None) -> None:
         """Storage listener: move `doc_id` between buckets for the fields that changed."""
         if old is None and new is not None:
             _add(self.all, doc_id)
         elif new is None and old is not None:
             _remove(self.all, doc_id)
-        for field, values in self.by.items():
-            before = old.get(field) if old is not None else _ABSENT
-            after = new.get(field) if new is not None else _ABSENT
-            if before == after and type(before) is type(after):
+        for pos, values in enumerate(self.by.values()):
+            before = old[pos] if old is not None else _ABSENT
+            after = new[pos] if new is not None else _ABSENT
+            if before is after or (before == after and type(before) is type(after)):
                 continue
             if before is not _ABSENT:
                 bucket = values.get(before)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from appliance.errors import InvalidParams
-from appliance.storage.backend import clone
 
 if TYPE_CHECKING:
     from appliance.storage.store import Store
@@ -23,16 +22,16 @@ class MetaRepo:
     def __init__(self, store: "Store"):
         self._store = store
         self._table = store.db.table(META)
+        self._docs = store.storage.table(META)
         self._ids: dict[str, int] = {}
-        for key, doc in self._table._read_table().items():
-            self._ids[doc.get("key")] = int(key)
+        self._resync()
 
     def get(self, key: str, default: Any = None) -> Any:
         with self._store.lock:
             doc_id = self._ids.get(key)
             if doc_id is None:
                 return default
-            return clone(self._table._read_table()[str(doc_id)].get("value"))
+            return self._docs[str(doc_id)].get("value")
 
     def set(self, key: str, value: Any) -> None:
         def write() -> None:
@@ -62,11 +61,11 @@ class MetaRepo:
 
     def all(self) -> dict[str, Any]:
         with self._store.lock:
-            return {d.get("key"): clone(d.get("value")) for d in self._table._read_table().values()}
+            return {d.get("key"): d.get("value") for d in self._docs.values()}
 
     def _resync(self) -> None:
         with self._store.lock:
-            self._ids = {d.get("key"): int(k) for k, d in self._table._read_table().items()}
+            self._ids = {row[0]: doc_id for doc_id, row in self._docs.fields.items()}
 
 
 class AccountRepo:
@@ -75,14 +74,15 @@ class AccountRepo:
     def __init__(self, store: "Store"):
         self._store = store
         self._table = store.db.table(ACCOUNTS)
+        self._docs = store.storage.table(ACCOUNTS)  # keeps each username beside the text
 
-    def _live(self) -> dict[str, dict]:
-        return self._table._read_table()
+    def _live(self):
+        return self._docs
 
     def _by_username(self, username: str) -> dict | None:
-        for doc in self._live().values():
-            if doc.get("username") == username:
-                return doc
+        for doc_id, (name,) in self._docs.fields.items():
+            if name == username:
+                return self._docs[str(doc_id)]
         return None
 
     def _check_username(self, username: Any, own_id: int | None) -> None:
@@ -99,38 +99,35 @@ class AccountRepo:
             self._check_username(doc.get("username"), None)
             doc_id = self._store.storage.next_id(ACCOUNTS)
             self._table.insert(Document({**doc, "id": doc_id}, doc_id))
-            return clone(self._live()[str(doc_id)])
+            return self._live()[str(doc_id)]
         return self._store.write(write)
 
     def get(self, account_id: int) -> dict | None:
         with self._store.lock:
-            doc = self._live().get(str(account_id))
-            return clone(doc) if doc is not None else None
+            return self._live().get(str(account_id))
 
     def get_by_username(self, username: str) -> dict | None:
         with self._store.lock:
-            doc = self._by_username(username)
-            return clone(doc) if doc is not None else None
+            return self._by_username(username)
 
     def list(self, filters: dict | None = None) -> list[dict]:
         """Accounts whose fields equal every filter value, ascending id."""
         filters = filters or {}
         with self._store.lock:
             docs = sorted(self._live().values(), key=lambda d: d.get("id", 0))
-            return [clone(d) for d in docs
+            return [d for d in docs
                     if all(d.get(k, _MISSING) == v for k, v in filters.items())]
 
     def update(self, account_id: int, changes: dict) -> dict | None:
         def write() -> dict | None:
-            current = self._live().get(str(account_id))
-            if current is None:
+            if str(account_id) not in self._docs.raw:
                 return None
             delta = {k: v for k, v in changes.items() if k != "id"}
             if "username" in delta:
                 self._check_username(delta["username"], account_id)
             if delta:
                 self._table.update(delta, doc_ids=[account_id])
-            return clone(self._live()[str(account_id)])
+            return self._live()[str(account_id)]
         return self._store.write(write)
 
     def delete(self, account_id: int) -> bool:

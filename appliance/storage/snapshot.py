@@ -1,10 +1,12 @@
 """The snapshot file `store.snap`: every table at one moment, written atomically.
 
 Same record framing as the journal (see journal.py). Records: a header
-`{"magic": "appliance-snapshot", "version": 1, "next_gen": N, "hw": {...}}` (replay journals
-with gen >= N on top), then chunks `{"t": table, "docs": [[id, doc], ...]}`, then
-`{"end": true, "count": total docs}`. Written by the snapshot thread or under the store lock
-(backup, compact); any damage, including a missing end record, is CorruptFile.
+`{"magic": "appliance-snapshot", "version": 2, "next_gen": N, "hw": {...}}` (replay journals
+with gen >= N on top); then chunks, each a JSON line `{"t": table, "kind": "docs"|"lines",
+"n": count, "fields": [[indexed values], ...]}` followed by `n` lines `<id> <JSON text>` (a doc,
+or for "lines" tables one log line; JSON text never holds a raw newline); then
+`{"end": true, "count": total lines}`. Loading decodes only the small headers, not the docs.
+Any damage, including a missing end record, is CorruptFile.
 """
 
 from __future__ import annotations
@@ -12,34 +14,47 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from appliance.storage.journal import CorruptFile, frame, fsync_dir, scan
 
+if TYPE_CHECKING:
+    from appliance.storage.backend import DocTable, JournalStorage
+
 SNAPSHOT_NAME = "store.snap"
 SNAPSHOT_MAGIC = "appliance-snapshot"
-CHUNK = 1000  # docs per record: small json.dumps calls let other threads run between them
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+CHUNK = 2000  # lines per record
 
 
-def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, Any]], hw: Mapping[str, int],
+def _chunk(name: str, kind: str, lines: list[str], fields: list | None) -> bytes:
+    head: dict[str, Any] = {"t": name, "kind": kind, "n": len(lines)}
+    if fields is not None:
+        head["fields"] = fields
+    body = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+    return frame((body + "\n" + "\n".join(lines)).encode())
+
+
+def write_snapshot(path: Path, copy: dict[str, tuple["DocTable", dict, dict]], hw: dict[str, int],
                    next_gen: int) -> int:
-    """Write tables (str id -> doc, not mutated while we read them) to `path` atomically."""
+    """Write a copy from `JournalStorage.copy()` to `path` atomically (temp, fsync, rename)."""
     tmp = path.with_name(path.name + ".tmp")
     count = 0
     with open(tmp, "wb") as f:
-        header = {"magic": SNAPSHOT_MAGIC, "version": 1, "next_gen": next_gen, "hw": dict(hw)}
-        f.write(frame(_dumps(header).encode()))
-        for name, table in tables.items():
-            items = list(table.items())
+        header = {"magic": SNAPSHOT_MAGIC, "version": 2, "next_gen": next_gen, "hw": dict(hw)}
+        f.write(frame(json.dumps(header).encode()))
+        for name, (live, raw, fields) in copy.items():
+            items = list(raw.items())
             for start in range(0, len(items), CHUNK):
-                chunk = [[int(k), v] for k, v in items[start:start + CHUNK]]
-                f.write(frame(_dumps({"t": name, "docs": chunk}).encode()))
-                count += len(chunk)
-            if not items:
-                f.write(frame(_dumps({"t": name, "docs": []}).encode()))
-        f.write(frame(_dumps({"end": True, "count": count}).encode()))
+                part = items[start:start + CHUNK]
+                if live.kind == "lines":
+                    lines = [f"{k} {t}" for k, texts in part for t in texts]
+                    f.write(_chunk(name, "lines", lines, None))
+                else:
+                    lines = [f"{k} {t}" for k, t in part]
+                    cols = [list(fields[int(k)]) for k, _ in part] if live.index_fields else None
+                    f.write(_chunk(name, "docs", lines, cols))
+                count += len(lines)
+        f.write(frame(json.dumps({"end": True, "count": count}).encode()))
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -47,34 +62,54 @@ def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, Any]], hw: Mapp
     return count
 
 
-def read_snapshot(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, int], int]:
-    """Return (tables, hw, next_gen); raise CorruptFile on any damage."""
+def read_snapshot(path: Path, storage: "JournalStorage") -> int:
+    """Fill `storage` (tables and hw) from the snapshot; return next_gen. CorruptFile if damaged."""
     data = path.read_bytes()
     payloads, _ = scan(path, data, allow_torn_tail=False)
     if not payloads:
         raise CorruptFile(path, 0, "the file is empty")
+    count = 0
+    end = None
     try:
         header = json.loads(payloads[0])
-        if header.get("magic") != SNAPSHOT_MAGIC:
-            raise CorruptFile(path, 0, "not a snapshot of this store (bad magic)")
-        tables: dict[str, dict[str, Any]] = {}
-        count = 0
-        end = None
+        if header.get("magic") != SNAPSHOT_MAGIC or header.get("version") != 2:
+            raise CorruptFile(path, 0, "not a snapshot of this store (bad magic or version)")
         for payload in payloads[1:]:
             if end is not None:
                 raise CorruptFile(path, 0, "records after the end record")
-            rec = json.loads(payload)
-            if rec.get("end"):
-                end = rec
+            head_bytes, _, body = payload.partition(b"\n")
+            head = json.loads(head_bytes)
+            if head.get("end"):
+                end = head
                 continue
-            table = tables.setdefault(rec["t"], {})
-            for doc_id, doc in rec["docs"]:
-                table[str(doc_id)] = doc
-            count += len(rec["docs"])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            lines = body.decode("utf-8").split("\n") if head["n"] else []
+            if len(lines) != head["n"]:
+                raise CorruptFile(path, 0, f"a chunk of {head['t']} holds {len(lines)} of {head['n']} lines")
+            live = storage.table(head["t"])
+            raw = live.raw
+            if head["kind"] == "lines":
+                grouped: dict[str, list[str]] = {}
+                for line in lines:
+                    key, _, text = line.partition(" ")
+                    grouped.setdefault(key, []).append(text)
+                for key, texts in grouped.items():
+                    raw[key] = raw.get(key, ()) + tuple(texts)
+            else:
+                pairs = [line.split(" ", 1) for line in lines]
+                raw.update(pairs)  # C loops: this is most of the start-up time at 100k tasks
+                if live.index_fields:
+                    cols = head.get("fields")
+                    if cols is None or len(cols) != len(pairs):
+                        cols = [live.fields_of(json.loads(text)) for _, text in pairs]
+                    live.fields.update(zip(map(int, (p[0] for p in pairs)), map(tuple, cols)))
+            count += len(lines)
+        hw = {k: int(v) for k, v in header.get("hw", {}).items()}
+        next_gen = int(header["next_gen"])
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise CorruptFile(path, 0, f"unreadable content ({exc})") from None
     if end is None:
         raise CorruptFile(path, len(data), "the end record is missing (file cut short)")
     if end.get("count") != count:
-        raise CorruptFile(path, len(data), f"holds {count} docs, its end record says {end.get('count')}")
-    return tables, {k: int(v) for k, v in header.get("hw", {}).items()}, int(header["next_gen"])
+        raise CorruptFile(path, len(data), f"holds {count} lines, its end record says {end.get('count')}")
+    storage.hw.update(hw)
+    return next_gen

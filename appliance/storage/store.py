@@ -8,6 +8,7 @@ when the journal grows past `journal_limit` bytes, then deletes the journals it 
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from appliance.errors import StoreError
-from appliance.storage.backend import JournalStorage, JournalTinyDB
+from appliance.storage.backend import DocTable, JournalStorage, JournalTinyDB, LineTable
+from appliance.storage.indexes import INDEXED
 from appliance.storage.journal import (
     JOURNAL_MAGIC, CorruptFile, Journal, fsync_dir, journal_path, list_journals, scan)
 from appliance.storage.migrate import LEGACY_NAME, read_legacy
@@ -31,6 +33,13 @@ T = TypeVar("T")
 LOCK_NAME = "store.lock"
 MARKER_NAME = "RECOVERY-NEEDED.txt"
 DEFAULT_JOURNAL_LIMIT = 8 << 20
+# How each table is kept in memory: tasks keep their indexed fields beside the text.
+LAYOUT = {
+    "tasks": lambda: DocTable(INDEXED),
+    "logs": LineTable,
+    "accounts": lambda: DocTable(("username",)),
+    "meta": lambda: DocTable(("key",)),
+}
 
 
 def _stamp() -> str:
@@ -77,12 +86,19 @@ class Store:
         except OSError:
             os.close(lock_fd)
             raise StoreError(f"another hub is using {state_dir}; stop it first") from None
+        # Loading creates hundreds of thousands of objects and no cycles: without this the cyclic
+        # GC rescans the growing heap again and again (measured: 2.5x slower at 100k tasks).
+        enabled = gc.isenabled()
+        gc.disable()
         try:
             storage, journal = _load(state_dir)
             return cls(state_dir, storage, journal, lock_fd, journal_limit)
         except BaseException:
             os.close(lock_fd)  # closing the fd releases the flock
             raise
+        finally:
+            if enabled:
+                gc.enable()
 
     # --- writes ---
     def write(self, fn: Callable[[], T]) -> T:
@@ -124,8 +140,8 @@ class Store:
         self.journal.sync_all()  # a later journal must never follow a torn record
         new = Journal.create(self.state_dir, self.journal.gen + 1, _journal_header(self.journal.gen + 1))
         self.journal.switch(new)
-        tables = {name: dict(t) for name, t in self.storage.tables.items()}
-        return tables, dict(self.storage.hw), self.journal.gen
+        tables, hw = self.storage.copy()
+        return tables, hw, self.journal.gen
 
     def _snapshot_job(self, job: tuple[dict, dict, int], release: bool) -> None:
         tables, hw, next_gen = job
@@ -164,8 +180,7 @@ class Store:
             dest = dest / SNAPSHOT_NAME
         with self.lock:
             self._check_open()
-            tables = {name: dict(t) for name, t in self.storage.tables.items()}
-            hw = dict(self.storage.hw)
+            tables, hw = self.storage.copy()
         try:
             write_snapshot(dest, tables, hw, next_gen=1)
         except OSError as exc:
@@ -186,7 +201,7 @@ class Store:
         with self._snap_mutex:
             if snap.exists():
                 try:
-                    read_snapshot(snap)
+                    read_snapshot(snap, JournalStorage(LAYOUT))
                 except (CorruptFile, OSError) as exc:
                     problems.append(f"snapshot: {exc}")
             for gen, path in list_journals(self.state_dir):
@@ -251,15 +266,13 @@ def _load(state_dir: Path) -> tuple[JournalStorage, Journal]:
     if not snap.exists() and not journals and legacy.exists():
         _migrate(state_dir, legacy, snap)
 
-    tables: dict[str, dict[str, Any]] = {}
-    hw: dict[str, int] = {}
+    storage = JournalStorage(LAYOUT)
     next_gen = 1
     if snap.exists():
         try:
-            tables, hw, next_gen = read_snapshot(snap)
+            next_gen = read_snapshot(snap, storage)
         except CorruptFile as exc:
             raise _quarantine(state_dir, snap, exc.why) from None
-    storage = JournalStorage(tables, hw)
 
     for gen, path in journals:
         if gen < next_gen:
@@ -303,7 +316,11 @@ def _migrate(state_dir: Path, legacy: Path, snap: Path) -> None:
         tables, hw = read_legacy(legacy)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _quarantine(state_dir, legacy, f"the old-format store cannot be read: {exc}") from None
-    write_snapshot(snap, tables, hw, next_gen=1)
+    storage = JournalStorage(LAYOUT)
+    for name, docs in tables.items():
+        storage.load_docs(name, docs)
+    storage.hw.update(hw)
+    write_snapshot(snap, *storage.copy(), next_gen=1)
     backup = legacy.with_name(f"{legacy.name}.bak-{_stamp()}")
     os.replace(legacy, backup)
     fsync_dir(state_dir)

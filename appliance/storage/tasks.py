@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from tinydb.table import Document
 
 from appliance.errors import InvalidParams
-from appliance.storage.backend import clone
 from appliance.storage.indexes import INDEXED, TaskIndex
 
 if TYPE_CHECKING:
@@ -35,12 +34,17 @@ class TaskRepo:
         self._storage = store.storage
         self._table = store.db.table(TASKS)
         self._logs = store.db.table(LOGS)
+        self._docs = self._storage.table(TASKS)  # DocTable: str id -> text, int id -> fields
         self.index = TaskIndex()
-        self.index.build((int(k), d) for k, d in self._table._read_table().items())
+        self.index.build(self._docs.fields.items())
         self._storage.listeners.setdefault(TASKS, []).append(self.index.changed)
 
     def _live(self, task_id: int) -> dict | None:
-        return self._table._read_table().get(str(task_id))
+        """A freshly decoded copy of the stored document, or None."""
+        return self._docs.get(str(task_id))
+
+    def _exists(self, task_id: int) -> bool:
+        return str(task_id) in self._docs.raw
 
     # --- writes ---
     def create_many(self, docs: list[dict]) -> list[dict]:
@@ -53,7 +57,7 @@ class TaskRepo:
                 doc_id = self._storage.next_id(TASKS)
                 batch.append(Document({**doc, "id": doc_id}, doc_id))
             self._table.insert_multiple(batch)
-            return [clone(self._live(d.doc_id)) for d in batch]
+            return [self._live(d.doc_id) for d in batch]
         return self._store.write(write)
 
     def update(self, task_id: int, changes: dict | Callable[[dict], dict | None]) -> dict | None:
@@ -62,12 +66,12 @@ class TaskRepo:
             current = self._live(task_id)
             if current is None:
                 return None
-            delta = changes(clone(current)) if callable(changes) else changes
+            delta = changes(current) if callable(changes) else changes
             if not delta:
-                return clone(current)
+                return self._live(task_id)
             delta = {k: v for k, v in delta.items() if k != "id"}  # the id is not a field to change
             self._table.update(delta, doc_ids=[task_id])
-            return clone(self._live(task_id))
+            return self._live(task_id)
         return self._store.write(write)
 
     def delete_many(self, ids: Iterable[int]) -> list[int]:
@@ -75,7 +79,7 @@ class TaskRepo:
         def write() -> list[int]:
             wanted = []
             for task_id in ids:
-                if self._live(task_id) is not None and task_id not in wanted:
+                if self._exists(task_id) and task_id not in wanted:
                     wanted.append(task_id)
             self._table.remove(doc_ids=wanted)
             logs = self._logs._read_table()
@@ -86,8 +90,8 @@ class TaskRepo:
     def append_log(self, task_id: int, line: dict, limit: int) -> None:
         """Keep the last `limit` lines; the journal record holds just this line."""
         def write() -> None:
-            if self._live(task_id) is not None:
-                self._logs.append_to(task_id, "lines", line, limit)
+            if self._exists(task_id):
+                self._logs.append_line(task_id, line, limit)
         self._store.write(write)
 
     def archive_finished(self, older_than: datetime) -> int:
@@ -112,7 +116,7 @@ class TaskRepo:
             chosen.sort()
             rows = []
             for task_id in chosen:
-                row = clone(self._live(task_id))
+                row = self._live(task_id)
                 row["logs"] = self.logs(task_id)
                 rows.append(row)
             write_archive(self._store.state_dir / "archive", rows)  # durable before we delete
@@ -125,8 +129,8 @@ class TaskRepo:
     # --- reads ---
     def get(self, task_id: int) -> dict | None:
         with self._store.lock:
-            doc = self._table.get(doc_id=task_id)
-            return clone(dict(doc)) if doc is not None else None
+            doc = self._table.get(doc_id=task_id)  # a TinyDB Document, freshly decoded
+            return dict(doc) if doc is not None else None
 
     def list(self, filters: dict | None, offset: int, limit: int) -> tuple[list[dict], int]:
         """One page, newest first (id descending), and the total matching. None means no filter."""
@@ -136,20 +140,22 @@ class TaskRepo:
                 raise InvalidParams(f"cannot filter tasks by {key!r}; use one of {', '.join(INDEXED)}")
         offset, limit = max(0, int(offset)), max(0, int(limit))
         with self._store.lock:
-            live = self._table._read_table()
             if not filters:
                 ids = self.index.all
             else:
-                lists = sorted((self.index.ids(k, v), k) for k, v in filters.items())
+                # Walk the smallest bucket, checking the other fields on the kept values.
+                lists = sorted(((self.index.ids(k, v), k) for k, v in filters.items()),
+                               key=lambda p: len(p[0]))
                 ids = lists[0][0]
-                rest = [(k, filters[k]) for _, k in lists[1:]]
+                rest = [(INDEXED.index(k), filters[k]) for _, k in lists[1:]]
                 if rest:
-                    ids = [i for i in ids if all(live[str(i)].get(k) == v for k, v in rest)]
+                    fields = self._docs.fields
+                    ids = [i for i in ids if all(fields[i][pos] == v for pos, v in rest)]
             total = len(ids)
             stop = total - offset
             start = max(0, stop - limit)
             page = ids[start:stop] if stop > 0 else []
-            return [clone(live[str(i)]) for i in reversed(page)], total
+            return [self._live(i) for i in reversed(page)], total
 
     def stats(self) -> dict[str, int]:
         with self._store.lock:
@@ -174,7 +180,7 @@ class TaskRepo:
     def logs(self, task_id: int) -> list[dict]:
         with self._store.lock:
             doc = self._logs._read_table().get(str(task_id))
-            return clone(doc["lines"]) if doc else []
+            return doc["lines"] if doc else []
 
     def count(self) -> int:
         with self._store.lock:
@@ -183,21 +189,23 @@ class TaskRepo:
     def check(self) -> list[str]:
         """Problems between the table and its indexes (caller holds the lock)."""
         problems = []
-        live = self._table._read_table()
-        ids = sorted(int(k) for k in live)
+        live = self._docs
+        ids = sorted(int(k) for k in live.raw)
         if ids != self.index.all:
             problems.append("tasks index out of step with the tasks table")
         for key, doc in live.items():
             if doc.get("id") != int(key):
                 problems.append(f"task {key} holds id {doc.get('id')!r}")
+            if live.fields.get(int(key)) != live.fields_of(doc):
+                problems.append(f"task {key}: kept index values differ from the document")
         fresh = TaskIndex()
-        fresh.build((int(k), d) for k, d in live.items())
+        fresh.build(live.fields.items())
         if fresh.by != self.index.by:
             problems.append("tasks field indexes out of step with the tasks table")
         hw = self._storage.hw.get(TASKS, 0)
         if ids and ids[-1] > hw:
             problems.append(f"task id {ids[-1]} above the high-water mark {hw}")
         for key in self._logs._read_table():
-            if key not in live:
+            if key not in live.raw:
                 problems.append(f"logs kept for task {key} which does not exist")
         return problems

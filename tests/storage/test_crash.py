@@ -22,7 +22,7 @@ def run_and_kill(state: Path, rng: random.Random) -> list[str]:
                             stdout=subprocess.PIPE, env=env, cwd=ROOT)
     # Kill at a random moment: after a random number of acknowledged writes (no fixed sleeps).
     assert proc.stdout.readline() == b"READY\n"
-    lines = [proc.stdout.readline().decode() for _ in range(rng.randint(1, 600))]
+    lines = [proc.stdout.readline().decode() for _ in range(rng.randint(1, 300))]
     proc.send_signal(signal.SIGKILL)
     out, _ = proc.communicate()
     lines += out.decode().split("\n")[:-1]  # the last piece may be a line cut by the kill
