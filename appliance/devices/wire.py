@@ -1,12 +1,14 @@
 """One connection to the adb server with a deadline on every read and write, and typed errors.
 
 ppadb's `Connection` has no deadline except shell's idle timeout and raises bare RuntimeError
-(LIBRARY-FACTS); `AdbConnection` keeps its framing but bounds each socket operation by the time
-left and by an optional cancel event. One connection per call, owned by the calling thread.
+(LIBRARY-FACTS); `AdbConnection` keeps its framing, and one watchdog thread ends any call whose
+deadline passes or whose cancel event is set by shutting its socket. One connection per call,
+owned by the calling thread; the watchdog only ever shuts sockets down.
 """
 
 from __future__ import annotations
 
+import heapq
 import socket
 import struct
 import threading
@@ -27,12 +29,64 @@ from appliance.errors import (
     InvalidParams,
 )
 
-# With a cancel event, a blocked read wakes this often to look at it (the happy path never waits:
-# recv returns as soon as bytes arrive).
-CANCEL_POLL = 0.05
 MAX_REQUEST = 0xFFFF  # the 4-hex-digit length prefix of a smart-socket request
+CANCEL_POLL = 0.05   # how often the watchdog looks at the cancel events of calls in flight
 
 _LINGER_RST = struct.pack("ii", 1, 0)
+
+
+class _Watchdog:
+    """Ends calls whose deadline passed or whose cancel event was set, by shutting their socket.
+
+    Sockets stay in blocking mode: a Python socket timeout costs a poll() per recv and send,
+    which was a third of the layer's overhead over raw ppadb (bench/devices.py). One daemon
+    thread for the process; calls register in `connect()` and leave in `close()`.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, "AdbConnection"]] = []
+        self._cancellable: set["AdbConnection"] = set()
+        self._wakes_at = float("inf")
+        self._thread: threading.Thread | None = None
+
+    def watch(self, conn: "AdbConnection") -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (conn.deadline, id(conn), conn))
+            if conn.cancel is not None:
+                self._cancellable.add(conn)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="adb-deadlines", daemon=True)
+                self._thread.start()
+            elif conn.deadline < self._wakes_at or (conn.cancel is not None and len(self._cancellable) == 1):
+                self._cond.notify()
+
+    def unwatch(self, conn: "AdbConnection") -> None:
+        conn.finished = True   # its heap entry is dropped lazily when it reaches the top
+        if conn.cancel is not None:
+            with self._cond:
+                self._cancellable.discard(conn)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                heap = self._heap
+                while heap and (heap[0][2].finished or heap[0][0] <= now):
+                    conn = heapq.heappop(heap)[2]
+                    if not conn.finished:
+                        conn.abort("deadline")
+                for conn in [c for c in self._cancellable if c.cancel.is_set()]:
+                    self._cancellable.discard(conn)
+                    conn.abort("cancelled")
+                wait = heap[0][0] - now if heap else None
+                if self._cancellable:
+                    wait = CANCEL_POLL if wait is None else min(wait, CANCEL_POLL)
+                self._wakes_at = now + wait if wait is not None else float("inf")
+                self._cond.wait(wait)
+
+
+_WATCHDOG = _Watchdog()
 
 
 class ServerFailure(DeviceError):
@@ -66,63 +120,64 @@ class AdbConnection(Connection):
         self.deadline = deadline
         self.cancel = cancel
         self.what = what
+        self.finished = False
+        self.aborted: str | None = None   # "deadline" or "cancelled", set by the watchdog
 
     # --- lifetime ---
     def connect(self) -> socket.socket:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled(f"The {self.what} was cancelled.")
+        if time.monotonic() >= self.deadline:
+            raise DeviceTimeout(f"The {self.what} did not finish inside its deadline.")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         # Like ppadb: reset on close, so an aborted call frees the server's stream at once.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
         self.socket = sock
+        _WATCHDOG.watch(self)
         try:
-            sock.settimeout(max(0.001, self._left()))
-            sock.connect((self.host, self.port))
-        except socket.timeout:
-            self.close()
-            raise AdbServerDown(
-                f"The hub's adb server on port {self.port} did not accept a connection in time.") from None
+            sock.connect((self.host, self.port))   # loopback: refused or accepted at once
         except OSError as exc:
             self.close()
+            self._raise_if_aborted()
             raise AdbServerDown(
                 f"The hub's adb server on port {self.port} is not answering ({exc.strerror or exc}); "
                 "it is being restarted.") from None
         return sock
 
-    def _left(self) -> float:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
+    def close(self) -> None:
+        _WATCHDOG.unwatch(self)
+        super().close()
+
+    def abort(self, why: str) -> None:
+        """Watchdog thread: wake the blocked call; it raises DeviceTimeout or Cancelled."""
+        self.aborted = why
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
+
+    def _raise_if_aborted(self) -> None:
+        if self.aborted == "deadline":
             raise DeviceTimeout(f"The {self.what} did not finish inside its deadline.")
-        return left
+        if self.aborted == "cancelled":
+            raise Cancelled(f"The {self.what} was cancelled.")
 
-    def _arm(self) -> None:
-        if self.cancel is not None:
-            if self.cancel.is_set():
-                raise Cancelled(f"The {self.what} was cancelled.")
-            self.socket.settimeout(min(self._left(), CANCEL_POLL))
-        else:
-            self.socket.settimeout(self._left())
-
-    # --- bounded primitives (ppadb's read/write/read_all go through these) ---
+    # --- primitives (ppadb's read/write/read_all go through these) ---
     def _recv(self, length: int) -> bytes:
-        while True:
-            self._arm()
-            try:
-                return self.socket.recv(length)
-            except socket.timeout:
-                continue  # _arm raises on deadline or cancel
-            except OSError:
-                return b""  # reset by the server: same as end of stream for our callers
+        try:
+            data = self.socket.recv(length)
+        except OSError:
+            data = b""   # reset by the server: same as end of stream for our callers
+        if not data:
+            self._raise_if_aborted()
+        return data
 
     def _send(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            self._arm()
-            try:
-                sent = self.socket.send(view)
-            except socket.timeout:
-                continue
-            except OSError as exc:
-                raise EndOfStream(f"connection closed while sending ({exc})") from None
-            view = view[sent:]
+        try:
+            self.socket.sendall(data)
+        except OSError as exc:
+            self._raise_if_aborted()
+            raise EndOfStream(f"connection closed while sending ({exc})") from None
 
     def read_exactly(self, length: int) -> bytes:
         chunks, need = [], length
