@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from appliance.cli.hubclient import HubClient
+from appliance.cli.hubclient import HubClient, HubError
 from appliance.errors import ApplianceError
 
 SAMPLE_SCRIPT = "account_warmup"
@@ -34,23 +34,34 @@ def _free_port() -> int:
             return port
 
 
-def _manager(services: Any) -> Any:
-    return getattr(services, "device_manager", None) or getattr(services.devices, "manager", None)
-
-
 def connect_phones(services: Any, addresses: list[str], timeout: float = 30.0) -> list[str]:
-    """Connect each address through the hub's devices layer; wait until each is `device`."""
-    manager = _manager(services)
-    if manager is None:
+    """Connect each address through the hub's own devices service (as POST /device/connect
+    does: remembered and reconnected after an adb restart); wait until each is `device`."""
+    if services.devices is None:
         raise click.ClickException("this hub has no devices layer wired: the demo needs adb "
                                    "(is adb_enabled false?)")
-    serials = [manager.client.connect(address, timeout=10) for address in addresses]
+    serials = [services.devices.connect(address)["serial"] for address in addresses]
     for serial in serials:
-        info = manager.tracker.wait_for(serial, lambda i: i is not None and i.state == "device",
-                                        timeout)
+        info = services.devices.tracker.wait_for(
+            serial, lambda i: i is not None and i.state == "device", timeout)
         if info is None or info.state != "device":
             raise click.ClickException(f"simulated phone {serial} did not come online in {timeout:.0f} s")
     return serials
+
+
+def create_sample_accounts(hub: HubClient, farm: Any, serials: list[str]) -> list[str]:
+    """Register the accounts each simulated phone's app is logged into, bound to that phone."""
+    names = []
+    for phone, serial in zip(farm.phones, serials):
+        app = getattr(getattr(phone, "ui", None), "app", None)
+        for username in list(getattr(app, "accounts", {}))[:2]:
+            try:
+                hub.call("POST", "/account", {"username": username, "device": serial,
+                                              "logged_in": True})
+                names.append(username)
+            except HubError:
+                pass  # a name taken on an earlier run (--state-dir): the demo goes on
+    return names
 
 
 def create_sample_tasks(hub: HubClient, serials: list[str]) -> list[int]:
@@ -60,7 +71,7 @@ def create_sample_tasks(hub: HubClient, serials: list[str]) -> list[int]:
     return data["task_ids"]
 
 
-def what_to_try(url: str, serials: list[str], config: Any) -> str:
+def what_to_try(url: str, serials: list[str], config: Any, accounts: list[str]) -> str:
     api = f"{url}/api/v1"
     first = serials[0] if serials else "SERIAL"
     return "\n".join([
@@ -72,6 +83,8 @@ def what_to_try(url: str, serials: list[str], config: Any) -> str:
         f"  curl -s {url}/healthz",
         f"  curl -s {api}/license/check",
         f"  curl -s {api}/task/stats",
+        f"  curl -s {api}/device",
+        f"  curl -s {api}/account" + (f"        # sample accounts: {', '.join(accounts)}" if accounts else ""),
         f"  curl -s '{api}/task?page_size=5'",
         f"  curl -s -X POST {api}/task -H 'Content-Type: application/json' \\",
         f"       -d '{{\"serials\": [\"{first}\"], \"script_name\": \"{SAMPLE_SCRIPT}\", "
@@ -119,12 +132,13 @@ def demo(lazy_config, phones: int, port: int, state_dir: str | None, duration: f
         hub = HubClient(config.replace(port=server.port), timeout=30)
         try:
             serials = connect_phones(services, farm.addresses())
+            accounts = create_sample_accounts(hub, farm, serials)
             ids = create_sample_tasks(hub, serials)
         except (ApplianceError, click.ClickException) as exc:
             failed.append(str(getattr(exc, "message", exc)))
             stop.set()
             return
-        click.echo(what_to_try(url, serials, config.replace(port=server.port)))
+        click.echo(what_to_try(url, serials, config.replace(port=server.port), accounts))
         click.echo(f"sample tasks {', '.join(map(str, ids))} are running ({SAMPLE_SCRIPT})")
         if timer is not None:
             timer.start()

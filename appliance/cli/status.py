@@ -22,19 +22,19 @@ def _plan(hub) -> dict:
         raise
 
 
-def _devices(hub, health: dict) -> list | None:
-    """The hub's phones, or None when this hub serves no device list."""
+def _devices(hub, health: dict) -> tuple[list | None, str]:
+    """(the hub's phones, or None with the reason when it cannot list them)."""
     if isinstance(health.get("devices"), list):
-        return health["devices"]
+        return health["devices"], ""
     try:
         data = hub.call("GET", "/device")
     except HubError as exc:
-        if exc.code in (40401, 40501, 40301):
-            return None
+        if exc.code in (40401, 40501, 40301, 50301):
+            return None, str(exc.message).split(" (code")[0]
         raise
     if isinstance(data, dict):
         data = data.get("devices", data.get("items"))
-    return data if isinstance(data, list) else None
+    return (data, "") if isinstance(data, list) else (None, "the hub's device list has an unknown shape")
 
 
 def gather(hub) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def gather(hub) -> dict[str, Any]:
         health = {}
     plan = _plan(hub)
     stats = hub.call("GET", "/task/stats") if plan.get("api_enabled", True) else None
-    devices = _devices(hub, health) if plan.get("api_enabled", True) else None
+    devices, why = _devices(hub, health) if plan.get("api_enabled", True) else (None, "the plan closes the API")
     phones = None
     if devices is not None:
         states: dict[str, int] = {}
@@ -52,6 +52,8 @@ def gather(hub) -> dict[str, Any]:
             state = device.get("state", "unknown") if isinstance(device, dict) else "unknown"
             states[state] = states.get(state, 0) + 1
         phones = {"total": len(devices), "by_state": states}
+    else:
+        phones = {"total": None, "by_state": {}, "unknown_because": why}
     return {"url": hub.url, "version": health.get("version"), "plan": plan, "phones": phones,
             "tasks": stats, "adb": health.get("adb")}
 
@@ -70,8 +72,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     api = "API on" if plan.get("api_enabled") else "no API access"
     click.echo(f"plan:    {plan.get('plan_name')} ({api}, up to {plan.get('device_limit')} devices at once)")
     phones = info["phones"]
-    if phones is None:
-        click.echo("phones:  unknown (this hub serves no device list)")
+    if phones["total"] is None:
+        click.echo(f"phones:  unknown ({phones['unknown_because']})")
     else:
         states = ", ".join(f"{n} {s}" for s, n in sorted(phones["by_state"].items())) or "none connected"
         click.echo(f"phones:  {phones['total']} ({states})")

@@ -47,6 +47,10 @@ def test_demo_serves_simulated_phones_and_stops_cleanly_on_sigterm(tmp_path):
         assert status == 200 and health["status"] == "ok"
         status, stats = call(url, "GET", "/api/v1/task/stats")
         assert stats["data"]["total"] == 2
+        status, devices = call(url, "GET", "/api/v1/device")
+        assert [d["state"] for d in devices["data"]["devices"]] == ["device", "device"]
+        status, accounts = call(url, "GET", "/api/v1/account")
+        assert status == 200 and accounts["data"]["total"] >= 2
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0, "".join(lines)
     finally:
