@@ -26,7 +26,8 @@ def test_devices_cli_lists_connects_and_saves_a_screenshot(tmp_path, sim_farm):
 
         assert "No phones yet" in run("devices")
         assert phone.address in run("devices", "connect", phone.address)
-        wait_until(lambda: hub.services.devices.tracker.usable(phone.address), 5)
+        tracker = hub.services.devices.tracker
+        wait_until(lambda: tracker.usable(phone.address) and tracker.get(phone.address).health, 5)
         table = run("devices")
         assert phone.address in table and "device" in table and phone.model in table
         listed = json.loads(run("devices", "--json"))
