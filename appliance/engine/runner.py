@@ -16,14 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from appliance.domain.tasks import FAILED, PENDING, RUNNING, iso, transition
-from appliance.errors import (AdbServerDown, ApplianceError, DeviceLost, DeviceOffline,
-                              DeviceTimeout, DeviceUnauthorized)
+from appliance.errors import (AdbServerDown, ApplianceError, DeviceError, DeviceLost,
+                              DeviceNotFound, DeviceOffline, DeviceTimeout, DeviceUnauthorized)
 from appliance.scripts.context import ScriptContext, TaskCancelled
 
 log = logging.getLogger("appliance.engine")
 
 
-PHONE_GONE = (DeviceLost, DeviceOffline, DeviceUnauthorized, AdbServerDown)
+PHONE_GONE = (DeviceLost, DeviceOffline, DeviceNotFound, DeviceUnauthorized, AdbServerDown)
 
 
 class Run:
@@ -62,7 +62,7 @@ def remark_for(exc: BaseException, run: Run, script_name: str) -> str:
     serial = run.serial
     if isinstance(exc, TaskCancelled):
         return exc.reason
-    if isinstance(exc, (DeviceLost, DeviceOffline)):
+    if isinstance(exc, (DeviceLost, DeviceOffline, DeviceNotFound)) or run.phone_gone:
         return f"phone {serial} was lost during the task: {exc.message}"
     if isinstance(exc, DeviceUnauthorized):
         return f"phone {serial} does not accept this hub's adb key: {exc.message}"
@@ -70,6 +70,8 @@ def remark_for(exc: BaseException, run: Run, script_name: str) -> str:
         return f"the adb server stopped answering while running on phone {serial}"
     if isinstance(exc, DeviceTimeout):
         return f"phone {serial} did not answer in time: {exc.message}"
+    if isinstance(exc, DeviceError):
+        return f"phone {serial}: {exc.message}"
     if isinstance(exc, ApplianceError):
         return exc.message
     text = str(exc) or type(exc).__name__
@@ -118,6 +120,15 @@ class Outcome:
         return self.store.tasks.update(task_id, change)
 
 
+def _answers(client: Any, serial: str) -> bool:
+    """After an adb error: is the phone still there? (Tells a lost phone from a failed command.)"""
+    try:
+        client.shell(serial, "true", timeout=3)
+        return True
+    except Exception:
+        return False
+
+
 def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
             clock: Callable[[], datetime], rng: random.Random, outcome: Outcome,
             on_end: Callable[[Run], None]) -> None:
@@ -147,8 +158,10 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
         ok, remark = True, result or ""
         write_log("info", f"completed{': ' + remark if remark else ''}")
     except BaseException as exc:  # noqa: BLE001 - loops never die: every failure is a remark
+        run.phone_gone = (isinstance(exc, PHONE_GONE) or run.reason_is_phone
+                          or (isinstance(exc, DeviceError) and not run.cancel.is_set()
+                              and not _answers(client, run.serial)))
         remark = remark_for(exc, run, name)
-        run.phone_gone = isinstance(exc, PHONE_GONE) or run.reason_is_phone
         if not isinstance(exc, (TaskCancelled, ApplianceError)) and not run.cancel.is_set():
             log.error("task %s (%s on %s) crashed:\n%s", run.task_id, name, run.serial,
                       "".join(traceback.format_exception(exc)))
