@@ -77,7 +77,11 @@ TASK = {
     },
 }
 TASK_DETAIL = {**TASK, "properties": {**TASK["properties"],
-                                      "logs": {"type": "array", "items": LOG_LINE}}}
+                                      "logs": {"type": "array", "items": LOG_LINE},
+                                      "ui_dump": {"type": "string",
+                                                  "description": "uiautomator XML of the screen "
+                                                                 "when a UI step failed (only "
+                                                                 "then present)"}}}
 STATS = {"type": "object", "properties": {
     k: {"type": "integer"} for k in ("total", "pending", "running", "completed", "failed")}}
 LICENSE = {"type": "object", "properties": {

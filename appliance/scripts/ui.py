@@ -249,3 +249,61 @@ class Ui:
         """Launch the app and wait for its `ready` screen, dismissing popups on the way."""
         self.launch()
         return self.wait(ready, timeout, step="open the app")
+
+
+# --- accounts (issue 6): the logged-in accounts of the app, read and switched through its UI ---
+
+
+def _username(text: str) -> str:
+    return text.strip().lstrip("@")
+
+
+def open_own_profile(ui: Ui, step: str = "open the own profile") -> str:
+    """Go to the Profile tab (from any screen with the tab bar); returns the current account."""
+    ui.tap("nav_profile", step=step)
+    node = ui.wait("own_username", step=step)
+    return _username(node.text)
+
+
+def logged_in_accounts(ui: Ui) -> tuple[list[str], str]:
+    """(every account logged in on the app, the current one), read from the account switcher.
+    Leaves the switcher closed on the own profile."""
+    current = open_own_profile(ui, step="read the accounts on the phone")
+    ui.tap("account_switch", step="open the account switcher")
+    ui.wait("account_list", step="open the account switcher")
+    screen = ui.dump()
+    names = [_username(n.text) for n in screen.nodes if n.short_id == "account_name"]
+    ui.back()   # close the sheet without switching
+    return [n for n in names if n] or [current], current
+
+
+def ensure_account(ui: Ui, username: str, timeout: float = 10.0) -> None:
+    """Make `username` the app's current account through the account switcher (CONTRACT:
+    multi-account tasks run as their account). UiStepFailed when it is not logged in here."""
+    step = f"switch to account @{username}"
+    current = open_own_profile(ui, step=step)
+    if current == username:
+        ui.ctx.log(f"the app already runs as @{username}")
+        return
+    ui.tap("account_switch", step=step)
+    ui.wait("account_list", step=step)
+    screen = ui.dump()
+    item = ui.find({"id": "account_item", "desc": f"@{username}"}, screen)
+    if item is None:
+        names = [n.text for n in screen.nodes if n.short_id == "account_name"]
+        raise UiStepFailed(step, f"@{username} is not logged in on this phone (logged in: "
+                           f"{', '.join(names) or 'none'})", dump=screen.xml,
+                           screen=screen.summary())
+    ui.tap(item)
+    deadline = time.monotonic() + timeout
+    while True:
+        node = ui.find("own_username")
+        if node is not None and _username(node.text) == username:
+            break
+        if time.monotonic() >= deadline:
+            last = ui.last or Screen("")
+            raise UiStepFailed(step, f"the app still shows {node.text if node else 'no account'}",
+                               dump=last.xml, screen=last.summary())
+        ui.dismiss_popups(ui.last)
+        ui.ctx.sleep(0.3)
+    ui.ctx.log(f"switched the app from @{current} to @{username}")

@@ -26,6 +26,7 @@ class Services:
     clock: Callable[[], datetime]
     registry: Any = None     # scripts.Registry (validation at create, running in the engine)
     tasks: Any = None        # services.tasks.TaskService
+    accounts: Any = None     # services.accounts.AccountService (issue 6)
     license: Any = None      # services.license.LicenseService
     access: Any = None       # services.access.AccessService (token, trusted networks)
     devices: Any = None      # services.devices.DeviceService (None when adb is disabled)
@@ -52,6 +53,7 @@ class Services:
 def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> Services:
     """Open the store and wire every part from `config`. Raises StoreError, ConfigError."""
     from appliance.services.access import AccessService
+    from appliance.services.accounts import AccountService
     from appliance.services.license import LicenseService
     from appliance.scripts import default_registry
     from appliance.services.tasks import TaskService
@@ -63,7 +65,8 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
     try:
         services.license = LicenseService(config, store)
         services.access = AccessService(config)
-        services.registry = default_registry()
+        services.accounts = AccountService(config, store, clock)
+        services.registry = default_registry(config, bind_accounts=services.accounts.bind_found)
         services.tasks = TaskService(config, store, clock, registry=services.registry)
         if config.adb_enabled:
             _wire_devices_and_engine(services)

@@ -92,7 +92,15 @@ class TaskService:
 
     def get(self, task_id: int) -> dict:
         task = self._get(task_id)
-        return {**public(task), "logs": self.store.tasks.logs(task_id)}
+        logs = self.store.tasks.logs(task_id)
+        # A failed UI step keeps its screen as a "ui_dump" log line (scripts/app_script.py):
+        # shown on its own, not among the human-readable lines.
+        dumps = [line.get("message", "") for line in logs if line.get("level") == "ui_dump"]
+        logs = [line for line in logs if line.get("level") != "ui_dump"]
+        detail = {**public(task), "logs": logs}
+        if dumps:
+            detail["ui_dump"] = dumps[-1]
+        return detail
 
     def stats(self) -> dict:
         return self.store.tasks.stats()

@@ -1,0 +1,108 @@
+"""`AppScript`: the shape of every script that drives the short-video app (post, follow, comment,
+match_account): cold-start the app, switch to the task's account, do the work, and on a failed
+UI step keep the screen of that moment with the task. Also the text helpers they share.
+
+Runs on an engine worker thread through the task's ScriptContext, like every Script.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from appliance.errors import InvalidParams
+from appliance.scripts.base import Script
+from appliance.scripts.ui import Ui, UiStepFailed, ensure_account
+
+#: the level of the log line that holds a failed step's UI dump; TaskService shows it as
+#: `ui_dump` in GET /task/{id} and keeps it out of `logs`.
+UI_DUMP_LEVEL = "ui_dump"
+
+EMOJIS = ["\U0001F525", "\U0001F602", "\u2764\ufe0f", "\U0001F44D", "\U0001F60D", "\U0001F64C",
+          "\u2728", "\U0001F4AF"]
+
+
+class AppScript(Script):
+    """Subclasses implement `act(ctx, ui)`; `run` wraps it with the app start and account switch."""
+
+    def run(self, ctx) -> str | None:
+        return self.drive(ctx, lambda ui: self.act(ctx, ui))
+
+    def drive(self, ctx, work: Callable[[Ui], str | None]) -> str | None:
+        """Start the app, switch to the task's account, then `work(ui)`; a failed UI step
+        leaves its screen with the task before it propagates."""
+        ui = Ui(ctx)
+        try:
+            start_app(ctx, ui)
+            if ctx.username:
+                ensure_account(ui, ctx.username)
+            return work(ui)
+        except UiStepFailed as exc:
+            keep_ui_dump(ctx, exc.dump)
+            raise
+
+    def act(self, ctx, ui: Ui) -> str | None:
+        raise NotImplementedError
+
+
+def start_app(ctx, ui: Ui) -> None:
+    """Cold start (a known state: no half-open panel from the last task), popups dismissed."""
+    ctx.log("opening the app")
+    ui.stop_app()
+    try:
+        ui.open_app("feed")
+    except UiStepFailed:
+        last = ui.last
+        if last is not None and ui.exists("login_screen", last):
+            raise UiStepFailed("open the app", f"no account is logged in on phone {ctx.serial}",
+                               dump=last.xml, screen=last.summary()) from None
+        raise
+
+
+def keep_ui_dump(ctx, dump: str) -> None:
+    if dump:
+        ctx.log(dump, UI_DUMP_LEVEL)
+
+
+def fail(ui: Ui, step: str, message: str) -> UiStepFailed:
+    """A UiStepFailed for `step` carrying what is on screen now."""
+    screen = ui.dump()
+    return UiStepFailed(step, message, dump=screen.xml, screen=screen.summary())
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def option_lines(text: str) -> list[str]:
+    """Non-empty lines of a one-option-per-line field, as given (only the line break removed)."""
+    return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
+
+
+def split_targets(items: Any, text: Any) -> list[str]:
+    """Targets from a list and/or a text split on newlines or commas; order kept, duplicates once."""
+    out: list[str] = []
+    raw = list(items or []) + re.split(r"[\n,]", text or "")
+    for item in raw:
+        name = str(item).strip()
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+def bad(field: str, message: str) -> InvalidParams:
+    return InvalidParams(f"Invalid parameter script_config.{field}: {message}.",
+                         data={"field": f"script_config.{field}"})
+
+
+_SPIN = re.compile(r"\{([^{}]*\|[^{}]*)\}")
+
+
+def spin(text: str, rng) -> str:
+    """Resolve spintax `{a|b|c}` (nested, innermost first) with `rng`; braces without a '|' are
+    literal text and stay as they are."""
+    while True:
+        match = _SPIN.search(text)
+        if match is None:
+            return text
+        choice = rng.choice(match.group(1).split("|"))
+        text = text[:match.start()] + choice + text[match.end():]

@@ -1,0 +1,43 @@
+"""Shared by the issue-6 script tests: the engine tests' `phone_hub` (a real hub with its own adb
+server and simulated phones) plus small helpers: media files, waiting for tasks, app records."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.conftest import wait_for
+from tests.engine.conftest import PhoneHub, phone_hub  # noqa: F401  (fixture re-exported)
+
+COMPLETED, FAILED = 2, 3
+
+
+def media_file(hub: PhoneHub, name: str, size: int = 4096) -> Path:
+    """A file of `size` random bytes in the hub's media folder."""
+    root = hub.handle.config.media_path
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def run_tasks(hub: PhoneHub, body: dict, timeout: float = 60.0) -> list[dict]:
+    """POST /task with `body`, wait until every task ended, return them in id order."""
+    body = {"min_interval": 0, "max_interval": 0, **body}
+    ids = hub.ok("POST", "/task", body)["task_ids"]
+    return [hub.wait_status(i, COMPLETED, FAILED, timeout=timeout) for i in ids]
+
+
+def accounts_of(hub: PhoneHub, serial: str) -> list[str]:
+    sim = hub.sim(serial)
+    with sim.android.ui_lock:
+        return list(sim.ui.app.accounts)
+
+
+def messages(task: dict) -> list[str]:
+    return [line["message"] for line in task["logs"]]
+
+
+def wait_records(sim, kind: str, count: int, timeout: float = 10.0) -> list[dict]:
+    return wait_for(lambda: (lambda r: r if len(r) >= count else None)(sim.app_records(kind)),
+                    timeout, message=f"{count} {kind} records")

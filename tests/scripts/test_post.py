@@ -1,0 +1,87 @@
+"""post through the Local API on simulated phones behind the hub's real adb server: a video and
+three photos with a spintax caption, hostile captions byte for byte, confinement of media paths."""
+
+import os
+
+from .phonehub import COMPLETED, FAILED, media_file, messages, phone_hub, run_tasks  # noqa: F401
+
+
+def test_video_and_three_images_with_spintax_caption(phone_hub):
+    hub = phone_hub(1)
+    (serial,) = hub.serials
+    video = media_file(hub, "clip.mp4", 150_000)
+    photos = [media_file(hub, f"photos/p{i}.jpg", 20_000 + i) for i in range(3)]
+    spintax = "{Hello|Hi|Hey} world {one|two}"
+    (task,) = run_tasks(hub, {"serials": [serial], "script_name": "post", "script_config": {
+        "content_type": 0, "captions": spintax, "material_list": ["clip.mp4"],
+        "upload_wait_time": 30}})
+    assert task["status"] == COMPLETED, (task["remark"], messages(task))
+    (images,) = run_tasks(hub, {"serials": [serial], "script_name": "post", "script_config": {
+        "content_type": "images", "captions": spintax, "image_count": 3,
+        "material_list": [f"photos/p{i}.jpg" for i in range(3)], "upload_wait_time": 30}})
+    assert images["status"] == COMPLETED, (images["remark"], messages(images))
+
+    posts = hub.sim(serial).app_records("post")
+    assert [p["media_type"] for p in posts] == ["video", "images"]
+    assert [(m["name"], m["size"]) for m in posts[0]["media"]] == [("clip.mp4", 150_000)]
+    assert [(m["name"], m["size"]) for m in posts[1]["media"]] == [
+        (p.name, p.stat().st_size) for p in photos]
+    for post, done in zip(posts, (task, images)):
+        first, second = post["caption"].split(" world ")
+        assert first in ("Hello", "Hi", "Hey") and second in ("one", "two")
+        assert f"caption variant chosen: {post['caption']!r}" in messages(done)
+        assert any(m.startswith("confirmed: the post is on @") for m in messages(done))
+    # the pushed files were removed from the phone
+    listing = hub.sim(serial).android.run("ls /sdcard/DCIM")[0].decode()
+    assert "hub-" not in listing
+    assert video.stat().st_size == 150_000
+
+
+HOSTILE = "it's $HOME; `reboot` && rm -rf / | \"q\" 'x' \\ $(id)\nline two \U0001F525 привет {no pipe}"
+
+
+def test_hostile_caption_arrives_byte_for_byte_and_runs_nothing(phone_hub):
+    hub = phone_hub(1)
+    (serial,) = hub.serials
+    media_file(hub, "a.mp4", 5000)
+    sim = hub.sim(serial)
+    before = len(sim.command_log)
+    (task,) = run_tasks(hub, {"serials": [serial], "script_name": "post", "script_config": {
+        "captions": HOSTILE, "material_list": ["a.mp4"], "upload_wait_time": 30}})
+    assert task["status"] == COMPLETED, task["remark"]
+    assert sim.app_records("post")[-1]["caption"] == HOSTILE
+    commands = sim.command_log[before:]
+    heads = {c.split()[0] for c in commands}
+    assert heads <= {"uiautomator", "input", "am", "monkey", "mkdir", "md5sum", "rm", "wm",
+                     "dumpsys", "echo", "sh", "sync", "ls"}, heads
+    # the caption only ever travelled base64-encoded: no piece of it reached a shell
+    for piece in ("$HOME", "reboot", "rm -rf /", "$(id)", "привет"):
+        assert not any(piece in c for c in commands), piece
+    assert not sim.app_records("crash")
+
+
+def test_media_outside_the_folder_or_missing_is_40001_and_creates_nothing(phone_hub, tmp_path):
+    hub = phone_hub(1)
+    outside = tmp_path / "outside.mp4"
+    outside.write_bytes(b"x")
+    root = hub.handle.config.media_path
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "link").symlink_to(tmp_path, target_is_directory=True)
+    media_file(hub, "ok.mp4", 10)
+    (root / "secret.mp4").write_bytes(b"x")
+    (root / "secret.mp4").chmod(0)
+    bad = ["../outside.mp4", str(outside), "/etc/passwd", "link/outside.mp4", "missing.mp4",
+           "sub/../../outside.mp4"]
+    if os.geteuid() != 0:
+        bad.append("secret.mp4")      # root reads anything: unreadable files need a non-root run
+    for path in bad:
+        status, answer = hub.call("POST", "/task", {
+            "serials": hub.serials, "script_name": "post",
+            "script_config": {"material_list": ["ok.mp4", path]}})
+        assert (status, answer["code"]) == (400, 40001), (path, answer)
+        assert "script_config.material_list[1]" in answer["message"], answer["message"]
+    status, answer = hub.call("POST", "/task", {
+        "serials": hub.serials, "script_name": "post",
+        "script_config": {"material_source": "localFolder", "material_path": "../"}})
+    assert (status, answer["code"]) == (400, 40001) and "material_path" in answer["message"]
+    assert hub.ok("GET", "/task/stats")["total"] == 0
