@@ -232,7 +232,37 @@ def _test_expr(args: list[str], io: IO) -> bool | None:
     return None
 
 
+def _sh(argv: list[str], io: IO) -> int:
+    """`sh -c SCRIPT [NAME ARGS...]`, `sh FILE`, or `sh` reading the script from stdin: a child
+    shell with a copy of the variables, writing to the caller's stdout and stderr."""
+    from appliance.sim.shell import Shell
+
+    parent = io.shell
+    args = argv[1:]
+    name = parent.name
+    if args[:1] == ["-c"]:
+        if len(args) < 2:
+            io.err.write(f"{parent.name}: -c: option requires an argument\n")
+            return 2
+        script, rest = args[1], args[2:]
+        if rest:
+            name, rest = rest[0], rest[1:]
+    elif args:
+        try:
+            script = parent.read_file(args[0], parent.cwd).decode("utf-8", "surrogateescape")
+        except Exception as exc:
+            io.err.write(f"{parent.name}: {args[0]}: {exc}\n")
+            return 127
+        name, rest = args[0], args[1:]
+    else:
+        script, rest = io.stdin.decode("utf-8", "surrogateescape"), []
+    child = Shell(parent.lookup, parent.read_file, parent.write_file, parent.vars, name, rest)
+    child.cwd = parent.cwd
+    return child.execute(script, io.out, io.err)
+
+
 BUILTINS: dict[str, CommandFn] = {
+    "sh": _sh,
     "echo": _echo, "printf": _printf, "exit": _exit, "export": _export, "unset": _unset,
     "cd": _cd, "pwd": _pwd, "test": _test, "[": _test,
     "true": lambda argv, io: 0, "false": lambda argv, io: 1, ":": lambda argv, io: 0,

@@ -15,6 +15,7 @@ from typing import Callable
 from appliance.sim.sh_syntax import _NAME, Command, Pipeline, ShellSyntaxError, parse
 
 IFS = " \t\n"
+_BIN_DIRS = ("/system/bin/", "/system/xbin/", "/bin/")
 _IFS_SPLIT = re.compile("[ \t\n]+")
 
 __all__ = ["Shell", "IO", "Sink", "ExitShell", "ShellSyntaxError", "CommandFn"]
@@ -56,7 +57,7 @@ class Shell:
     def __init__(self, lookup: Callable[[str], CommandFn | None],
                  read_file: Callable[[str, str], bytes] | None = None,
                  write_file: Callable[[str, bytes, bool, str], None] | None = None,
-                 env: dict[str, str] | None = None, name: str = "sh"):
+                 env: dict[str, str] | None = None, name: str = "sh", args: list[str] | None = None):
         self.lookup = lookup
         self.read_file = read_file
         self.write_file = write_file
@@ -64,39 +65,45 @@ class Shell:
         self.status = 0
         self.cwd = "/"
         self.name = name
+        self.args = list(args or [])   # positional parameters $1 ...
 
     def run(self, src: str) -> tuple[bytes, int]:
         """Run a whole command line; returns (stdout+stderr merged in order, exit status)."""
         out = bytearray()
         sink = Sink(out)
+        status = self.execute(src, sink, sink)
+        return bytes(out), status
+
+    def execute(self, src: str, out: Sink, err: Sink) -> int:
+        """Run `src` writing to the given sinks (a nested `sh -c` shares its caller's)."""
         try:
             for and_or in parse(src):
-                self._and_or(and_or, sink)
+                self._and_or(and_or, out, err)
         except ShellSyntaxError as exc:
-            sink.write(f"{self.name}: {exc}\n")
+            err.write(f"{self.name}: {exc}\n")
             self.status = 2
         except ExitShell as exc:
             self.status = exc.status
-        return bytes(out), self.status
+        return self.status
 
-    def _and_or(self, and_or: list[tuple[str, Pipeline]], sink: Sink) -> None:
+    def _and_or(self, and_or: list[tuple[str, Pipeline]], out: Sink, err: Sink) -> None:
         for connector, pipeline in and_or:
             if connector == "&&" and self.status != 0:
                 continue
             if connector == "||" and self.status == 0:
                 continue
-            self.status = self._pipeline(pipeline, sink)
+            self.status = self._pipeline(pipeline, out, err)
 
-    def _pipeline(self, pipeline: Pipeline, sink: Sink) -> int:
+    def _pipeline(self, pipeline: Pipeline, out: Sink, err: Sink) -> int:
         stdin = b""
         status = 0
         last = len(pipeline.commands) - 1
         for index, command in enumerate(pipeline.commands):
             if index == last:
-                status = self._simple(command, stdin, sink, sink)
+                status = self._simple(command, stdin, out, err)
             else:
                 buffer = bytearray()
-                status = self._simple(command, stdin, Sink(buffer), sink)
+                status = self._simple(command, stdin, Sink(buffer), err)
                 stdin = bytes(buffer)
         if pipeline.negate:
             status = 0 if status else 1
@@ -164,7 +171,7 @@ class Shell:
 
     def _call(self, argv: list[str], io: IO) -> int:
         name = argv[0]
-        builtin = BUILTINS.get(name)
+        builtin = BUILTINS.get(name.rpartition("/")[2] if name.startswith(_BIN_DIRS) else name)
         try:
             if builtin is not None:
                 return builtin(argv, io)
@@ -237,10 +244,14 @@ class Shell:
         if spec == "$":
             return "4242"
         if spec == "#":
-            return "0"
+            return str(len(self.args))
         if spec == "0":
             return self.name
-        if spec in ("!", "-", "@", "*") or spec.isdigit():
+        if spec.isdigit():
+            return self.args[int(spec) - 1] if int(spec) <= len(self.args) else ""
+        if spec in ("@", "*"):
+            return " ".join(self.args)
+        if spec in ("!", "-"):
             return ""
         if spec.startswith("#"):
             return str(len(self.vars.get(spec[1:], "")))

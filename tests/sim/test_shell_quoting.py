@@ -56,6 +56,10 @@ LINES = [
     "echo a &&\necho b",
     "X=' a b '; echo [$X] \"[$X]\"",
     "echo '«Grüße» \"中文\" 🇺🇦' | cat",
+    "sh -c 'echo before; exit 3'; echo status:$?",
+    "sh -c 'echo \"$0|$1|$#\"' name 'a b' c",
+    "sh -c \"echo 'it'\\''s' \\\"q\\\"\"; echo $?",
+    "echo 'echo from stdin; false' | sh; echo $?",
 ]
 
 
