@@ -260,7 +260,8 @@ class VirtualAndroid:
                     x1, y1, x2, y2 = (int(float(v)) for v in rest[:4])
                     self.ui.swipe(x1, y1, x2, y2, int(rest[4]) if len(rest) == 5 else 300)
                 elif sub == "text" and rest:
-                    self.ui.input_text(" ".join(rest))  # the ui turns "%s" into spaces
+                    # Like Android's InputShellCommand: only the first argument is typed ("%s" = space).
+                    self.ui.input_text(rest[0])
                 elif sub == "keyevent" and rest:
                     for code in rest:
                         if not code.startswith("--"):
