@@ -41,8 +41,9 @@ def notify(message: str, env: Mapping[str, str] | None = None) -> bool:
 
 
 def ready(status: str | None = None, env: Mapping[str, str] | None = None) -> bool:
-    """READY=1 (plus MAINPID, since a onefile binary's Python child is not the unit's main pid)."""
-    lines = ["READY=1", f"MAINPID={os.getpid()}"]
+    """READY=1. No MAINPID: in a onefile binary the unit's main pid must stay the bootloader,
+    which forwards SIGTERM and exits with our code (NotifyAccess=all lets us, the child, send)."""
+    lines = ["READY=1"]
     if status:
         lines.append(f"STATUS={status}")
     return notify("\n".join(lines), env)
