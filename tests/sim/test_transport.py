@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from ppadb.client import Client
@@ -105,3 +106,20 @@ def test_reboot_drops_the_phone_and_it_comes_back(adb_server, sim_farm, connecte
              message="phone to accept connections again")
     wait_for(lambda: adb_server.states().get(phone.address) == "device", 10, message="phone back")
     assert adb_server.run("-s", phone.address, "shell", "getprop sys.boot_completed").stdout == "1\n"
+
+
+def test_many_parallel_commands_and_transfers_on_one_phone(adb_server, phone, tmp_path):
+    device = Client("127.0.0.1", adb_server.port).device(phone.address)
+    payload = tmp_path / "m.bin"
+    payload.write_bytes(os.urandom(300_000))
+
+    def work(i: int) -> bool:
+        if i % 10 == 0:
+            device.push(str(payload), f"/sdcard/m{i}.bin")
+            return device.shell(f"sha256sum /sdcard/m{i}.bin").split()[0] == sha256(payload)
+        if i % 10 == 1:
+            return bytes(device.screencap()).startswith(b"\x89PNG")
+        return device.shell(f"echo {i}; sleep 0.01; getprop ro.serialno") == f"{i}\n{phone.serial}\n"
+
+    with ThreadPoolExecutor(16) as pool:
+        assert all(pool.map(work, range(200)))
