@@ -50,6 +50,8 @@ def test_unauthorized_phone_never_becomes_a_device(adb_server, sim_farm, connect
              message="unauthorized state")
     result = adb_server.run("-s", phone.address, "shell", "echo hi", timeout=15)
     assert result.returncode != 0 and "unauthorized" in result.stderr
+    with pytest.raises(RuntimeError, match="unauthorized"):
+        Client("127.0.0.1", adb_server.port).device(phone.address).shell("echo hi")
     phone.set_fault("unauthorized", on=False)
     reattach(adb_server, phone)
     adb_server.disconnect(phone.address)
