@@ -21,6 +21,16 @@ Reading: a record that is cut short, fails its crc, or is followed only by zero 
 tail when it is the last thing in the last journal: it is dropped and the file truncated there
 (its writer was never acknowledged, because acknowledgement waits for the fdatasync). The same
 damage anywhere else is corruption: `CorruptFile` names the file and the offset.
+
+Generations: when the journal passes its size limit the store fsyncs it, starts `journal.<G+1>`
+and writes a snapshot of the moment of the switch (header `next_gen` = G+1) in the background;
+once that snapshot is renamed into place, journals below G+1 are deleted. Open = snapshot, then
+every journal with gen >= next_gen in order.
+
+A power cut cannot lose an acknowledged write (its record was fdatasynced before the call
+returned, and every earlier record with it, as the file is append-only). It can lose writes in
+flight, which were never acknowledged; another thread may have read such a write in the moment
+between its append and its fsync. This assumes the disk honours flushes.
 """
 
 from __future__ import annotations
@@ -129,9 +139,16 @@ class Journal:
         path = journal_path(state_dir, gen)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
         record = frame(header)
-        os.write(fd, record)
-        os.fsync(fd)
-        fsync_dir(state_dir)
+        try:
+            if os.write(fd, record) != len(record):
+                raise OSError(f"short write to {path}")
+            os.fsync(fd)
+            fsync_dir(state_dir)
+        except OSError:
+            # Leave no half-made journal behind: the one before it may still get records.
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
         return cls(state_dir, gen, fd, len(record))
 
     @classmethod

@@ -3,7 +3,7 @@
 Same record framing as the journal (see journal.py). Records: a header
 `{"magic": "appliance-snapshot", "version": 2, "next_gen": N, "hw": {...}}` (replay journals
 with gen >= N on top); then chunks, each a JSON line `{"t": table, "kind": "docs"|"lines",
-"n": count, "fields": [[indexed values], ...]}` followed by `n` lines `<id> <JSON text>` (a doc,
+"n": count, "names": [indexed fields], "fields": [[distinct values, [code per line]] per field]}` followed by `n` lines `<id> <JSON text>` (a doc,
 or for "lines" tables one log line; JSON text never holds a raw newline); then
 `{"end": true, "count": total lines}`. Loading decodes only the small headers, not the docs.
 Any damage, including a missing end record, is CorruptFile.
@@ -26,12 +26,29 @@ SNAPSHOT_MAGIC = "appliance-snapshot"
 CHUNK = 2000  # lines per record
 
 
-def _chunk(name: str, kind: str, lines: list[str], fields: list | None) -> bytes:
+def _chunk(name: str, kind: str, lines: list[str], fields: list | None,
+           names: tuple[str, ...] = ()) -> bytes:
     head: dict[str, Any] = {"t": name, "kind": kind, "n": len(lines)}
     if fields is not None:
-        head["fields"] = fields
+        head["fields"], head["names"] = fields, list(names)
     body = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
     return frame((body + "\n" + "\n".join(lines)).encode())
+
+
+def _encode(rows: list[tuple]) -> list[list]:
+    """Indexed values per field as [distinct values, codes]: small, and decoding shares objects."""
+    out = []
+    for column in zip(*rows):
+        position: dict = {}
+        codes = [position.setdefault(v, len(position)) for v in column]
+        out.append([list(position), codes])
+    return out
+
+
+def _decode(cols: list[list], count: int) -> list[tuple]:
+    if not cols:
+        return [()] * count
+    return list(zip(*([values[c] for c in codes] for values, codes in cols)))
 
 
 def write_snapshot(path: Path, copy: dict[str, tuple["DocTable", dict, dict]], hw: dict[str, int],
@@ -51,8 +68,8 @@ def write_snapshot(path: Path, copy: dict[str, tuple["DocTable", dict, dict]], h
                     f.write(_chunk(name, "lines", lines, None))
                 else:
                     lines = [f"{k} {t}" for k, t in part]
-                    cols = [list(fields[int(k)]) for k, _ in part] if live.index_fields else None
-                    f.write(_chunk(name, "docs", lines, cols))
+                    cols = _encode([fields[int(k)] for k, _ in part]) if live.index_fields else None
+                    f.write(_chunk(name, "docs", lines, cols, live.index_fields))
                 count += len(lines)
         f.write(frame(json.dumps({"end": True, "count": count}).encode()))
         f.flush()
@@ -99,9 +116,13 @@ def read_snapshot(path: Path, storage: "JournalStorage") -> int:
                 raw.update(pairs)  # C loops: this is most of the start-up time at 100k tasks
                 if live.index_fields:
                     cols = head.get("fields")
-                    if cols is None or len(cols) != len(pairs):
-                        cols = [live.fields_of(json.loads(text)) for _, text in pairs]
-                    live.fields.update(zip(map(int, (p[0] for p in pairs)), map(tuple, cols)))
+                    if cols is not None and head.get("names") == list(live.index_fields):
+                        rows = _decode(cols, len(pairs))
+                    else:  # written with other index fields: decode the documents once
+                        rows = [live.fields_of(json.loads(text)) for _, text in pairs]
+                    if len(rows) != len(pairs):
+                        raise CorruptFile(path, 0, f"a chunk of {head['t']} has {len(rows)} index rows")
+                    live.fields.update(zip(map(int, (p[0] for p in pairs)), rows))
             count += len(lines)
         hw = {k: int(v) for k, v in header.get("hw", {}).items()}
         next_gen = int(header["next_gen"])

@@ -124,6 +124,13 @@ class Store:
             return
         try:
             job = self._rotate()
+        except OSError as exc:
+            # The record that got us here is written; failing its caller now would be a lie.
+            # Keep appending to the old journal; a failed sync already marked it broken.
+            self._snap_mutex.release()
+            self.snapshot_error = f"starting a new journal failed: {exc}"
+            log.error("store: %s", self.snapshot_error)
+            return
         except BaseException:
             self._snap_mutex.release()
             raise
