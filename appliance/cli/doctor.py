@@ -65,6 +65,8 @@ def _adbs_on_path() -> list[str]:
 
 
 def check_adb(config: Any) -> list[Finding]:
+    if not config.adb_enabled:
+        return [Finding("adb", True, "adb is disabled in the config (adb_enabled = false)")]
     configured = shutil.which(config.adb_path)
     if configured is None:
         return [Finding("adb", False, f"adb_path {config.adb_path!r} is not an executable on PATH",
@@ -148,6 +150,7 @@ def check_groups() -> list[Finding]:
 # --- ports ---
 
 def _port_free(host: str, port: int) -> bool:
+    """False when something listens there; OSError when the address cannot be bound at all."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
@@ -171,12 +174,23 @@ def _adb_server_answers(port: int) -> bool:
 
 def check_ports(config: Any) -> list[Finding]:
     hub = HubClient(config, timeout=3)
-    hub_up = hub.health() is not None
+    answers: list[bool] = []
+
+    def hub_up() -> bool:  # asked only when a port is taken: a free port needs no HTTP call
+        if not answers:
+            answers.append(hub.health() is not None)
+        return answers[0]
+
     findings = []
     host = "0.0.0.0" if config.host in ("", "*") else config.host
-    if config.port == 0 or _port_free(host, config.port):
+    try:
+        free = config.port == 0 or _port_free(host, config.port)
+    except OSError as exc:
+        return [Finding("API port", False, f"cannot listen on {host}:{config.port} ({exc.strerror})",
+                        "set host to an address of this machine, or 0.0.0.0 for all")]
+    if free:
         findings.append(Finding("API port", True, f"{host}:{config.port} is free"))
-    elif hub_up:
+    elif hub_up():
         findings.append(Finding("API port", True, f"{config.port} is the running hub's ({hub.url})"))
     else:
         findings.append(Finding("API port", False, f"port {config.port} is taken by another program",
@@ -186,7 +200,7 @@ def check_ports(config: Any) -> list[Finding]:
         findings.append(Finding("adb port", True, "adb is disabled in the config"))
     elif _port_free("127.0.0.1", config.adb_port):
         findings.append(Finding("adb port", True, f"{config.adb_port} is free"))
-    elif hub_up:
+    elif hub_up():
         findings.append(Finding("adb port", True, f"{config.adb_port}: the running hub's adb server"))
     elif _adb_server_answers(config.adb_port):
         findings.append(Finding("adb port", False,

@@ -146,3 +146,9 @@ def test_clock_before_2024(cli, healthy_box, monkeypatch):
     assert result.exit_code == 1
     assert "FAIL  clock" in result.output and "timedatectl set-ntp true" in result.output
     assert "1 problem(s) found" in result.output
+
+
+def test_api_host_that_is_not_this_machine(cli, healthy_box):
+    code, found = findings(cli, APPLIANCE_HOST="192.0.2.1", APPLIANCE_PORT=str(free_port()),
+                           APPLIANCE_ADB_PORT=str(free_port()))
+    assert code == 1 and "cannot listen on 192.0.2.1" in found["API port"]["detail"]
