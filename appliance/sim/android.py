@@ -318,14 +318,26 @@ class VirtualAndroid:
                 "  present: true\n  level: %d\n  scale: 100\n  voltage: %d\n  temperature: %d\n"
                 "  technology: Li-ion\n" % (b["level"] * 40000, b["status"], b["level"], b["voltage"], b["temperature"]))
             return 0
-        if service == "window" or service == "activity" and argv[2:3] in (["activities"], ["top"]):
+        if service in ("window", "activity"):
             with self.ui_lock:
                 package, activity = self.ui.foreground()
             short = activity[len(package):] if activity.startswith(package + ".") else activity
-            io.out.write(f"  mCurrentFocus=Window{{4f2a1c0 u0 {package}/{activity}}}\n"
-                         f"  mFocusedApp=ActivityRecord{{9e1b7d2 u0 {package}/{short} t42}}\n")
+            if service == "window":
+                io.out.write(f"  mCurrentFocus=Window{{4f2a1c0 u0 {package}/{activity}}}\n"
+                             f"  mFocusedApp=ActivityRecord{{9e1b7d2 u0 {package}/{short} t42}}\n")
+            elif argv[2:3] == ["top"]:
+                io.out.write(f"TASK {package} id=42 userId=0\n  ACTIVITY {package}/{short} 9e1b7d2 pid=4321\n")
+            elif argv[2:3] in (["activities"], ["a"]):
+                io.out.write(f"    mResumedActivity: ActivityRecord{{9e1b7d2 u0 {package}/{short} t42}}\n"
+                             f"  ResumedActivity: ActivityRecord{{9e1b7d2 u0 {package}/{short} t42}}\n")
             return 0
-        if service in ("activity", "package", "power", "input_method", "display"):
+        if service == "package" and len(argv) > 2:
+            if argv[2] in self.packages():
+                uid = 10000 + sum(argv[2].encode()) % 9000
+                io.out.write(f"Packages:\n  Package [{argv[2]}] (5c1d9e2):\n    userId={uid}\n"
+                             f"    versionCode=330104 minSdk=21 targetSdk=33\n    versionName=33.1.4\n")
+            return 0
+        if service in ("package", "power", "input_method", "display", "meminfo", "cpuinfo"):
             return 0  # real phones print pages here; nothing the simulator can stand behind
         io.err.write(f"Can't find service: {service}\n")
         return 0

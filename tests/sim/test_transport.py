@@ -123,3 +123,16 @@ def test_many_parallel_commands_and_transfers_on_one_phone(adb_server, phone, tm
 
     with ThreadPoolExecutor(16) as pool:
         assert all(pool.map(work, range(200)))
+
+
+def test_ppadb_helpers_parse_what_the_phone_prints(adb_server, phone, tmp_path):
+    device = Client("127.0.0.1", adb_server.port).device(phone.address)
+    assert "com.zhiliaoapp.musically" in device.list_packages()
+    assert device.get_properties()["ro.serialno"] == phone.serial
+    assert 0 <= device.get_battery_level() <= 100
+    device.shell("monkey -p com.zhiliaoapp.musically 1")
+    assert device.get_top_activity().package == "com.zhiliaoapp.musically"
+    apk = tmp_path / "com.example.tool.apk"
+    apk.write_bytes(b"PK\x03\x04 not really an apk")
+    assert device.install(str(apk)) is True
+    assert device.is_installed("com.example.tool")
