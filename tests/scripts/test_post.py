@@ -3,6 +3,8 @@ three photos with a spintax caption, hostile captions byte for byte, confinement
 
 import os
 
+from tests.conftest import wait_for
+
 from .phonehub import COMPLETED, FAILED, media_file, messages, phone_hub, run_tasks  # noqa: F401
 
 
@@ -70,8 +72,9 @@ def test_media_outside_the_folder_or_missing_is_40001_and_creates_nothing(phone_
     media_file(hub, "ok.mp4", 10)
     (root / "secret.mp4").write_bytes(b"x")
     (root / "secret.mp4").chmod(0)
+    (root / "adir.mp4").mkdir()
     bad = ["../outside.mp4", str(outside), "/etc/passwd", "link/outside.mp4", "missing.mp4",
-           "sub/../../outside.mp4"]
+           "adir.mp4", "sub/../../outside.mp4"]
     if os.geteuid() != 0:
         bad.append("secret.mp4")      # root reads anything: unreadable files need a non-root run
     for path in bad:
@@ -85,3 +88,23 @@ def test_media_outside_the_folder_or_missing_is_40001_and_creates_nothing(phone_
         "script_config": {"material_source": "localFolder", "material_path": "../"}})
     assert (status, answer["code"]) == (400, 40001) and "material_path" in answer["message"]
     assert hub.ok("GET", "/task/stats")["total"] == 0
+
+
+def test_popup_in_the_middle_of_the_upload_is_dismissed(phone_hub):
+    hub = phone_hub(1)
+    (serial,) = hub.serials
+    sim = hub.sim(serial)
+    media_file(hub, "pop.mp4", 3000)
+    ids = hub.ok("POST", "/task", {"serials": [serial], "script_name": "post",
+                                   "min_interval": 0, "max_interval": 0,
+                                   "script_config": {"captions": "popup test",
+                                                     "material_list": ["pop.mp4"]}})["task_ids"]
+    # The upload takes the app 3 s: a popup raised once the post is published lands mid-wait.
+    wait_for(lambda: sim.app_records("post"), 30, message="the post to be published")
+    with sim.android.ui_lock:
+        sim.ui.app.force_popup()
+    task = hub.wait_status(ids[0], COMPLETED, FAILED, timeout=30)
+    assert task["status"] == COMPLETED, task["remark"]
+    forced = [p for p in sim.app_records("popup") if p["trigger"] == "forced"]
+    assert forced and forced[-1]["choice"] == "Not now"
+    assert any(m.startswith("dismissed a popup") for m in messages(task))
