@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Callable
 
-from appliance.domain.tasks import RUNNING, transition
+from appliance.domain.tasks import RUNNING
 from appliance.engine.dispatcher import Dispatcher
 from appliance.engine.runner import Outcome, Run, execute
 
@@ -61,7 +61,8 @@ class Engine:
         self._held: dict[str, float] = {}        # serial -> monotonic end of a phone-gone hold
         self.dispatcher = Dispatcher(store.tasks, self._usable, device_limit or _plan_limit(config),
                                      self.rng)
-        self.outcome = Outcome(store, config, clock, random.Random(self.rng.random()))
+        self.outcome = Outcome(store, config, clock, random.Random(self.rng.random()),
+                               on_requeue=self.dispatcher.invalidate)
         self._lock = threading.RLock()
         self._runs: dict[int, Run] = {}          # task id -> run, while the engine owns it
         self._wake = threading.Event()
@@ -108,7 +109,9 @@ class Engine:
                 self._abandon(run, quarantine=False)
 
     def wake(self) -> None:
-        """New or retried work, or a phone came back: dispatch now rather than at the next poll."""
+        """New, retried or changed tasks in the store (TaskService): re-read them and dispatch now
+        rather than at the next poll."""
+        self.dispatcher.invalidate()
         self._wake.set()
 
     # --- stopping one task ------------------------------------------------------------------
@@ -128,7 +131,7 @@ class Engine:
         grace = self.config.stop_grace if timeout is None else timeout
         if not run.done.wait(grace):
             self._abandon(run)
-        return True
+        return run.began   # never began: still pending in the store, the caller stops it there
 
     def running(self) -> dict[int, str]:
         """Task id -> serial of the runs the engine owns now."""
@@ -139,9 +142,13 @@ class Engine:
 
     def _loop(self) -> None:
         poll = self.config.dispatch_poll_interval
+        next_reload = time.monotonic() + poll
         while not self._stopping.is_set():
             self._wake.clear()
             timeout = poll
+            if time.monotonic() >= next_reload:   # backstop: whatever changed unannounced
+                self.dispatcher.invalidate()
+                next_reload = time.monotonic() + poll
             try:
                 self._supervise()
                 decision = self.dispatcher.tick(self.clock())
@@ -155,22 +162,12 @@ class Engine:
             self._wake.wait(timeout)
 
     def _start(self, task: dict) -> None:
-        token = uuid.uuid4().hex
-        now = self.clock()
-
-        def change(current: dict) -> dict | None:
-            if current["status"] != 0:
-                return None   # stopped or deleted since tick read it
-            # _started_ts: sub-second order of runs on a phone, for tests and bench (not API).
-            return {**transition(current, "start", now), "_run": token, "_started_ts": time.time()}
-
+        """Hand `task` to a new worker thread. The worker writes pending -> running itself, so
+        the loop never waits on the store and concurrent starts share its group commits."""
         with self._lock:
             if self._stopping.is_set():
                 return
-            updated = self.store.tasks.update(task["id"], change)
-            if updated is None or updated.get("_run") != token or updated["status"] != RUNNING:
-                return
-            run = Run(updated, token, time.monotonic() + self.config.task_timeout)
+            run = Run(task, uuid.uuid4().hex, time.monotonic() + self.config.task_timeout)
             self._runs[run.task_id] = run
             self.dispatcher.started(run.serial, run.task_id)
         run.thread = threading.Thread(
@@ -187,7 +184,9 @@ class Engine:
         with self._lock:
             if self._runs.get(run.task_id) is run:
                 del self._runs[run.task_id]
-                self.dispatcher.ended(run.serial, run.task_id, self.clock())
+                # A run that never began (stopped or deleted first) did not use the phone.
+                self.dispatcher.ended(run.serial, run.task_id,
+                                      self.clock() if run.began else None)
         self._wake.set()
 
     def _supervise(self) -> None:

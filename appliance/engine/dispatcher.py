@@ -7,6 +7,7 @@ and chance come in (`now`, a seeded `random.Random`). Only the engine's loop thr
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -51,19 +52,47 @@ class Dispatcher:
         self.running: dict[str, int] = {}          # serial -> running task id
         self.last_ended: dict[str, datetime] = {}  # serial -> when its previous task ended
         self._waits: dict[int, float] = {}         # task id -> idle wait drawn for it (seconds)
+        # Pending tasks as last read from the store, oldest first. Re-read when `invalidate`d
+        # (new or retried work, the periodic poll); in between, starts and ends only remove
+        # entries, so a finished run does not cost a full scan of the store.
+        self._cache: list[dict] | None = None
+        self._cache_lock = threading.Lock()   # request threads invalidate; the loop reads
+        self._generation = 0                  # bumped by invalidate: a load racing it is stale
+
+    def invalidate(self) -> None:
+        with self._cache_lock:
+            self._cache = None
+            self._generation += 1
+
+    def forget(self, task_id: int) -> None:
+        """A cached task that is no longer pending (started, stopped or deleted meanwhile)."""
+        with self._cache_lock:
+            if self._cache is not None:
+                self._cache = [t for t in self._cache if t["id"] != task_id]
 
     def started(self, serial: str, task_id: int) -> None:
         self.running[serial] = task_id
         self._waits.pop(task_id, None)
+        self.forget(task_id)
 
-    def ended(self, serial: str, task_id: int, now: datetime) -> None:
+    def ended(self, serial: str, task_id: int, now: datetime | None) -> None:
+        """The run of `task_id` on `serial` is over; `now` None: it never used the phone."""
         if self.running.get(serial) == task_id:
             del self.running[serial]
-        self.last_ended[serial] = now
+        if now is not None:
+            self.last_ended[serial] = now
 
     def pending(self) -> list[dict]:
+        with self._cache_lock:
+            if self._cache is not None:
+                return self._cache
+            generation = self._generation
         page, _total = self._tasks.list({"status": PENDING}, 0, ALL)
-        return sorted(page, key=lambda t: t["id"])
+        fresh = sorted(page, key=lambda t: t["id"])
+        with self._cache_lock:
+            if generation == self._generation:   # else read again at the next tick
+                self._cache = fresh
+        return fresh
 
     def tick(self, now: datetime) -> Decision:
         """Decide the starts for `now`. Rules, in order:

@@ -42,6 +42,7 @@ class Run:
         self.cancelled_at: float | None = None
         self.reason_is_phone = False          # cancelled because the phone left
         self.abandoned = False
+        self.began = False                    # its pending -> running write succeeded
         self.phone_gone = False               # it ended because its phone went away
         self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -81,9 +82,31 @@ def remark_for(exc: BaseException, run: Run, script_name: str) -> str:
 class Outcome:
     """Writes a run's end into the store under compare-and-set, with auto-retry per config."""
 
-    def __init__(self, store: Any, config: Any, clock: Callable[[], datetime], rng: random.Random):
+    def __init__(self, store: Any, config: Any, clock: Callable[[], datetime], rng: random.Random,
+                 on_requeue: Callable[[], None] = lambda: None):
         self.store, self.config, self.clock, self.rng = store, config, clock, rng
+        self.on_requeue = on_requeue   # an auto-retry made a task pending again
         self._rng_lock = threading.Lock()
+
+    def begin(self, run: Run) -> bool:
+        """Pending -> running under compare-and-set, stamped with the run's token. False if the
+        task was stopped, deleted or changed since the dispatcher read it, or the run cancelled."""
+        if run.cancel.is_set():
+            return False
+        now = self.clock()
+
+        def change(current: dict) -> dict | None:
+            if current["status"] != PENDING or run.cancel.is_set():
+                return None
+            # _started_ts: sub-second order of runs on a phone, for tests and bench (not API).
+            return {**transition(current, "start", now), "_run": run.token,
+                    "_started_ts": time.time()}
+
+        doc = self.store.tasks.update(run.task_id, change)
+        if doc is None or doc["status"] != RUNNING or doc.get("_run") != run.token:
+            return False
+        run.task, run.began = doc, True
+        return True
 
     def write(self, run: Run, ok: bool, remark: str) -> dict | None:
         now = self.clock()
@@ -106,7 +129,10 @@ class Outcome:
                            f"{delay:.0f} s after: {remark}")
             return changes
 
-        return self.store.tasks.update(run.task_id, change)
+        doc = self.store.tasks.update(run.task_id, change)
+        if doc is not None and doc["status"] == PENDING:
+            self.on_requeue()
+        return doc
 
     def fail_abandoned(self, task_id: int, token: str | None, remark: str) -> dict | None:
         """Fail a task whose script will not end (or that a restart interrupted)."""
@@ -145,18 +171,28 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
 
     ok, remark = False, ""
     try:
+        began = outcome.begin(run)
+    except Exception:
+        log.exception("task %s: could not mark it running", run.task_id)
+        began = False
+    if not began:
+        run.done.set()
+        on_end(run)
+        return
+    task = run.task
+    try:
         script = registry.get(name)
         script_config = script.validate(task.get("script_config") or {})
         ctx = ScriptContext(task=task, config=script_config, client=client, log=write_log,
                             cancel=run.cancel, deadline=run.deadline, rng=rng,
                             reason=lambda: run.reason or "stopped",
                             shell_timeout=config.adb_timeout)
-        write_log("info", f"started {name} on phone {run.serial}")
         result = script.run(ctx)
         if run.cancel.is_set():
             raise TaskCancelled(run.reason or "stopped")
+        # No "started"/"completed" lines: started_at, finished_at and the remark say that, and
+        # each line is a durable write (bench/dispatch.py). Failures do get a line.
         ok, remark = True, result or ""
-        write_log("info", f"completed{': ' + remark if remark else ''}")
     except BaseException as exc:  # noqa: BLE001 - loops never die: every failure is a remark
         run.phone_gone = (isinstance(exc, PHONE_GONE) or run.reason_is_phone
                           or (isinstance(exc, DeviceError) and not run.cancel.is_set()
