@@ -47,6 +47,19 @@ class Echo(Script):
         return ""
 
 
+class Hold(Script):
+    """Keeps its phone busy until released, so that a queue can be filled behind it."""
+
+    name = "bench_hold"
+    schema = {"type": "object"}
+    release = threading.Event()
+
+    def run(self, ctx):
+        while not Hold.release.wait(0.05):
+            ctx.check()
+        return ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phones", type=int, default=50)
@@ -72,6 +85,7 @@ def main() -> None:
     services = ready["services"]
     url = f"http://127.0.0.1:{ready['server'].port}/api/v1"
     services.registry.register(Echo())
+    services.registry.register(Hold())
     farm = SimFarm(count=args.phones, seed=3).start()
     try:
         serials = [p.address for p in farm.phones]
@@ -119,6 +133,18 @@ def main() -> None:
         overheads = [(makespan - sum(times)) / len(times) for times in by_phone.values()]
         script_ms = statistics.median(t for times in by_phone.values() for t in times) * 1000
 
+        # 3. one phone alone: the per-task cost of the dispatch cycle without store contention.
+        status, env = call(url, "POST", "/task", {"serials": [serials[0]], "script_name": "bench_hold",
+                                                  "min_interval": 0, "max_interval": 0})
+        assert env["code"] == 0, env
+        solo = []
+        for _ in range(50):
+            solo.extend(create([serials[0]]))
+        Hold.release.set()
+        while not all(i in Echo.times for i in solo):
+            time.sleep(0.002)
+        gaps = [Echo.times[b][0] - Echo.times[a][1] for a, b in zip(solo, solo[1:])]
+
         print(f"phones: {len(serials)}  tasks: {len(ids)}  interval: 0")
         print(f"create-to-start latency on idle phones: median {statistics.median(latencies) * 1000:.1f} ms"
               f" (p90 {sorted(latencies)[int(len(latencies) * 0.9)] * 1000:.1f} ms, n={len(latencies)})")
@@ -126,6 +152,8 @@ def main() -> None:
         print(f"script time per task: median {script_ms:.1f} ms")
         print(f"hub overhead per task: {statistics.mean(overheads) * 1000:.1f} ms "
               f"(per phone: (makespan - sum of its script times) / its tasks; mean over phones)")
+        print(f"one phone, {len(solo)} tasks queued: end of one to start of the next, median "
+              f"{statistics.median(gaps) * 1000:.1f} ms")
     finally:
         farm.stop()
         stop.set()

@@ -108,7 +108,8 @@ class Outcome:
         run.task, run.began = doc, True
         return True
 
-    def write(self, run: Run, ok: bool, remark: str) -> dict | None:
+    def write(self, run: Run, ok: bool, remark: str, extra: dict | None = None) -> dict | None:
+        """`extra`: more private fields to store with the outcome (e.g. `_ui_dump`)."""
         now = self.clock()
         with self._rng_lock:
             delay = self.rng.uniform(self.config.retry_delay_min, self.config.retry_delay_max)
@@ -118,7 +119,8 @@ class Outcome:
                 return None   # abandoned or stopped from outside: someone else wrote the end
             if ok:
                 return {**transition(current, "complete", now, remark), "_ended_ts": time.time()}
-            changes = {**transition(current, "fail", now, remark), "_ended_ts": time.time()}
+            changes = {**transition(current, "fail", now, remark), "_ended_ts": time.time(),
+                       **(extra or {})}
             retries = int(current.get("retry_count") or 0)
             if (self.config.auto_retry and run.retryable
                     and retries < self.config.max_retries):
@@ -169,7 +171,7 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
         except Exception:   # a log line must never fail the task
             log.exception("task %s: could not store a log line", run.task_id)
 
-    ok, remark = False, ""
+    ok, remark, extra = False, "", {}
     try:
         began = outcome.begin(run)
     except Exception:
@@ -198,6 +200,9 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
                           or (isinstance(exc, DeviceError) and not run.cancel.is_set()
                               and not _answers(client, run.serial)))
         remark = remark_for(exc, run, name)
+        if getattr(exc, "dump", ""):
+            # The screen at the failed step (ui.UiStepFailed), kept with the task (private field).
+            extra["_ui_dump"] = exc.dump
         if not isinstance(exc, (TaskCancelled, ApplianceError)) and not run.cancel.is_set():
             log.error("task %s (%s on %s) crashed:\n%s", run.task_id, name, run.serial,
                       "".join(traceback.format_exception(exc)))
@@ -205,7 +210,7 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
     finally:
         try:
             if not run.abandoned:
-                outcome.write(run, ok, remark)
+                outcome.write(run, ok, remark, extra)
         except Exception:
             log.exception("task %s: could not store its outcome", run.task_id)
         run.done.set()
