@@ -8,8 +8,6 @@ every failure is a typed DeviceError (LIBRARY-FACTS: ppadb has neither).
 from __future__ import annotations
 
 import os
-import re
-import secrets
 import struct
 import threading
 import time
@@ -54,18 +52,9 @@ def wrap_command(command: str, token: str) -> str:
     """The command line actually sent: legacy `shell:` has no exit status, so a sentinel carries it.
 
     A nested `sh -c` keeps `exit N`, unbalanced quotes and trailing comments inside the command
-    (a `( )` subshell would not survive `)` in a comment, and the simulated phones lack it).
+    (a `( )` subshell would not survive a `)` in a trailing comment).
     """
     return f"sh -c {quote(command)}; echo {token}:$?"
-
-
-def wrap_flat(command: str, token: str) -> str:
-    """For a phone whose shell has no `sh` command (the simulated phones): the sentinel follows
-    the command in the same shell, so a command that runs `exit` ends without one."""
-    return f"{command}\necho {token}:$?"
-
-
-_NO_SH = re.compile(rb"\A\S*sh: (\S+/)?sh: (not found|inaccessible or not found)\r?\n\Z")
 
 
 def split_sentinel(raw: bytes, token: str) -> tuple[bytes, int] | None:
@@ -102,7 +91,6 @@ class DeviceClient:
         self.default_timeout = default_timeout
         self.known = known or (lambda serial: False)
         self.tcp_phones = tcp_phones
-        self._flat: set[str] = set()   # serials whose shell lacks `sh` (see wrap_flat)
         self.on_lost: Callable[[str], None] = lambda serial: None   # the tracker re-polls
 
     # --- connections ---
@@ -114,7 +102,7 @@ class DeviceClient:
 
     def _open(self, serial: str, deadline: float, cancel, what: str) -> AdbConnection:
         """A connection switched to the phone's transport; maps the server's refusals."""
-        if not serial or any(c in serial for c in "\0\n"):
+        if not serial or "\0" in serial or "\n" in serial:
             raise InvalidParams(f"{serial!r} is not a phone serial.")
         conn = AdbConnection(self.host, self.port, deadline, cancel, what=f"{what} on {serial}")
         conn.connect()
@@ -163,27 +151,13 @@ class DeviceClient:
         if not isinstance(command, str) or not command.strip():
             raise InvalidParams("A shell command must be a non-empty string.")
         deadline = self._deadline(timeout)
-        token = "adbx" + secrets.token_hex(8)
-        flat = serial in self._flat
-        wrap = wrap_flat if flat else wrap_command
-        raw = self._service(serial, "shell:" + wrap(command, token), deadline, cancel, "shell")
+        token = "adbx" + os.urandom(6).hex()
+        raw = self._service(serial, "shell:" + wrap_command(command, token), deadline, cancel, "shell")
         parsed = split_sentinel(raw, token)
         if parsed is None:
-            if flat and self._state(serial) == "device":
-                raise DeviceCommandFailed(
-                    f"`{command}` ended the shell of {serial} (exit) before its status could be read.")
             # The stream ended before the command did: the phone (or the server) went away.
             raise self._lost(serial, "a shell command")
-        if not flat and parsed[1] == 127 and _NO_SH.match(parsed[0]):
-            self._flat.add(serial)   # nothing ran: `sh` itself was not found; once per phone
-            return self._shell_raw(serial, command, max(0.01, deadline - time.monotonic()), cancel)
         return parsed
-
-    def _state(self, serial: str) -> str | None:
-        try:
-            return host_query(self.host, self.port, f"host-serial:{serial}:get-state", 2.0).strip()
-        except Exception:
-            return None
 
     def shell(self, serial: str, command: str, timeout: float | None = None,
               cancel: threading.Event | None = None) -> ShellResult:

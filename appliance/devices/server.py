@@ -142,7 +142,9 @@ class AdbServer:
         # No PR_SET_PDEATHSIG: it fires when the *thread* that spawned the child ends. An orphan
         # left by a killed hub is evicted by the next start instead (_evict_stranger).
         try:
-            with (self.home / "adb-server.log").open("ab") as server_log:
+            log_path = self.home / "adb-server.log"
+            mode = "wb" if log_path.exists() and log_path.stat().st_size > 1 << 20 else "ab"
+            with log_path.open(mode) as server_log:   # bounded: restarted over 1 MiB
                 proc = subprocess.Popen(
                     [self.adb_path, "-P", str(self.port), "server", "nodaemon"],
                     env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -48,3 +48,20 @@ def test_a_disconnected_phone_is_forgotten(sim_farm, make_manager):
     manager.client.disconnect(phone.address)
     assert store.meta.get("tcp_devices") == []
     wait_until(lambda: manager.tracker.get(phone.address).state == "absent", 5)
+
+
+def test_a_restarted_hub_reconnects_the_tcp_phones_it_had(sim_farm, make_manager, tmp_path):
+    from appliance.storage import Store
+
+    farm = sim_farm(2)
+    store = Store.open(tmp_path / "store")
+    try:
+        first = make_manager(store=store)
+        for phone in farm.phones:
+            first.client.connect(phone.address)
+        first.stop()   # the hub stops; its adb server (and every TCP link) goes with it
+
+        second = make_manager(store=store)
+        wait_until(lambda: {i.serial for i in second.tracker.list("device")} == set(farm.addresses()), 10)
+    finally:
+        store.close()
