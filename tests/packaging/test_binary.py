@@ -76,3 +76,11 @@ def test_binary_serves_the_api_and_stops_cleanly(tmp_path):
             proc.wait(10)
     checked = run("db", "check", APPLIANCE_STATE_DIR=str(state))
     assert checked.returncode == 0 and "no problems found" in checked.stdout
+
+
+def test_binary_demo_short_run(tmp_path):
+    result = subprocess.run([str(BINARY), "demo", "--phones", "2", "--port", "0", "--duration", "1",
+                             "--state-dir", str(tmp_path / "demo")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "with 2 simulated phone(s)" in result.stdout and "sample tasks" in result.stdout
