@@ -41,3 +41,34 @@ def messages(task: dict) -> list[str]:
 def wait_records(sim, kind: str, count: int, timeout: float = 10.0) -> list[dict]:
     return wait_for(lambda: (lambda r: r if len(r) >= count else None)(sim.app_records(kind)),
                     timeout, message=f"{count} {kind} records")
+
+
+SCRIPT_VERBS = {"uiautomator", "input", "am", "monkey", "mkdir", "md5sum", "rm", "wm", "dumpsys"}
+
+
+def phone_commands(lines: list[str]) -> list[list[str]]:
+    """The commands the phone's shell ran, as argv lists: the hub wraps each one as
+    `sh -c '<command>'; echo <sentinel>:$?`, so unwrap that first (anything else is kept whole
+    and fails the callers' checks)."""
+    import shlex
+
+    out = []
+    for line in lines:
+        words = shlex.split(line)
+        if words[:2] == ["sh", "-c"] and len(words) >= 3:
+            for part in words[2].split("; "):
+                out.append(shlex.split(part))
+        else:
+            out.append(words)
+    return out
+
+
+def assert_only_script_commands(lines: list[str], *hostile: str) -> None:
+    """Every command is one a script sends (no user text ran as a command); user text appears
+    only base64-encoded inside ADB keyboard broadcasts."""
+    for argv in phone_commands(lines):
+        if argv[:1] in (["echo"], ["getprop"]):      # the health probe's own lines
+            continue
+        assert argv and argv[0] in SCRIPT_VERBS, argv
+    for piece in hostile:
+        assert not any(piece in line for line in lines), piece
