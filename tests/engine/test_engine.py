@@ -191,3 +191,26 @@ def test_device_limit_holds_phones_running_at_once(hub):
     assert store.status(ids[1]) == 0
     engine.stop_task(ids[0])
     wait_for(lambda: store.status(ids[1]) == 1)
+
+
+def test_a_failed_ui_step_names_the_step_and_keeps_the_screen(hub):
+    from appliance.scripts import Script
+    from appliance.scripts.ui import UiStepFailed
+
+    class Lost(Script):
+        name = "lost"
+
+        def run(self, ctx):
+            raise UiStepFailed("post the comment", "comment_post did not appear within 1 s",
+                               dump="<hierarchy/>", screen="feed_root, like_button")
+
+    engine, store, _tracker, _client = hub()
+    engine.registry.register(Lost())
+    task_id = store.add("A", "lost")
+    engine.start()
+    wait_for(lambda: done(store, task_id))
+    task = store.tasks.get(task_id)
+    assert "step 'post the comment' failed" in task["remark"]
+    assert "like_button" in task["remark"]
+    assert task["_ui_dump"] == "<hierarchy/>"
+    assert store.tasks.logs(task_id)[-1]["level"] == "error"
