@@ -105,3 +105,23 @@ def test_popup_in_the_middle_of_the_upload_is_dismissed(phone_hub):
     forced = [p for p in sim.app_records("popup") if p["trigger"] == "forced"]
     assert forced and forced[-1]["choice"] == "Not now"
     assert any(m.startswith("dismissed a popup") for m in messages(task))
+
+
+def test_local_folder_source_picks_seeded_photos_from_the_folder(phone_hub):
+    hub = phone_hub(1)
+    (serial,) = hub.serials
+    files = {media_file(hub, f"batch/{n}.png", 1000 + i).name for i, n in enumerate("abcde")}
+    media_file(hub, "batch/skip.mp4", 10)                        # not a photo: never chosen
+    (task,) = run_tasks(hub, {"serials": [serial], "script_name": "post", "script_config": {
+        "content_type": 1, "material_source": "localFolder", "material_path": "batch",
+        "image_count": 2, "captions": "two of five"}})
+    assert task["status"] == COMPLETED, task["remark"]
+    (post,) = hub.sim(serial).app_records("post")
+    names = [m["name"] for m in post["media"]]
+    assert len(names) == 2 and set(names) <= files
+    status, answer = hub.call("POST", "/task", {"serials": [serial], "script_name": "post",
+                                                "script_config": {
+                                                    "content_type": 1, "image_count": 9,
+                                                    "material_source": "localFolder",
+                                                    "material_path": "batch"}})
+    assert (status, answer["code"]) == (400, 40001) and "material_path" in answer["message"]
