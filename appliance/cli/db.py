@@ -13,9 +13,11 @@ from pathlib import Path
 
 import click
 
-from appliance.api.admin import BACKUP_FOLDER, backup_destination
 from appliance.cli.hubclient import as_state_owner, client, echo_json
 from appliance.errors import ApplianceError, StoreError
+
+# appliance.api.admin (falcon) and appliance.storage are imported inside the commands, so that
+# `appliance --help` does not pay for them.
 
 
 def hub_holds_store(state_dir: Path) -> bool:
@@ -74,6 +76,8 @@ def backup(ctx: click.Context, name: str | None, as_json: bool) -> None:
     Restore: stop the hub, move the state directory's store files away and copy the backup to
     STATE_DIR/store.snap.
     """
+    from appliance.api.admin import BACKUP_FOLDER, backup_destination
+
     state_dir = _state_dir(ctx, must_exist=True)
     try:
         dest = backup_destination(state_dir, name)

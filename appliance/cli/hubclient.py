@@ -17,7 +17,6 @@ from typing import Any, Iterator
 
 import click
 
-from appliance.services.statefiles import TOKEN_FILE
 
 _ANY_HOST = {"0.0.0.0", "::", "", "*"}
 
@@ -48,6 +47,9 @@ class HubClient:
     def __init__(self, config: Any, timeout: float = 30.0):
         self.url = base_url(config)
         self.timeout = timeout
+        # Imported here: the services package pulls in the store, and `--help` should stay quick.
+        from appliance.services.statefiles import TOKEN_FILE
+
         self._token_path = Path(config.state_dir) / TOKEN_FILE
 
     def _headers(self) -> dict[str, str]:

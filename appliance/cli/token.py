@@ -9,17 +9,19 @@ from __future__ import annotations
 import click
 
 from appliance.cli.hubclient import as_state_owner, echo_json
-from appliance.services.statefiles import TOKEN_FILE, ensure_token, rotate_token
 
 
-def _run(ctx: click.Context, action) -> tuple[str, str]:
+def _run(ctx: click.Context, action_name: str) -> tuple[str, str]:
+    from appliance.services import statefiles  # not at import: keeps `appliance --help` quick
+
+    action = getattr(statefiles, action_name)
     state_dir = ctx.obj.get().state_dir
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         with as_state_owner(state_dir):
-            return action(state_dir), str(state_dir / TOKEN_FILE)
+            return action(state_dir), str(state_dir / statefiles.TOKEN_FILE)
     except PermissionError as exc:
-        raise click.ClickException(f"cannot use {state_dir / TOKEN_FILE}: {exc.strerror}; run as "
+        raise click.ClickException(f"cannot use {state_dir / statefiles.TOKEN_FILE}: {exc.strerror}; run as "
                                    "the service user or with sudo") from None
 
 
@@ -42,7 +44,7 @@ def token() -> None:
 @click.pass_context
 def show(ctx: click.Context, as_json: bool) -> None:
     """Print the token (created on first use)."""
-    value, path = _run(ctx, ensure_token)
+    value, path = _run(ctx, "ensure_token")
     _print(value, path, as_json, rotated=False)
 
 
@@ -51,7 +53,7 @@ def show(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def rotate(ctx: click.Context, as_json: bool) -> None:
     """Replace the token; the old one stops working at once."""
-    value, path = _run(ctx, rotate_token)
+    value, path = _run(ctx, "rotate_token")
     _print(value, path, as_json, rotated=True)
 
 
