@@ -125,3 +125,16 @@ def test_local_folder_source_picks_seeded_photos_from_the_folder(phone_hub):
                                                     "material_source": "localFolder",
                                                     "material_path": "batch"}})
     assert (status, answer["code"]) == (400, 40001) and "material_path" in answer["message"]
+
+
+def test_post_way_draft_saves_without_publishing(phone_hub):
+    hub = phone_hub(1)
+    media_file(hub, "d.mp4", 321)
+    (task,) = run_tasks(hub, {"serials": hub.serials, "script_name": "post", "script_config": {
+        "material_list": ["d.mp4"], "captions": "later", "post_way": "draft",
+        "add_product_link": True}})
+    assert (task["status"], task["remark"]) == (COMPLETED, "saved to drafts: d.mp4")
+    sim = hub.sim(hub.serials[0])
+    assert sim.app_records("draft")[-1]["caption"] == "later" and not sim.app_records("post")
+    assert any("add_product_link" in line["message"] and line["level"] == "warning"
+               for line in task["logs"])
