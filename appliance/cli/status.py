@@ -37,7 +37,27 @@ def _devices(hub, health: dict) -> tuple[list | None, str]:
     return (data, "") if isinstance(data, list) else (None, "the hub's device list has an unknown shape")
 
 
-def gather(hub) -> dict[str, Any]:
+def probe_adb(port: int, timeout: float = 2.0) -> dict:
+    """Ask the adb server on loopback for its version (`host:version`), as adb itself does."""
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(b"000chost:version")
+            reply = b""
+            while len(reply) < 12:
+                chunk = sock.recv(12 - len(reply))
+                if not chunk:
+                    break
+                reply += chunk
+    except OSError as exc:
+        return {"running": False, "port": port, "error": exc.strerror or str(exc)}
+    if reply[:4] != b"OKAY" or len(reply) < 12:
+        return {"running": False, "port": port, "error": "something else answers on that port"}
+    return {"running": True, "port": port, "version": int(reply[8:12], 16)}
+
+
+def gather(hub, adb_port: int | None = None) -> dict[str, Any]:
     health = hub.health(timeout=5)
     if health is None:
         hub.call("GET", "/task/stats")  # raises HubDown with the start hint, or the hub's error
@@ -55,7 +75,8 @@ def gather(hub) -> dict[str, Any]:
     else:
         phones = {"total": None, "by_state": {}, "unknown_because": why}
     return {"url": hub.url, "version": health.get("version"), "plan": plan, "phones": phones,
-            "tasks": stats, "adb": health.get("adb")}
+            "tasks": stats,
+            "adb": health.get("adb") or (probe_adb(adb_port) if adb_port is not None else None)}
 
 
 @click.command()
@@ -63,7 +84,8 @@ def gather(hub) -> dict[str, Any]:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Show the running hub's version, plan, phones, task counts and adb server."""
-    info = gather(client(ctx, timeout=10))
+    config = ctx.obj.get()
+    info = gather(client(ctx, timeout=10), config.adb_port if config.adb_enabled else None)
     if as_json:
         echo_json(info)
         return
@@ -85,13 +107,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
                    f"running, {stats['completed']} completed, {stats['failed']} failed")
     adb = info["adb"]
     if isinstance(adb, dict):
-        state = "running" if adb.get("running", adb.get("ok")) else "down"
+        state = "server running" if adb.get("running", adb.get("ok")) else "server down"
         extra = ", ".join(f"{k} {v}" for k, v in adb.items() if k not in ("running", "ok"))
         click.echo(f"adb:     {state}" + (f" ({extra})" if extra else ""))
     elif adb is not None:
         click.echo(f"adb:     {adb}")
     else:
-        click.echo("adb:     unknown (the hub does not report it)")
+        click.echo("adb:     disabled in the config")
 
 
 commands = [status]

@@ -122,3 +122,13 @@ def test_token_rotate_replaces_the_token_the_hub_accepts(live_hub):
     access = live_hub.services.access
     assert access.token_ok(f"Bearer {rotated['token']}") and not access.token_ok(f"Bearer {old}")
     assert oct((live_hub.config.state_dir / TOKEN_FILE).stat().st_mode & 0o777) == "0o600"
+
+
+def test_status_reports_the_adb_server(live_hub, adb_server):
+    running = live_hub.cli("status", APPLIANCE_ADB_PORT=str(adb_server.port))
+    assert f"adb:     server running (port {adb_server.port}, version 41)" in running.output
+    data = json.loads(live_hub.cli("status", "--json", APPLIANCE_ADB_PORT=str(adb_server.port)).output)
+    assert data["adb"] == {"running": True, "port": adb_server.port, "version": 41}
+    off = live_hub.cli("status", APPLIANCE_ADB_ENABLED="false")
+    assert "adb:     disabled in the config" in off.output
+    assert "phones:  unknown (Devices are turned off" in off.output
