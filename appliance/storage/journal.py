@@ -29,8 +29,8 @@ every journal with gen >= next_gen in order.
 
 A power cut cannot lose an acknowledged write (its record was fdatasynced before the call
 returned, and every earlier record with it, as the file is append-only). It can lose writes in
-flight, which were never acknowledged; another thread may have read such a write in the moment
-between its append and its fsync. This assumes the disk honours flushes.
+flight, which were never acknowledged and which no reader was shown either (`Store.reading`
+waits for the fsync of what it read). This assumes the disk honours flushes.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ class MetaRepo:
         self._resync()
 
     def get(self, key: str, default: Any = None) -> Any:
-        with self._store.lock:
+        with self._store.reading():
             doc_id = self._ids.get(key)
             if doc_id is None:
                 return default
@@ -60,7 +60,7 @@ class MetaRepo:
             raise
 
     def all(self) -> dict[str, Any]:
-        with self._store.lock:
+        with self._store.reading():
             return {d.get("key"): d.get("value") for d in self._docs.values()}
 
     def _resync(self) -> None:
@@ -103,17 +103,17 @@ class AccountRepo:
         return self._store.write(write)
 
     def get(self, account_id: int) -> dict | None:
-        with self._store.lock:
+        with self._store.reading():
             return self._live().get(str(account_id))
 
     def get_by_username(self, username: str) -> dict | None:
-        with self._store.lock:
+        with self._store.reading():
             return self._by_username(username)
 
     def list(self, filters: dict | None = None) -> list[dict]:
         """Accounts whose fields equal every filter value, ascending id."""
         filters = filters or {}
-        with self._store.lock:
+        with self._store.reading():
             docs = sorted(self._live().values(), key=lambda d: d.get("id", 0))
             return [d for d in docs
                     if all(d.get(k, _MISSING) == v for k, v in filters.items())]

@@ -15,7 +15,8 @@ import os
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
 
 from appliance.errors import StoreError
 from appliance.storage.backend import DocTable, JournalStorage, JournalTinyDB, LineTable
@@ -117,6 +118,23 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot write the store in {self.state_dir}: {exc}") from None
         return result
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the lock to read; on leaving, wait until what was read is on disk.
+
+        A reader never acts on, or shows a client, a write that a power cut could still undo.
+        With no write in flight this costs nothing; otherwise it joins the pending fsync.
+        """
+        with self.lock:
+            self._check_open()
+            yield
+            seq = self.journal.seq
+        if self.journal.synced < seq and not self.journal.broken:
+            try:
+                self.journal.wait_durable(seq)
+            except OSError:
+                pass  # the writer that owns the record reports it; check() shows it too
 
     def _after_commit(self) -> None:
         # Called under the lock right after a journal record was written.

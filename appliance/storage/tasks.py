@@ -128,7 +128,7 @@ class TaskRepo:
 
     # --- reads ---
     def get(self, task_id: int) -> dict | None:
-        with self._store.lock:
+        with self._store.reading():
             doc = self._table.get(doc_id=task_id)  # a TinyDB Document, freshly decoded
             return dict(doc) if doc is not None else None
 
@@ -139,7 +139,7 @@ class TaskRepo:
             if key not in INDEXED:
                 raise InvalidParams(f"cannot filter tasks by {key!r}; use one of {', '.join(INDEXED)}")
         offset, limit = max(0, int(offset)), max(0, int(limit))
-        with self._store.lock:
+        with self._store.reading():
             if not filters:
                 ids = self.index.all
             else:
@@ -158,7 +158,7 @@ class TaskRepo:
             return [self._live(i) for i in reversed(page)], total
 
     def stats(self) -> dict[str, int]:
-        with self._store.lock:
+        with self._store.reading():
             out = {"total": len(self.index.all)}
             for status, name in STATUS_NAMES.items():
                 out[name] = self.index.count("status", status)
@@ -166,7 +166,7 @@ class TaskRepo:
 
     def ids_where(self, status: int | None = None, serial: str | None = None) -> list[int]:
         """Ids matching both given fields, ascending."""
-        with self._store.lock:
+        with self._store.reading():
             if status is None and serial is None:
                 return list(self.index.all)
             if status is None:
@@ -178,12 +178,12 @@ class TaskRepo:
             return [i for i in ids if i in by_serial]
 
     def logs(self, task_id: int) -> list[dict]:
-        with self._store.lock:
+        with self._store.reading():
             doc = self._logs._read_table().get(str(task_id))
             return doc["lines"] if doc else []
 
     def count(self) -> int:
-        with self._store.lock:
+        with self._store.reading():
             return len(self.index.all)
 
     def check(self) -> list[str]:
