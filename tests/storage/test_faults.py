@@ -83,3 +83,30 @@ def test_concurrent_writers_share_fsyncs(tmp_path, monkeypatch):
     assert all(store.tasks.get(i + 1)["retry_count"] == 40 for i in range(8))
     assert len(syncs) < 8 * 40 / 2  # far fewer flushes than acknowledged writes
     store.close()
+
+
+def test_readers_are_not_shown_a_write_before_it_is_on_disk(tmp_path, monkeypatch):
+    store = Store.open(tmp_path / "state")
+    store.tasks.create_many([make_task()])
+    syncing, release = threading.Event(), threading.Event()
+    real_sync = journal_module.os.fdatasync
+
+    def held_sync(fd):
+        syncing.set()
+        release.wait(10)
+        real_sync(fd)
+
+    monkeypatch.setattr(journal_module.os, "fdatasync", held_sync)
+    writer = threading.Thread(target=store.tasks.update, args=(1, {"status": 1}))
+    writer.start()
+    assert syncing.wait(5)
+    seen = []
+    reader = threading.Thread(target=lambda: seen.append(store.tasks.get(1)["status"]))
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive() and seen == []  # still waiting for the flush, not showing it
+    release.set()
+    reader.join(5)
+    writer.join(5)
+    assert seen == [1]
+    store.close()
