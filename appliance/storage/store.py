@@ -13,16 +13,16 @@ import json
 import logging
 import os
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
 from appliance.errors import StoreError
 from appliance.storage.backend import DocTable, JournalStorage, JournalTinyDB, LineTable
 from appliance.storage.indexes import INDEXED
 from appliance.storage.journal import (
-    JOURNAL_MAGIC, CorruptFile, Journal, fsync_dir, journal_path, list_journals, scan)
+    JOURNAL_MAGIC, CorruptFile, Journal, fsync_dir, list_journals, scan)
 from appliance.storage.migrate import LEGACY_NAME, read_legacy
 from appliance.storage.small import AccountRepo, MetaRepo
 from appliance.storage.snapshot import SNAPSHOT_NAME, read_snapshot, write_snapshot

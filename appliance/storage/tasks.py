@@ -7,7 +7,7 @@ fsync wait happens after the lock is released, so concurrent writers share it).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from tinydb.table import Document
 
