@@ -132,3 +132,15 @@ def test_status_reports_the_adb_server(live_hub, adb_server):
     off = live_hub.cli("status", APPLIANCE_ADB_ENABLED="false")
     assert "adb:     disabled in the config" in off.output
     assert "phones:  unknown (Devices are turned off" in off.output
+
+
+def test_create_reads_script_config_from_a_file_and_passes_start_time(live_hub, tmp_path):
+    settings = tmp_path / "warmup.json"
+    settings.write_text('{"task_duration": 45}')
+    made = json.loads(live_hub.cli("tasks", "create", "--serial", "A1", "--script", "account_warmup",
+                                   "--config", f"@{settings}", "--start-time", "23:59", "--json").output)
+    task = json.loads(live_hub.cli("tasks", "show", str(made["task_ids"][0]), "--json").output)
+    assert task["script_config"]["task_duration"] == 45 and task["start_time"] == "23:59"
+    bad = live_hub.cli("tasks", "create", "--serial", "A1", "--script", "account_warmup",
+                       "--config", "{not json")
+    assert bad.exit_code == 2 and "not JSON" in bad.output
