@@ -116,6 +116,9 @@ class Cancelled(DeviceError):
 
 
 class FeatureDisabled(ApplianceError):
-    """A feature this hub's config turns off (the device shell API); the message names the setting."""
+    """A feature this hub's config turns off (the device shell API); the message names the setting.
 
-    code, http_status = 40301, 403
+    Not 40301: that code tells clients their plan lacks the API, which would send them to upgrade.
+    """
+
+    code, http_status = 40302, 403

@@ -116,7 +116,7 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     openapi.add_path("/device/{serial}/reboot", "post", "Reboot the phone (it goes away and "
                      "comes back)", data={"type": "object"}, tag="devices")
     openapi.add_path("/device/{serial}/shell", "post", "Run an operator's command on the phone "
-                     "(40301 unless shell_api_enabled)", body=SHELL,
+                     "(40302 unless shell_api_enabled)", body=SHELL,
                      data={"type": "object", "properties": {
                          "output": {"type": "string"}, "status": {"type": "integer"}}},
                      tag="devices")

@@ -95,6 +95,7 @@ ERROR_CODES = {
     40004: "no matching enabled account",
     40101: "token missing or wrong (requests from outside loopback and trusted networks)",
     40301: "the hub's plan has no API access (Starter)",
+    40302: "a feature this hub's configuration turns off (e.g. the device shell API)",
     40401: "not found (task, device, account, route)",
     40501: "method not allowed on this route",
     41301: "request body over the limit",

@@ -68,7 +68,7 @@ def test_device_route_errors_keep_the_envelope(hub, sim_farm):
         phone = farm.phones[0]
         h.call("POST", "/device/connect", {"address": phone.address})
         status, answer = h.call("POST", f"/device/{phone.address}/shell", {"command": "id"})
-        assert (status, answer["code"]) == (403, 40301) and "shell_api_enabled" in answer["message"]
+        assert (status, answer["code"]) == (403, 40302) and "shell_api_enabled" in answer["message"]
 
 
 def test_device_routes_are_in_the_openapi_document(hub):
