@@ -26,13 +26,17 @@ class Decision:
 
 
 def not_before(task: dict) -> datetime | None:
-    """The moment before which `task` must not start (start_time or an auto-retry delay)."""
-    value = task.get("_not_before")
-    if value:
-        return datetime.fromisoformat(value)
-    if task.get("start_time") and task.get("created_at"):
-        # CONTRACT: start_time is the next such moment after creation.
-        return next_start(task["start_time"], datetime.fromisoformat(task["created_at"]))
+    """The moment before which `task` must not start (start_time or an auto-retry delay).
+    A malformed value is ignored (the task may start) rather than halting every dispatch."""
+    try:
+        value = task.get("_not_before")
+        if value:
+            return datetime.fromisoformat(value)
+        if task.get("start_time") and task.get("created_at"):
+            # CONTRACT: start_time is the next such moment after creation.
+            return next_start(task["start_time"], datetime.fromisoformat(task["created_at"]))
+    except (TypeError, ValueError):
+        return None
     return None
 
 

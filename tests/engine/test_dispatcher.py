@@ -138,3 +138,10 @@ def test_unusable_phone_does_not_take_a_device_limit_slot():
     tasks.add("A")
     b1 = tasks.add("B")
     assert run(tasks, disp, T0) == [b1]
+
+
+def test_a_malformed_schedule_does_not_halt_dispatch():
+    tasks, disp = make()
+    bad = tasks.add("A", _not_before="not a time")
+    good = tasks.add("B")
+    assert run(tasks, disp, T0) == [bad, good]
