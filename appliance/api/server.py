@@ -36,6 +36,10 @@ class HubServer:
         self._thread = threading.Thread(target=self.server.run, name="http-loop", daemon=True)
         self._thread.start()
 
+    def alive(self) -> bool:
+        """The HTTP loop thread is running (the systemd watchdog's health check)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def _busy(self) -> bool:
         dispatcher = self.server.task_dispatcher
         with dispatcher.lock:

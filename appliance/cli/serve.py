@@ -17,6 +17,7 @@ from appliance.errors import ApplianceError
 
 def run_hub(config, on_ready=None, stop_event: threading.Event | None = None) -> int:
     """Serve until `stop_event` is set or SIGTERM/SIGINT arrives. Returns the exit code."""
+    from appliance import sdnotify
     from appliance.api.app import create_app
     from appliance.api.server import HubServer
     from appliance.services import build_services
@@ -44,8 +45,15 @@ def run_hub(config, on_ready=None, stop_event: threading.Event | None = None) ->
                  host, server.port, config.state_dir)
         if on_ready:
             on_ready(server, services)
+        # systemd (Type=notify): READY once the API answers; the watchdog pings only while the
+        # HTTP loop lives, so a wedged hub is restarted by WatchdogSec.
+        sdnotify.ready(f"serving on port {server.port}")
+        watchdog = sdnotify.start_watchdog(healthy=server.alive)
         stop_event.wait()
         log.info("stopping: draining requests")
+        sdnotify.stopping()
+        if watchdog is not None:
+            watchdog.stop()
         server.stop(config.shutdown_timeout)
     finally:
         services.close()
@@ -73,21 +81,12 @@ def serve(lazy_config, host, port, state_dir, no_adb) -> None:
 
     def ready(server, services) -> None:
         click.echo(f"appliance: serving http://{config.host}:{server.port}/api/v1/", err=True)
-        _notify_ready()
 
     try:
         code = run_hub(config, on_ready=ready)
     except ApplianceError as exc:
         raise click.ClickException(exc.message) from None
     raise SystemExit(code)
-
-
-def _notify_ready() -> None:
-    try:
-        from appliance import sdnotify
-    except ImportError:
-        return
-    sdnotify.ready()
 
 
 commands: list[click.Command] = [serve]

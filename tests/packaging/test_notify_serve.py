@@ -85,8 +85,6 @@ def test_ready_is_sent_once_the_api_answers_and_sigterm_exits_0(kind, tmp_path):
             proc.wait(10)
 
 
-@pytest.mark.xfail(reason="until `appliance serve` calls sdnotify.start_watchdog() and "
-                          "sdnotify.stopping() (see appliance/sdnotify.py)", strict=False)
 def test_watchdog_pings_while_serving_and_stopping_is_announced(tmp_path):
     notify = FakeSystemd(tmp_path / "notify.sock")
     notify.sock.settimeout(3)
