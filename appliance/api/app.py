@@ -21,7 +21,7 @@ from appliance.errors import ApplianceError
 def _families() -> list:
     """Route families in registration order; later issues append theirs here."""
     families = [meta, tasks, license]
-    for name in ("devices", "accounts", "admin"):
+    for name in ("devices", "accounts", "admin", "dashboard"):
         try:
             families.append(__import__(f"appliance.api.{name}", fromlist=["add_routes"]))
         except ModuleNotFoundError as exc:

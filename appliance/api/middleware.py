@@ -11,6 +11,8 @@ from typing import Any
 from appliance.errors import BodyTooLarge, PlanForbidsApi, Unauthorized
 
 API_PREFIX = "/api/v1"
+# Paths whose data needs the access rule: the Local API and the dashboard's JSON.
+GUARDED_PREFIXES = (API_PREFIX + "/", "/ui/")
 # Open on every plan (CONTRACT: license/check answers 40301 itself; the OpenAPI document is open).
 PLAN_EXEMPT = {API_PREFIX + "/license/check", API_PREFIX + "/openapi.json"}
 
@@ -32,7 +34,7 @@ class Access:
         self.access = access
 
     def process_request(self, req, resp) -> None:
-        if not req.path.startswith(API_PREFIX + "/") and req.path != API_PREFIX:
+        if not req.path.startswith(GUARDED_PREFIXES) and req.path != API_PREFIX:
             return
         if self.access.is_trusted(req.remote_addr):
             return
