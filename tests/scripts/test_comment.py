@@ -2,7 +2,7 @@
 across the fan-out, hostile text byte for byte, a renamed button fails with the step named and
 the screen attached."""
 
-from appliance.scripts.ui import load_selectors
+from appliance.scripts.ui import Ui, load_selectors
 
 from .phonehub import (COMPLETED, FAILED, assert_only_script_commands, messages,  # noqa: F401
                        phone_hub, run_tasks)
@@ -59,12 +59,14 @@ def test_missing_button_fails_naming_the_step_with_the_screen_kept(phone_hub, mo
     # An app update that renamed the Post button: the selector no longer finds it.
     monkeypatch.setitem(load_selectors("musically")["selectors"], "comment_post",
                         [{"id": "renamed_post_button"}])
+    # A tap waits 10 s for its target; 1 s shows the same failure sooner.
+    monkeypatch.setattr(Ui.tap, "__defaults__", (1.0, None))
     (task,) = run_tasks(hub, {"serials": hub.serials, "script_name": "comment",
                               "script_config": {"target_post_url": URLS[0],
                                                 "comment_content": "hello"}})
     assert task["status"] == FAILED
     assert task["remark"].startswith("step 'post the comment' failed:")
-    assert "did not appear" in task["remark"] and "on screen: feed_root" in task["remark"]
+    assert "did not appear within 1 s" in task["remark"] and "on screen: feed_root" in task["remark"]
     assert task["ui_dump"].startswith("<?xml") and "comment_panel" in task["ui_dump"]
     assert all(line["level"] != "ui_dump" for line in task["logs"])
     assert not hub.sim(hub.serials[0]).app_records("comment")
