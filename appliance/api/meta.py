@@ -14,7 +14,15 @@ class Health:
         self.services = services
 
     def on_get(self, req, resp) -> None:
-        resp.media = {"status": "ok", "version": __version__}
+        resp.media = {"status": "ok", "version": __version__, "adb": self._adb()}
+
+    def _adb(self) -> dict | None:
+        """The hub's own adb server, so `appliance status` need not probe it (None: adb off)."""
+        devices = self.services.devices
+        if devices is None:
+            return None
+        server = devices.manager.server
+        return {"running": server.running, "port": server.port, "restarts": server.restarts}
 
 
 class OpenApiDocument:

@@ -6,11 +6,18 @@ once (from --config / APPLIANCE_CONFIG / APPLIANCE_* env) and handed down throug
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from appliance import __version__
 from appliance.config import load_config
 from appliance.errors import ConfigError
+
+
+# Where `make install` puts the box's config: admin commands on the box use it by default, so
+# `appliance token show` reads the same state directory as the service.
+SYSTEM_CONFIG = Path("/etc/appliance/appliance.toml")
 
 
 class LazyConfig:
@@ -23,7 +30,8 @@ class LazyConfig:
     def get(self, **overrides):
         try:
             if self._config is None:
-                self._config = load_config(self.path)
+                path = self.path or (SYSTEM_CONFIG if SYSTEM_CONFIG.is_file() else None)
+                self._config = load_config(path)
             return self._config.replace(**overrides) if overrides else self._config
         except ConfigError as exc:
             raise click.ClickException(exc.message) from None
@@ -32,7 +40,8 @@ class LazyConfig:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="appliance")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              envvar="APPLIANCE_CONFIG", help="TOML config file (default: built-in settings).")
+              envvar="APPLIANCE_CONFIG", help="TOML config file (default: /etc/appliance/appliance.toml if present, "
+                   "else built-in settings).")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Phone-array hub: runs automation tasks on Android phones and serves the TikMatrix Local API v1."""
