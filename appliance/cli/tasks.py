@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +203,7 @@ def wait_tasks(ctx, task_ids, timeout, interval, as_json) -> None:
     ids = list(dict.fromkeys(task_ids))
     done: dict[int, dict] = {}
     deadline = None if timeout is None else time.monotonic() + timeout
-    with click.progressbar(length=len(ids), label="waiting for tasks", file=click.get_text_stream("stderr"),
+    with click.progressbar(length=len(ids), label="waiting for tasks", file=sys.stderr,
                            show_pos=True) as bar:
         while True:
             for task_id in ids:
