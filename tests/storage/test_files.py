@@ -65,6 +65,11 @@ def test_damaged_record_in_the_middle_is_a_clear_error_and_kept_aside(tmp_path):
     with pytest.raises(StoreError) as again:
         Store.open(state)
     assert "RECOVERY-NEEDED" in again.value.message
+    # the operator accepts the loss by deleting the marker: the store opens with what remains
+    (state / "RECOVERY-NEEDED.txt").unlink()
+    with Store.open(state) as store:
+        assert store.check() == []
+        assert store.tasks.create_many([make_task()])[0]["id"] >= 1
 
 
 def test_corrupt_snapshot_is_a_clear_error_and_kept_aside(tmp_path):
