@@ -14,12 +14,13 @@ from appliance.scripts.registry import KNOWN_TIKMATRIX_NAMES, Registry
 __all__ = ["Script", "Registry", "KNOWN_TIKMATRIX_NAMES", "default_registry"]
 
 
-def default_registry(config: Any = None, bind_accounts: Any = None) -> Registry:
+def default_registry(config: Any = None, accounts: Any = None) -> Registry:
     """A new Registry with every script this hub runs. Fresh each call, so tests may add
     their own scripts without leaking into other hubs. `config` gives the post script its
-    media folder (without it, posts are refused); `bind_accounts(serial, usernames)` is how
-    match_account writes to the account registry."""
+    media folder (without it, posts are refused); `accounts` (services.AccountService) is how
+    match_account binds what it found and how app scripts learn an account's app package."""
     from appliance.scripts.account_warmup import AccountWarmup
+    from appliance.scripts.app_script import AppScript
     from appliance.scripts.comment import Comment
     from appliance.scripts.follow import Follow, Unfollow
     from appliance.scripts.match_account import MatchAccount
@@ -27,9 +28,10 @@ def default_registry(config: Any = None, bind_accounts: Any = None) -> Registry:
 
     registry = Registry()
     registry.register(AccountWarmup())
-    registry.register(Post(config.media_path if config is not None else None))
-    registry.register(Follow())
-    registry.register(Unfollow())
-    registry.register(Comment())
-    registry.register(MatchAccount(bind_accounts))
+    for script in (Post(config.media_path if config is not None else None), Follow(),
+                   Unfollow(), Comment(),
+                   MatchAccount(accounts.bind_found if accounts is not None else None)):
+        if accounts is not None and isinstance(script, AppScript):
+            script.package_of = accounts.package_of
+        registry.register(script)
     return registry

@@ -23,7 +23,12 @@ EMOJIS = ["\U0001F525", "\U0001F602", "\u2764\ufe0f", "\U0001F44D", "\U0001F60D"
 
 
 class AppScript(Script):
-    """Subclasses implement `act(ctx, ui)`; `run` wraps it with the app start and account switch."""
+    """Subclasses implement `act(ctx, ui)`; `run` wraps it with the app start and account switch.
+
+    `package_of(username)` (set at wiring from the account registry) names the app an account
+    lives in: a clone app has its own package, and its resource ids carry that package."""
+
+    package_of: Callable[[str], str | None] | None = None
 
     def run(self, ctx) -> str | None:
         return self.drive(ctx, lambda ui: self.act(ctx, ui))
@@ -32,6 +37,10 @@ class AppScript(Script):
         """Start the app, switch to the task's account, then `work(ui)`; a failed UI step
         leaves its screen with the task before it propagates."""
         ui = Ui(ctx)
+        package = self.package_of(ctx.username) if ctx.username and self.package_of else None
+        if package and package != ui.package:
+            ctx.log(f"@{ctx.username} lives in the app {package}")
+            ui.package = package
         try:
             start_app(ctx, ui)
             if ctx.username:

@@ -66,7 +66,7 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
         services.license = LicenseService(config, store)
         services.access = AccessService(config)
         services.accounts = AccountService(config, store, clock)
-        services.registry = default_registry(config, bind_accounts=services.accounts.bind_found)
+        services.registry = default_registry(config, accounts=services.accounts)
         services.tasks = TaskService(config, store, clock, registry=services.registry)
         if config.adb_enabled:
             _wire_devices_and_engine(services)

@@ -56,6 +56,11 @@ class AccountService:
     def get(self, account_id: int) -> dict:
         return public(self._get(account_id))
 
+    def package_of(self, username: str) -> str | None:
+        """The app package `username` lives in (clone apps differ), for the scripts."""
+        doc = self.repo.get_by_username(normal_username(username))
+        return doc.get("package_name") if doc else None
+
     def _get(self, account_id: int) -> dict:
         doc = self.repo.get(account_id)
         if doc is None:

@@ -71,3 +71,23 @@ def test_account_not_logged_in_on_the_phone_fails_naming_it(phone_hub):
                                      "is not logged in on this phone")
     assert "account_list" in task["ui_dump"]
     assert not hub.sim(hub.serials[0]).app_records("follow")
+
+
+def test_an_account_in_a_clone_app_runs_in_that_app(phone_hub, monkeypatch):
+    from appliance.scripts.ui import Ui
+
+    hub = phone_hub(1)
+    (serial,) = hub.serials
+    clone = "com.zhiliaoapp.musically.go"
+    sim = hub.sim(serial)
+    with sim.android.ui_lock:
+        sim.ui.install(clone)            # the simulator runs only the main app's screens
+    hub.ok("POST", "/account", {"username": "twin", "device": serial, "package_name": clone})
+    monkeypatch.setattr(Ui.open_app, "__defaults__", ("feed", 1.0))   # fail fast
+    before = len(sim.command_log)
+    (task,) = run_tasks(hub, {"usernames": ["twin"], "script_name": "follow",
+                              "script_config": {"target_user": "dancer_42"}})
+    assert "@twin lives in the app com.zhiliaoapp.musically.go" in messages(task)
+    launched = [c for c in sim.command_log[before:] if "monkey" in c or "force-stop" in c]
+    assert launched and all(clone in c for c in launched)
+    assert task["status"] == FAILED and "step 'open the app'" in task["remark"]
