@@ -1,7 +1,8 @@
 """Retention archive: finished tasks leave the live table for gzip JSON-lines files.
 
 Files are `state_dir/archive/tasks-<UTC timestamp>.jsonl.gz`, one task (with its `logs`) per
-line, written and fsynced before the tasks are deleted. Written under the store lock.
+line, one file per batch, written and fsynced before the tasks are deleted (under the store
+lock). `read_archive(path)` reads one back; `archive_files(state_dir)` lists them.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ def write_archive(folder: Path, rows: list[dict]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"tasks-{stamp}.jsonl.gz"
+    n = 1
+    while path.exists():  # two batches in the same microsecond
+        path = folder / f"tasks-{stamp}-{n}.jsonl.gz"
+        n += 1
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as raw:
-        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
             for row in rows:
                 gz.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
         raw.flush()

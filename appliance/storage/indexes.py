@@ -10,6 +10,9 @@ from bisect import bisect_left, insort
 from typing import Any, Iterable
 
 INDEXED = ("status", "serial", "script_name", "source", "username")
+# Kept beside each task's text (the first ones are INDEXED): retention reads finished_at
+# without decoding documents.
+KEPT = INDEXED + ("finished_at",)
 
 
 def _add(ids: list[int], doc_id: int) -> None:
@@ -33,7 +36,7 @@ class TaskIndex:
         self.by: dict[str, dict[Any, list[int]]] = {f: {} for f in INDEXED}
 
     def build(self, fields: Iterable[tuple[int, tuple]]) -> None:
-        """Rebuild from (id, values of INDEXED in order) pairs."""
+        """Rebuild from (id, values of KEPT in order) pairs (only the INDEXED ones are used)."""
         pairs = sorted(fields, key=lambda p: p[0])
         self.all = [doc_id for doc_id, _ in pairs]
         for pos, values in enumerate(self.by.values()):

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from appliance.errors import StoreError
 from appliance.storage.backend import DocTable, JournalStorage, JournalTinyDB, LineTable
-from appliance.storage.indexes import INDEXED
+from appliance.storage.indexes import KEPT
 from appliance.storage.journal import (
     JOURNAL_MAGIC, CorruptFile, Journal, fsync_dir, list_journals, scan)
 from appliance.storage.migrate import LEGACY_NAME, read_legacy
@@ -36,7 +36,7 @@ MARKER_NAME = "RECOVERY-NEEDED.txt"
 DEFAULT_JOURNAL_LIMIT = 8 << 20
 # How each table is kept in memory: tasks keep their indexed fields beside the text.
 LAYOUT = {
-    "tasks": lambda: DocTable(INDEXED),
+    "tasks": lambda: DocTable(KEPT),
     "logs": LineTable,
     "accounts": lambda: DocTable(("username",)),
     "meta": lambda: DocTable(("key",)),

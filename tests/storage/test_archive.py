@@ -46,3 +46,15 @@ def test_naive_cutoff_is_taken_as_utc(tmp_path):
         store.tasks.create_many([make_task(status=2, finished_at="2026-01-01T10:00:00+02:00")])
         assert store.tasks.archive_finished(datetime(2026, 1, 1, 7, 59)) == 0
         assert store.tasks.archive_finished(datetime(2026, 1, 1, 8, 1)) == 1
+
+
+def test_archiving_goes_in_batches_of_one_file_each(tmp_path):
+    state = tmp_path / "state"
+    with Store.open(state) as store:
+        store.tasks.create_many([make_task(status=2 + n % 2, finished_at=ago(60 + n)) for n in range(5)])
+        store.tasks.create_many([make_task(status=2, finished_at=ago(1))])
+        assert store.tasks.archive_finished(NOW - timedelta(days=30), batch=2) == 5
+        assert store.tasks.ids_where() == [6]
+    files = archive_files(state)
+    assert len(files) == 3
+    assert sorted(row["id"] for path in files for row in read_archive(path)) == [1, 2, 3, 4, 5]
