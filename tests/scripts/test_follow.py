@@ -53,3 +53,22 @@ def test_follow_by_search_and_targets_are_required(phone_hub):
     status, answer = hub.call("POST", "/task", {"serials": hub.serials, "script_name": "follow",
                                                 "script_config": {"target_user": " , \n"}})
     assert (status, answer["code"]) == (400, 40001) and "target_users" in answer["message"]
+
+
+def test_hostile_usernames_reach_the_app_exactly_and_run_nothing(phone_hub):
+    from .phonehub import assert_only_script_commands
+
+    hub = phone_hub(1)
+    sim = hub.sim(hub.serials[0])
+    before = len(sim.command_log)
+    weird = ["o'brien$(reboot)", "semi;colon`id`", "ünïcödé_名前"]
+    tasks = run_tasks(hub, {"serials": hub.serials, "script_name": "follow",
+                            "script_config": {"target_users": weird[:2],
+                                              "target_user": weird[2]}})
+    tasks += run_tasks(hub, {"serials": hub.serials, "script_name": "follow",
+                             "script_config": {"target_users": ["found$(reboot)"],
+                                               "access_method": "search"}})
+    assert all(t["status"] == COMPLETED for t in tasks), [t["remark"] for t in tasks]
+    assert [r["username"] for r in sim.app_records("follow")] == weird + ["found$(reboot)"]
+    # (deep links carry the name percent-encoded: its letters may show, its $ ( ) ; ` do not)
+    assert_only_script_commands(sim.command_log[before:], "$(reboot)", "`id`", ";colon", "名前")
