@@ -54,7 +54,7 @@ def query(port: int, service: str) -> str:
 
 def attach(port: int, addresses: list[str]) -> float:
     started = time.perf_counter()
-    with ThreadPoolExecutor(32) as pool:
+    with ThreadPoolExecutor(8) as pool:  # 32 at once sometimes aborts the adb 29 server
         list(pool.map(lambda a: query(port, f"host:connect:{a}"), addresses))
     while True:
         states = dict(line.split("\t") for line in query(port, "host:devices").splitlines() if "\t" in line)

@@ -123,6 +123,7 @@ class Transport:
         self._streams_lock = threading.Lock()
         self._next_id = 1
         self.online = False
+        self.handshaken = False   # the server's CNXN arrived (we may still be asking for AUTH)
         self.version = p.VERSION_SKIP_CHECKSUM
         self.max_payload = p.MAX_PAYLOAD
 
@@ -134,6 +135,11 @@ class Transport:
         except OSError:
             self.close()
             raise StreamClosed() from None
+
+    def accept(self) -> None:
+        """Answer the handshake with our CNXN: the transport is online."""
+        self.online = True
+        self.send(p.A_CNXN, self.version, p.MAX_PAYLOAD, self.device.banner())
 
     def forget(self, local_id: int) -> None:
         with self._streams_lock:
@@ -167,11 +173,11 @@ class Transport:
         if m.command == p.A_CNXN:
             self.version = min(m.arg0, p.VERSION_SKIP_CHECKSUM)
             self.max_payload = max(256, min(m.arg1, p.MAX_PAYLOAD))
+            self.handshaken = True
             if self.device.is_unauthorized():
                 self.send(p.A_AUTH, p.AUTH_TOKEN, 0, os.urandom(20))
             else:
-                self.online = True
-                self.send(p.A_CNXN, self.version, p.MAX_PAYLOAD, self.device.banner())
+                self.accept()
         elif m.command == p.A_AUTH:
             # Only reached when we asked (unauthorized fault): refuse every signature, and
             # ignore the offered public key, like a phone whose user never taps "Allow".
@@ -337,6 +343,16 @@ class Adbd:
             transports = list(self._transports)
         for transport in transports:
             transport.close()
+
+    def authorize_pending(self) -> None:
+        """The user tapped "Allow": transports waiting on AUTH get our CNXN and go online."""
+        with self._lock:
+            waiting = [t for t in self._transports if t.handshaken and not t.online]
+        for transport in waiting:
+            try:
+                transport.accept()
+            except StreamClosed:
+                pass
 
     def connected(self) -> bool:
         with self._lock:

@@ -32,6 +32,8 @@ class SimFarm:
         self.started = False
 
     def start(self) -> "SimFarm":
+        if self.started:
+            return self
         started = []
         try:
             for phone in self.phones:

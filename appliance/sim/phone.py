@@ -105,7 +105,10 @@ class SimPhone:
         if name == "unplug":
             self.adbd.unplug() if on else self.adbd.plug()
         elif name == "unauthorized":
-            self.adbd.drop_transports()  # the next handshake asks (or no longer asks) for auth
+            if on:  # revoked: adbd restarts, and the next handshake asks for auth
+                self.adbd.drop_transports()
+            else:   # "Allow" tapped: the waiting connection is accepted on the spot
+                self.adbd.authorize_pending()
         elif name == "hot":
             self.android.hot_temperature = float(params.get("temperature", 52.0)) if on else None
 

@@ -26,10 +26,19 @@ def test_hundred_phones_each_answer_their_own_serial(adb_server, sim_farm, conne
 
 
 def test_consecutive_ports_and_lookup_by_serial():
-    base = free_port()
-    while base + 3 > 65535 or any(5555 <= p <= 5585 for p in range(base, base + 3)):
+    for _attempt in range(20):  # a neighbour of a free port may be taken: try another base
         base = free_port()
-    with SimFarm(3, base_port=base) as farm:
+        if base + 3 > 65535 or any(5555 <= p <= 5585 for p in range(base, base + 3)):
+            continue
+        farm = SimFarm(3, base_port=base)
+        try:
+            farm.start()
+            break
+        except OSError:
+            continue
+    else:
+        pytest.fail("no three consecutive free ports found")
+    with farm:
         assert [phone.port for phone in farm.phones] == [base, base + 1, base + 2]
         assert farm.phone("SIM0002") is farm.phones[1]
         assert farm.phones[2].address == f"127.0.0.1:{base + 2}"

@@ -20,10 +20,21 @@ def phones(sim_farm, connected_phones):
     return farm.phones
 
 
-def reattach(server, phone):
-    server.disconnect(phone.address)
-    wait_for(lambda: "connected to" in server.connect(phone.address), 10, interval=0.05, message="connect")
-    wait_for(lambda: server.states().get(phone.address) == "device", 10, message="device again")
+def reattach(server, phone, timeout: float = 20.0):
+    """disconnect + connect until the phone is `device` (the server's own retry races with ours)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            server.disconnect(phone.address)
+        except RuntimeError:
+            pass  # not listed any more
+        server.connect(phone.address)
+        try:
+            wait_for(lambda: server.states().get(phone.address) == "device", 3, message="device again")
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
 
 
 def test_unplug_takes_the_phone_offline_until_plugged_back(adb_server, phones):
@@ -52,9 +63,17 @@ def test_unauthorized_phone_never_becomes_a_device(adb_server, sim_farm, connect
     assert result.returncode != 0 and "unauthorized" in result.stderr
     with pytest.raises(RuntimeError, match="unauthorized"):
         Client("127.0.0.1", adb_server.port).device(phone.address).shell("echo hi")
-    phone.set_fault("unauthorized", on=False)
-    reattach(adb_server, phone)
+    phone.set_fault("unauthorized", on=False)  # the user taps "Allow" on the phone
+    wait_for(lambda: adb_server.states().get(phone.address) == "device", 10, message="authorized")
+    assert adb_server.run("-s", phone.address, "shell", "echo allowed").stdout == "allowed\n"
     adb_server.disconnect(phone.address)
+
+
+def test_revoking_authorization_drops_a_connected_phone(adb_server, phones):
+    phone = phones[0]
+    phone.set_fault("unauthorized")
+    wait_for(lambda: adb_server.states().get(phone.address) != "device", 10, message="phone dropped")
+    phone.set_fault("unauthorized", on=False)
 
 
 def test_stalled_phone_keeps_the_socket_but_never_answers(adb_server, phones):
