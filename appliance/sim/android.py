@@ -218,7 +218,12 @@ class VirtualAndroid:
                         self.ui.force_stop(package)
                     text = self.ui.start_activity(package, activity or None)
             _say(io, text)
-            return 1 if "Error" in text else 0
+            if "Error" in text:
+                return 1
+            if opts["wait"]:  # -W: what am prints once the activity has drawn
+                _say(io, "Status: ok\nLaunchState: COLD\nActivity: "
+                         f"{opts['component'] or 'com.android.chrome/.Main'}\nTotalTime: 312\nWaitTime: 318\nComplete")
+            return 0
         if sub == "force-stop" and opts["rest"]:
             with self.ui_lock:
                 self.ui.force_stop(opts["rest"][0])
@@ -337,7 +342,15 @@ class VirtualAndroid:
                 io.out.write(f"Packages:\n  Package [{argv[2]}] (5c1d9e2):\n    userId={uid}\n"
                              f"    versionCode=330104 minSdk=21 targetSdk=33\n    versionName=33.1.4\n")
             return 0
-        if service in ("package", "power", "input_method", "display", "meminfo", "cpuinfo"):
+        if service == "power":
+            io.out.write("POWER MANAGER (dumpsys power)\n  mWakefulness=Awake\n  mStayOn=true\n"
+                         "  Display Power: state=ON\n")
+            return 0
+        if service == "input_method":
+            io.out.write(f"  mCurMethodId={self.settings[('secure', 'default_input_method')]}\n"
+                         "  mInputShown=false\n")
+            return 0
+        if service in ("package", "display", "meminfo", "cpuinfo"):
             return 0  # real phones print pages here; nothing the simulator can stand behind
         io.err.write(f"Can't find service: {service}\n")
         return 0
@@ -430,7 +443,8 @@ def _say(io: IO, text: str) -> int:
 
 def _intent_options(args: list[str]) -> dict:
     """Parse `am` intent arguments: -n -a -d -c -f -S -W and the --es/--ei/--ez/--el/--ef extras."""
-    opts: dict = {"component": None, "action": None, "data": None, "extras": {}, "stop": False, "rest": []}
+    opts: dict = {"component": None, "action": None, "data": None, "extras": {}, "stop": False, "wait": False,
+                  "rest": []}
     i = 0
     while i < len(args):
         arg = args[i]
@@ -442,8 +456,8 @@ def _intent_options(args: list[str]) -> dict:
         elif arg in ("--es", "--ei", "--ez", "--el", "--ef", "--eu", "--esa") and i + 2 < len(args):
             opts["extras"][args[i + 1]] = args[i + 2]
             i += 3
-        elif arg == "-S":
-            opts["stop"] = True
+        elif arg in ("-S", "-W"):
+            opts["stop" if arg == "-S" else "wait"] = True
             i += 1
         elif arg.startswith("-"):
             i += 1

@@ -149,3 +149,15 @@ def test_every_command_line_is_logged(android):
     run(android, "echo a")
     run(android, "getprop ro.serialno")
     assert android.command_log == ["echo a", "getprop ro.serialno"]
+
+
+def test_status_pages_scripts_grep(android):
+    run(android, f"monkey -p {PKG} 1")
+    assert run(android, "dumpsys activity top | grep ACTIVITY")[0].startswith(f"  ACTIVITY {PKG}/")
+    assert PKG in run(android, "dumpsys activity activities | grep mResumedActivity")[0]
+    assert run(android, "dumpsys power | grep mWakefulness") == ("  mWakefulness=Awake\n", 0)
+    assert run(android, "dumpsys input_method | grep -c mInputShown") == ("1\n", 0)
+    assert "versionName=" in run(android, f"dumpsys package {PKG}")[0]
+    assert run(android, "dumpsys nosuchservice") == ("Can't find service: nosuchservice\n", 0)
+    waited, status = run(android, f"am start -W -n {PKG}/com.ss.android.ugc.aweme.splash.SplashActivity")
+    assert status == 0 and "Status: ok" in waited and waited.endswith("Complete\n")
