@@ -23,6 +23,7 @@ class Device(Protocol):
     fs: object
 
     def banner(self) -> bytes: ...
+    def prompt(self) -> str: ...
     def run_shell(self, command: str) -> bytes: ...
     def command_latency(self) -> float: ...
     def is_unauthorized(self) -> bool: ...
@@ -231,9 +232,7 @@ class Transport:
 # -- services ---------------------------------------------------------------------------------
 
 def _shell(transport: Transport, stream: Stream, service: str) -> None:
-    command = service.split(":", 1)[1]
-    if command.startswith(",") or command.startswith("v2"):  # "shell,v2,raw:" style options
-        command = command.split(":", 1)[1] if ":" in command else ""
+    command = service.split(":", 1)[1]  # "shell:CMD", "exec:CMD", "shell,raw:CMD"
     if not command.strip() and service.startswith("shell"):
         _interactive(transport, stream)
         return
