@@ -171,7 +171,7 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
         except Exception:   # a log line must never fail the task
             log.exception("task %s: could not store a log line", run.task_id)
 
-    ok, remark, extra = False, "", {}
+    ok, remark = False, ""
     try:
         began = outcome.begin(run)
     except Exception:
@@ -200,9 +200,6 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
                           or (isinstance(exc, DeviceError) and not run.cancel.is_set()
                               and not _answers(client, run.serial)))
         remark = remark_for(exc, run, name)
-        if getattr(exc, "dump", ""):
-            # The screen at the failed step (ui.UiStepFailed), kept with the task (private field).
-            extra["_ui_dump"] = exc.dump
         if not isinstance(exc, (TaskCancelled, ApplianceError)) and not run.cancel.is_set():
             log.error("task %s (%s on %s) crashed:\n%s", run.task_id, name, run.serial,
                       "".join(traceback.format_exception(exc)))
@@ -210,7 +207,7 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
     finally:
         try:
             if not run.abandoned:
-                outcome.write(run, ok, remark, extra)
+                outcome.write(run, ok, remark)
         except Exception:
             log.exception("task %s: could not store its outcome", run.task_id)
         run.done.set()

@@ -27,8 +27,7 @@ def default_registry(config: Any = None, accounts: Any = None) -> Registry:
     from appliance.scripts.post import Post
 
     registry = Registry()
-    registry.register(AccountWarmup())
-    for script in (Post(config.media_path if config is not None else None), Follow(),
+    for script in (AccountWarmup(), Post(config.media_path if config is not None else None), Follow(),
                    Unfollow(), Comment(),
                    MatchAccount(accounts.bind_found if accounts is not None else None)):
         if accounts is not None and isinstance(script, AppScript):

@@ -1,8 +1,8 @@
 """`account_warmup`: watch the feed (or a topic's results) like a person, now and then liking,
 following, favouriting or commenting. Runs on an engine worker thread through its ScriptContext.
 
-Steps: cold-start the app (popups dismissed) -> optionally search a topic and open its first
-video -> loop until task_duration: watch for a time drawn from [min_duration, max_duration], then
+Steps (inside AppScript.drive: cold start, popups dismissed, switch to the task's account):
+optionally search a topic and open its first video -> loop until task_duration: watch for a time drawn from [min_duration, max_duration], then
 like / follow / favourite / comment each with its probability (percent), swipe to the next video
 -> press HOME (the app records the last watch). Every step is a log line.
 """
@@ -12,11 +12,8 @@ from __future__ import annotations
 import time
 
 from appliance.errors import InvalidParams
-from appliance.scripts.base import Script
-from appliance.scripts.ui import Screen, Ui, UiStepFailed
-
-EMOJIS = ["\U0001F525", "\U0001F602", "\u2764\ufe0f", "\U0001F44D", "\U0001F60D", "\U0001F64C",
-          "\u2728", "\U0001F4AF"]
+from appliance.scripts.app_script import EMOJIS, AppScript
+from appliance.scripts.ui import Screen, Ui
 
 _PERCENT = {"type": "number", "minimum": 0, "maximum": 100}
 
@@ -54,7 +51,7 @@ SCHEMA = {
 }
 
 
-class AccountWarmup(Script):
+class AccountWarmup(AppScript):
     name = "account_warmup"
     schema = SCHEMA
 
@@ -64,31 +61,25 @@ class AccountWarmup(Script):
                 "Invalid parameter script_config.min_duration: must not be above max_duration.",
                 data={"field": "script_config.min_duration"})
 
-    def run(self, ctx) -> str | None:
-        return _Warmup(ctx).run()
+    def act(self, ctx, ui: Ui) -> str | None:
+        return _Warmup(ctx, ui).run()
 
 
 class _Warmup:
     """One warm-up session; lives for one task on its worker thread."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, ui: Ui):
         self.ctx, self.cfg, self.rng = ctx, ctx.config, ctx.random
-        self.ui = Ui(ctx)
+        self.ui = ui
         self.counts = {"like": 0, "follow": 0, "collect": 0, "comment": 0}
         self.comments = [line.strip() for line in self.cfg["comment"].splitlines() if line.strip()]
         self._next_comment = 0
 
     def run(self) -> str:
         ctx, cfg = self.ctx, self.cfg
-        ctx.log("opening the app")
-        self.ui.stop_app()
-        try:
-            self.ui.open_app("feed")
-        except UiStepFailed:
-            if self.ui.last is not None and self.ui.exists("login_screen", self.ui.last):
-                raise UiStepFailed("open the app", f"no account is logged in on phone {ctx.serial}",
-                                   dump=self.ui.last.xml, screen=self.ui.last.summary()) from None
-            raise
+        if ctx.username:   # the account switch left the app on the own profile
+            self.ui.tap("home_tab", step="return to the feed")
+            self.ui.wait("feed", step="return to the feed")
         in_results = self._search() if cfg["topic"].strip() else False
         started, watched, seconds = time.monotonic(), 0, 0.0
         duration = float(cfg["task_duration"])
