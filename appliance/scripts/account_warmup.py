@@ -2,9 +2,10 @@
 following, favouriting or commenting. Runs on an engine worker thread through its ScriptContext.
 
 Steps (inside AppScript.drive: cold start, popups dismissed, switch to the task's account):
-optionally search a topic and open its first video -> loop until task_duration: watch for a time drawn from [min_duration, max_duration], then
-like / follow / favourite / comment each with its probability (percent), swipe to the next video
--> press HOME (the app records the last watch). Every step is a log line.
+optionally search a topic and open its first video -> loop until task_duration: watch for a
+time drawn from [min_duration, max_duration], then like / follow / favourite / comment each with
+its probability (percent), swipe to the next video -> press HOME (the app records the last
+watch). Every step is a log line.
 """
 
 from __future__ import annotations
