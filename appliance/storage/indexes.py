@@ -1,7 +1,8 @@
 """In-memory indexes of the tasks table: ids in order, ids per field value, counts for stats.
 
 Kept up to date by a storage listener on every change (under the store lock), rebuilt in one
-pass at open from the indexed values the tasks table keeps beside each document's text. Lists are sorted ascending by id; newest first means reading them backwards.
+pass at open from the values the tasks table keeps beside each document's text. Lists are
+sorted ascending by id; newest first means reading them backwards.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ INDEXED = ("status", "serial", "script_name", "source", "username")
 # Kept beside each task's text (the first ones are INDEXED): retention reads finished_at
 # without decoding documents.
 KEPT = INDEXED + ("finished_at",)
+_FEW = 64  # up to this many pending removals go one by one; more, and lists are filtered once
 
 
 def _add(ids: list[int], doc_id: int) -> None:
@@ -29,46 +31,88 @@ def _remove(ids: list[int], doc_id: int) -> None:
 
 
 class TaskIndex:
-    """Sorted id lists: `all`, and `by[field][value]` for each field of INDEXED."""
+    """Sorted id lists: `all` and `ids(field, value)` for each field of INDEXED.
+
+    Removals are queued and applied on the next read or add, so deleting thousands of tasks
+    (retention, batch delete) filters each list once instead of shifting it once per task.
+    """
 
     def __init__(self) -> None:
-        self.all: list[int] = []
-        self.by: dict[str, dict[Any, list[int]]] = {f: {} for f in INDEXED}
+        self._all: list[int] = []
+        self._by: dict[str, dict[Any, list[int]]] = {f: {} for f in INDEXED}
+        self._gone: list[tuple[int, tuple]] = []
+
+    @property
+    def all(self) -> list[int]:
+        self._flush()
+        return self._all
+
+    @property
+    def by(self) -> dict[str, dict[Any, list[int]]]:
+        self._flush()
+        return self._by
+
+    def ids(self, field: str, value: Any) -> list[int]:
+        self._flush()
+        return self._by[field].get(value, [])
+
+    def count(self, field: str, value: Any) -> int:
+        return len(self.ids(field, value))
 
     def build(self, fields: Iterable[tuple[int, tuple]]) -> None:
         """Rebuild from (id, values of KEPT in order) pairs (only the INDEXED ones are used)."""
         pairs = sorted(fields, key=lambda p: p[0])
-        self.all = [doc_id for doc_id, _ in pairs]
-        for pos, values in enumerate(self.by.values()):
+        self._gone = []
+        self._all = [doc_id for doc_id, _ in pairs]
+        for pos, values in enumerate(self._by.values()):
             values.clear()
             for doc_id, row in pairs:
                 values.setdefault(row[pos], []).append(doc_id)
 
     def changed(self, doc_id: int, old: tuple | None, new: tuple | None) -> None:
         """Storage listener: move `doc_id` between buckets for the fields that changed."""
-        if old is None and new is not None:
-            _add(self.all, doc_id)
-        elif new is None and old is not None:
-            _remove(self.all, doc_id)
-        for pos, values in enumerate(self.by.values()):
+        if new is None:
+            if old is not None:
+                self._gone.append((doc_id, old))
+            return
+        self._flush()
+        if old is None:
+            _add(self._all, doc_id)
+        for pos, values in enumerate(self._by.values()):
             before = old[pos] if old is not None else _ABSENT
-            after = new[pos] if new is not None else _ABSENT
+            after = new[pos]
             if before is after or (before == after and type(before) is type(after)):
                 continue
             if before is not _ABSENT:
-                bucket = values.get(before)
+                self._drop(values, before, doc_id)
+            _add(values.setdefault(after, []), doc_id)
+
+    def _drop(self, values: dict[Any, list[int]], value: Any, doc_id: int) -> None:
+        bucket = values.get(value)
+        if bucket is not None:
+            _remove(bucket, doc_id)
+            if not bucket:
+                del values[value]
+
+    def _flush(self) -> None:
+        if not self._gone:
+            return
+        gone, self._gone = self._gone, []
+        if len(gone) <= _FEW:
+            for doc_id, old in gone:
+                _remove(self._all, doc_id)
+                for pos, values in enumerate(self._by.values()):
+                    self._drop(values, old[pos], doc_id)
+            return
+        dead = {doc_id for doc_id, _ in gone}
+        self._all[:] = [i for i in self._all if i not in dead]
+        for pos, values in enumerate(self._by.values()):
+            for value in {old[pos] for _, old in gone}:
+                bucket = values.get(value)
                 if bucket is not None:
-                    _remove(bucket, doc_id)
+                    bucket[:] = [i for i in bucket if i not in dead]
                     if not bucket:
-                        del values[before]
-            if after is not _ABSENT:
-                _add(values.setdefault(after, []), doc_id)
-
-    def ids(self, field: str, value: Any) -> list[int]:
-        return self.by[field].get(value, [])
-
-    def count(self, field: str, value: Any) -> int:
-        return len(self.by[field].get(value, ()))
+                        del values[value]
 
 
 _ABSENT = object()

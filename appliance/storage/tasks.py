@@ -120,11 +120,13 @@ class TaskRepo:
             chosen = sorted(chosen)[:batch]
             if not chosen:
                 return 0
+            # Each row is the stored text with the log lines spliced in: nothing is re-encoded.
+            logs_raw = self._logs._read_table().raw
             rows = []
             for task_id in chosen:
-                row = self._live(task_id)
-                row["logs"] = self.logs(task_id)
-                rows.append(row)
+                text = self._docs.raw[str(task_id)]
+                logs = '"logs":[' + ",".join(logs_raw.get(str(task_id), ())) + "]}"
+                rows.append(text[:-1] + ("," if text != "{}" else "") + logs)
             write_archive(self._store.state_dir / "archive", rows)  # durable before we delete
             self._table.remove(doc_ids=chosen)
             logs = self._logs._read_table()
