@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 import time
-from typing import Protocol
+from typing import Callable, Protocol
 
 from appliance.sim import adb_protocol as p
 from appliance.sim.sync import serve_sync
@@ -24,6 +24,7 @@ class Device(Protocol):
 
     def banner(self) -> bytes: ...
     def prompt(self) -> str: ...
+    def shell_session(self) -> Callable[[str], bytes]: ...
     def run_shell(self, command: str) -> bytes: ...
     def command_latency(self) -> float: ...
     def is_unauthorized(self) -> bool: ...
@@ -245,6 +246,7 @@ def _shell(transport: Transport, stream: Stream, service: str) -> None:
 def _interactive(transport: Transport, stream: Stream) -> None:
     """`adb shell` with no command: a line-at-a-time shell on a pseudo-terminal (echo, CRLF)."""
     prompt = f"{transport.device.prompt()}:/ $ ".encode()
+    session = transport.device.shell_session()
     stream.write(prompt)
     line = bytearray()
     while True:
@@ -257,7 +259,7 @@ def _interactive(transport: Transport, stream: Stream) -> None:
                 if text.strip() in ("exit", "logout"):
                     return
                 if text.strip():
-                    output = transport.device.run_shell(text)
+                    output = session(text)
                     stream.write(output.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
                 stream.write(prompt)
             elif byte == 0x04 and not line:  # Ctrl-D

@@ -87,15 +87,18 @@ class VirtualAndroid:
         }
 
     # -- entry point
-    def run(self, line: str) -> tuple[bytes, int]:
+    def run(self, line: str, shell: Shell | None = None) -> tuple[bytes, int]:
+        """One `sh -c LINE` (or one line of an interactive session's `shell`)."""
         with self._log_lock:
             self.command_log.append(line)
-        shell = Shell(self._lookup, self._read_file, self._write_file,
-                      env={"PATH": "/product/bin:/apex/com.android.runtime/bin:/system/bin:/system/xbin",
-                           "HOME": "/", "ANDROID_DATA": "/data", "EXTERNAL_STORAGE": "/sdcard",
-                           "HOSTNAME": self.props["ro.product.device"], "USER": "shell"},
-                      name="sh")  # toybox-style "sh: foo: not found"
-        return shell.run(line)
+        return (shell or self.new_shell()).run(line)
+
+    def new_shell(self) -> Shell:
+        return Shell(self._lookup, self._read_file, self._write_file,
+                     env={"PATH": "/product/bin:/apex/com.android.runtime/bin:/system/bin:/system/xbin",
+                          "HOME": "/", "ANDROID_DATA": "/data", "EXTERNAL_STORAGE": "/sdcard",
+                          "HOSTNAME": self.props["ro.product.device"], "USER": "shell"},
+                     name="sh")  # toybox-style "sh: foo: not found"
 
     def _lookup(self, name: str):
         if name == "__isdir__":

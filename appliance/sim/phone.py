@@ -126,6 +126,11 @@ class SimPhone:
         output, _status = self.android.run(command)
         return output
 
+    def shell_session(self):
+        """For interactive `adb shell`: a callable running lines in one shell (cwd, variables)."""
+        shell = self.android.new_shell()
+        return lambda line: self.android.run(line, shell)[0]
+
     def command_latency(self) -> float:
         slow = self.faults.get("slow")
         return float(slow.get("latency", 0.5)) if slow is not None else 0.0

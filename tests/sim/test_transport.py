@@ -90,8 +90,10 @@ def test_ppadb_shell_push_pull_and_screencap(adb_server, phone, big_file, tmp_pa
 
 
 def test_interactive_shell_runs_lines(adb_server, phone):
-    result = adb_server.run("-s", phone.address, "shell", input="echo one\ngetprop ro.serialno\nexit\n")
-    assert "one" in result.stdout and phone.serial in result.stdout
+    lines = "echo one\ngetprop ro.serialno\nX=kept; cd /sdcard\necho $X; pwd\nexit\n"
+    result = adb_server.run("-s", phone.address, "shell", input=lines)
+    assert "one\n" in result.stdout and f"{phone.serial}\n" in result.stdout
+    assert "kept\n/sdcard\n" in result.stdout  # one shell for the whole session
 
 
 def test_reboot_drops_the_phone_and_it_comes_back(adb_server, sim_farm, connected_phones):
