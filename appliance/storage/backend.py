@@ -20,7 +20,9 @@ from tinydb.table import Table
 from appliance.storage.journal import Journal
 
 _GONE = object()
-dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+# ASCII-only text: any str survives (even a lone surrogate, which UTF-8 cannot encode), the C
+# encoder is faster, and CPython keeps ASCII strings at one byte per character.
+dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), check_circular=False).encode
 loads = json.loads
 
 # listener(doc_id, old index fields or None, new index fields or None), after each change

@@ -33,7 +33,7 @@ def _chunk(name: str, kind: str, lines: list[str], fields: list | None,
     head: dict[str, Any] = {"t": name, "kind": kind, "n": len(lines)}
     if fields is not None:
         head["fields"], head["names"] = fields, list(names)
-    body = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+    body = json.dumps(head, separators=(",", ":"))
     return frame((body + "\n" + "\n".join(lines)).encode())
 
 

@@ -184,3 +184,17 @@ class TestAccounts:
         assert [x["id"] for x in store.accounts.list({"device": "S2"})] == [2]
         assert store.accounts.delete(1) is True and store.accounts.delete(1) is False
         assert store.accounts.create({"username": "alice"})["id"] == 3  # ids never reused
+
+
+def test_any_text_round_trips(store, store_factory):
+    text = "emoji \U0001F600 quote \" nul \x00 newline \n lone \ud800 rtl \u202e tab \t 中文"
+    (task,) = store.tasks.create_many([make_task(remark=text, serial=text)])
+    store.tasks.append_log(task["id"], {"ts": "t", "level": "info", "message": text}, 5)
+    assert store.tasks.get(task["id"])["remark"] == text
+    store.compact()
+    store.tasks.update(task["id"], {"script_config": {"caption": text}})
+    store = reopen(store, store_factory)
+    doc = store.tasks.get(task["id"])
+    assert doc["remark"] == text and doc["script_config"]["caption"] == text
+    assert store.tasks.list({"serial": text}, 0, 10)[1] == 1
+    assert store.tasks.logs(task["id"])[0]["message"] == text
