@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -17,14 +16,10 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from appliance.devices.ports import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def one_start(command: list[str]) -> tuple[float, float]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,17 +28,10 @@ from appliance.devices import AdbServer, DeviceClient  # noqa: E402
 from appliance.devices.client import wrap_command  # noqa: E402
 from appliance.errors import DeviceTimeout  # noqa: E402
 from appliance.sim import SimFarm  # noqa: E402
+from appliance.devices.ports import free_port  # noqa: E402
 
 ADB = "/usr/bin/adb"
 
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if not 5555 <= port <= 5585:
-            return port
 
 
 def timed(call) -> float:

@@ -26,17 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ppadb.client import Client  # noqa: E402
 
 from appliance.sim import SimFarm  # noqa: E402
+from appliance.devices.ports import free_port  # noqa: E402
 
 ADB = "/usr/bin/adb"
 
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if not 5555 <= port <= 5585:
-            return port
 
 
 def query(port: int, service: str) -> str:

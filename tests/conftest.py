@@ -18,18 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from appliance.devices.ports import free_port  # noqa: F401  (re-exported for tests)
 
 ADB = os.environ.get("ADB", "/usr/bin/adb")
 
-
-def free_port() -> int:
-    """A free loopback TCP port outside 5555-5585 (which the adb server probes)."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if not 5555 <= port <= 5585:
-            return port
 
 
 def wait_for(condition, timeout: float = 10.0, interval: float = 0.02, message: str = "condition"):

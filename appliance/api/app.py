@@ -6,7 +6,6 @@ services. Each resource family registers its routes and its OpenAPI operations t
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import falcon

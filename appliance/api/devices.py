@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import falcon
 
 from appliance.api import schemas
 from appliance.api.envelope import ok

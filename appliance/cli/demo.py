@@ -8,7 +8,6 @@ main thread runs the hub (`run_hub`); a timer thread ends it for `--duration`.
 from __future__ import annotations
 
 import logging
-import socket
 import tempfile
 import threading
 import time
@@ -19,19 +18,11 @@ import click
 
 from appliance.cli.hubclient import HubClient, HubError
 from appliance.errors import ApplianceError
+from appliance.devices.ports import free_port
 
 SAMPLE_SCRIPT = "account_warmup"
 SAMPLE_CONFIG = {"task_duration": 20, "min_duration": 2, "max_duration": 5}
 
-
-def _free_port() -> int:
-    """A free loopback port outside 5555-5585, which an adb server probes for emulators."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if not 5555 <= port <= 5585:
-            return port
 
 
 def connect_phones(services: Any, addresses: list[str], timeout: float = 30.0) -> list[str]:
@@ -116,7 +107,7 @@ def demo(lazy_config, phones: int, port: int, state_dir: str | None, duration: f
     state = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="appliance-demo-"))
     # Its own adb server port, so the demo never fights an adb server already on 5037.
     config = lazy_config.get(host="127.0.0.1", port=port, state_dir=str(state),
-                             adb_enabled=True, adb_port=_free_port(), plan="Pro")
+                             adb_enabled=True, adb_port=free_port(), plan="Pro")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     failed: list[str] = []

@@ -86,7 +86,7 @@ def check_adb(config: Any) -> list[Finding]:
         f"adb on PATH: {listed}" if len(distinct) <= 1 else f"several adb versions: {listed}",
         "" if len(distinct) <= 1 else
         "remove all but one (two versions kill each other's server and drop every phone), "
-        f"or keep them off PATH and point adb_path at one"))
+        "or keep them off PATH and point adb_path at one"))
     return findings
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from appliance.cli import doctor
+from appliance.devices.ports import free_port
 
 RULE = Path(__file__).resolve().parents[2] / "config" / "51-android.rules"
 
@@ -40,11 +41,6 @@ def fake_adb(folder: Path, version: str | None) -> Path:
     script.chmod(0o755)
     return script
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def env_for_ports() -> dict:

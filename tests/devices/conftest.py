@@ -4,33 +4,18 @@ Every adb server here is started by the code under test on a free port (never 50
 at teardown by the same code (host:kill, then its own pid).
 """
 
-import socket
 import time
 
 import pytest
 
 from appliance.config import load_config
+from tests.conftest import free_port, wait_for  # noqa: F401  (free_port re-exported)
 
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if not 5555 <= port <= 5585:
-            return port
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.02):
-    """Poll `predicate` until it returns a truthy value; fail the test with its last value."""
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
-        time.sleep(interval)
+    """Poll `predicate` until it returns a truthy value; fail the test after `timeout` s."""
+    return wait_for(predicate, timeout, interval, message="the device condition")
 
 
 class MemoryMeta:

@@ -72,7 +72,6 @@ def edit_node(app: "App", field: TextField, rid: str, box, desc: str = "") -> No
 def nav_bar(app: "App", selected: str) -> Node:
     """The bottom tab bar: Home, Friends, Create (+), Inbox, Profile."""
     # Imported here because those screen modules import this one.
-    from .feed import FeedScreen
     from .profile import OwnProfileScreen
     from .create import CreateScreen
     from .system import StubScreen
