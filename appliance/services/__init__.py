@@ -26,7 +26,7 @@ class Services:
     clock: Callable[[], datetime]
     registry: Any = None     # scripts.Registry (validation at create, running in the engine)
     tasks: Any = None        # services.tasks.TaskService
-    accounts: Any = None     # services.accounts.AccountService (issue 6)
+    accounts: Any = None     # services.accounts.AccountService
     license: Any = None      # services.license.LicenseService
     access: Any = None       # services.access.AccessService (token, trusted networks)
     devices: Any = None      # services.devices.DeviceService (None when adb is disabled)
@@ -54,8 +54,8 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
     """Open the store and wire every part from `config`. Raises StoreError, ConfigError."""
     from appliance.services.access import AccessService
     from appliance.services.accounts import AccountService
-    from appliance.services.license import LicenseService
     from appliance.scripts import default_registry
+    from appliance.services.license import LicenseService
     from appliance.services.tasks import TaskService
 
     clock = clock or _local_now
@@ -77,25 +77,15 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
 
 
 def _wire_devices_and_engine(services: Services) -> None:
-    """Devices (issue 4) and the engine (issue 5) plug in here."""
-    from appliance.services.devices import DeviceService
-
-    services.devices = DeviceService(services.config, services.store)
-    _wire_engine(services)
-
-
-def _wire_engine(services: Services) -> None:
-    """The engine (issue 5), after the devices: it runs tasks through the devices manager's
-    client and tracker; TaskService tells it about new, retried and stopped tasks."""
+    """The devices layer (adb server, tracking, health), then the engine that runs tasks through
+    its client and tracker; TaskService tells the engine about new, retried and stopped tasks."""
     import random
 
     from appliance.engine import Engine
+    from appliance.services.devices import DeviceService
 
-    manager = (getattr(services, "device_manager", None)
-               or getattr(services.devices, "manager", None))
-    if manager is None:
-        return   # no devices layer wired: tasks stay pending rather than fail
-    services.engine = Engine(services.config, services.store, manager, services.registry,
-                             services.clock, random.Random(),
+    services.devices = DeviceService(services.config, services.store)
+    services.engine = Engine(services.config, services.store, services.devices.manager,
+                             services.registry, services.clock, random.Random(),
                              device_limit=lambda: services.license.plan().device_limit)
     services.tasks.engine = services.engine
