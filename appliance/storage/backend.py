@@ -67,7 +67,13 @@ class DocTable(Mapping):
 
     # raw access for the storage
     def fields_of(self, doc: dict) -> tuple:
-        return tuple(_hashable(doc.get(f)) for f in self.index_fields)
+        get = doc.get
+        row = tuple([get(f) for f in self.index_fields])
+        try:
+            hash(row)
+            return row
+        except TypeError:
+            return tuple([_hashable(v) for v in row])
 
     def set_raw(self, key: str, raw: Any, doc: dict | None = None) -> tuple[Any, Any, Any]:
         """Store raw (text, or None to delete); returns (old raw, old fields, new fields)."""
