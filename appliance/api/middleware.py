@@ -17,6 +17,12 @@ GUARDED_PREFIXES = (API_PREFIX + "/", "/ui/")
 PLAN_EXEMPT = {API_PREFIX + "/license/check", API_PREFIX + "/openapi.json"}
 
 
+def routed_path(req) -> str:
+    """The path as falcon's router sees it: it ignores leading slashes, so `//api/v1/task`
+    reaches the same responder as `/api/v1/task` and must meet the same gates."""
+    return "/" + req.path.lstrip("/")
+
+
 class BodyLimit:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
@@ -34,7 +40,8 @@ class Access:
         self.access = access
 
     def process_request(self, req, resp) -> None:
-        if not req.path.startswith(GUARDED_PREFIXES) and req.path != API_PREFIX:
+        path = routed_path(req)
+        if not path.startswith(GUARDED_PREFIXES) and path != API_PREFIX:
             return
         if self.access.is_trusted(req.remote_addr):
             return
@@ -49,7 +56,8 @@ class PlanGate:
         self.license = license
 
     def process_request(self, req, resp) -> None:
-        if not req.path.startswith(API_PREFIX + "/") or req.path in PLAN_EXEMPT:
+        path = routed_path(req)
+        if not path.startswith(API_PREFIX + "/") or path in PLAN_EXEMPT:
             return
         plan = self.license.plan()
         if not plan.api_enabled:
