@@ -1,4 +1,4 @@
-"""`appliance db backup|check|compact`: look after the store in the state directory.
+"""`appliance db backup|check|compact|archives|archive`: look after the store in the state directory.
 
 Only one process may open the store (a flock). `backup` is safe beside a running hub: it asks
 the hub (`POST /admin/db/backup`) to copy under its own lock. `check` and `compact` need the store
@@ -63,7 +63,7 @@ def _open_alone(ctx: click.Context, state_dir: Path, what: str):
 
 @click.group()
 def db() -> None:
-    """Back up, check or compact the task store."""
+    """Back up, check or compact the task store; read the retention archive."""
 
 
 @db.command("backup")
@@ -157,6 +157,52 @@ def compact(ctx: click.Context, as_json: bool) -> None:
         echo_json({"bytes_before": before, "bytes_after": after})
     else:
         click.echo(f"store compacted: {before} -> {after} bytes")
+
+
+
+@db.command("archives")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.pass_context
+def archives(ctx: click.Context, as_json: bool) -> None:
+    """List the retention archive's files (finished tasks older than retention_days).
+
+    Safe beside a running hub: archive files are complete before they appear.
+    """
+    from appliance.storage import read_archive
+    from appliance.storage.archive import archive_files
+
+    state_dir = _state_dir(ctx, must_exist=True)
+    files = [{"file": p.name, "bytes": p.stat().st_size, "tasks": sum(1 for _ in read_archive(p))}
+             for p in archive_files(state_dir)]
+    if as_json:
+        echo_json(files)
+        return
+    if not files:
+        click.echo(f"no archived tasks in {state_dir / 'archive'}")
+    for f in files:
+        click.echo(f"{f['file']}  {f['tasks']} tasks  {f['bytes']} bytes")
+
+
+@db.command("archive")
+@click.argument("file")
+@click.option("--json", "as_json", is_flag=True, help="Print the tasks as one JSON list.")
+@click.pass_context
+def archive(ctx: click.Context, file: str, as_json: bool) -> None:
+    """Print the tasks of one archive FILE (a name from `appliance db archives`)."""
+    from appliance.storage import read_archive
+    from appliance.storage.archive import archive_files
+
+    state_dir = _state_dir(ctx, must_exist=True)
+    by_name = {p.name: p for p in archive_files(state_dir)}
+    if file not in by_name:   # names only: nothing outside the archive folder is ever read
+        raise click.ClickException(f"no archive named {file!r}; `appliance db archives` lists them")
+    tasks = list(read_archive(by_name[file]))
+    if as_json:
+        echo_json(tasks)
+        return
+    for task in tasks:
+        click.echo(f"{task['id']:>8}  {task['serial']:<20} {task['script_name']:<16} "
+                   f"status {task['status']}  finished {task['finished_at']}  {task['remark']}")
 
 
 commands = [db]

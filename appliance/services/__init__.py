@@ -31,12 +31,13 @@ class Services:
     access: Any = None       # services.access.AccessService (token, trusted networks)
     devices: Any = None      # services.devices.DeviceService (None when adb is disabled)
     engine: Any = None       # engine.Engine (None when adb is disabled)
+    housekeeping: Any = None  # services.housekeeping.Housekeeping (retention)
     _closers: list = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         """Start the background parts (adb server, tracking, dispatcher)."""
-        for part in (self.devices, self.engine):
+        for part in (self.housekeeping, self.devices, self.engine):
             if part is not None and hasattr(part, "start"):
                 part.start()
                 self._closers.append(part.stop)
@@ -53,6 +54,7 @@ class Services:
 def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> Services:
     """Open the store and wire every part from `config`. Raises StoreError, ConfigError."""
     from appliance.services.access import AccessService
+    from appliance.services.housekeeping import Housekeeping
     from appliance.services.accounts import AccountService
     from appliance.scripts import default_registry
     from appliance.services.license import LicenseService
@@ -65,6 +67,7 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
     try:
         services.license = LicenseService(config, store)
         services.access = AccessService(config)
+        services.housekeeping = Housekeeping(config, store, clock)
         services.accounts = AccountService(config, store, clock)
         services.registry = default_registry(config, accounts=services.accounts)
         services.tasks = TaskService(config, store, clock, registry=services.registry)
