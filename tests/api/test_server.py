@@ -115,3 +115,24 @@ def test_second_hub_on_the_same_state_dir_is_refused(tmp_path):
         assert "another hub" in str(failed.value) or "in use" in str(failed.value)
     finally:
         hub.terminate()
+
+
+def test_truncated_snapshot_gives_a_clear_error_and_is_kept(tmp_path):
+    from appliance.storage import Store
+
+    state = tmp_path / "state"
+    hub = HubProcess(state, "--no-adb").start()
+    for i in range(5):
+        hub.call("POST", "/task", {"serials": [f"P{i}"], "script_name": "account_warmup"})
+    assert hub.terminate() == 0
+    store = Store.open(state)
+    store.compact()  # everything into the snapshot file
+    store.close()
+    snapshot = state / "store.snap"
+    half = snapshot.read_bytes()[: snapshot.stat().st_size // 2]
+    snapshot.write_bytes(half)
+    with pytest.raises(AssertionError) as failed:
+        HubProcess(state, "--no-adb").start(timeout=30)
+    message = str(failed.value)
+    assert "store.snap" in message and "Traceback" not in message
+    assert any(p.read_bytes() == half for p in state.iterdir() if p.is_file())
