@@ -56,5 +56,11 @@ def handle_unexpected(req, resp, ex: Exception, params) -> None:
                             "It has been logged; retry, and check the hub's log if it persists.")
 
 
-def json_dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+def json_dumps(obj: Any) -> bytes:
+    """UTF-8 JSON bytes (falcon sends bytes from `dumps` as they are). A lone surrogate (a stored
+    `"\\ud800"` escape) has no UTF-8 form: that answer is escaped to ASCII instead of crashing."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")

@@ -8,9 +8,35 @@ from typing import Any
 from appliance.domain.schema import apply_defaults, validate
 from appliance.errors import BodyTooLarge, InvalidParams
 
+# Deeper JSON is never a real request, and the store and validators recurse into every level.
+MAX_DEPTH = 32
+
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _depth(body: Any) -> int:
+    """Nesting depth of parsed JSON, walked without recursion."""
+    deepest, stack = 0, [(body, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend((item, level + 1) for item in
+                             (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+def _unicode_ok(body: Any) -> bool:
+    """No lone surrogate from a `\\ud800` escape: such text has no UTF-8 form, so it could
+    reach neither a phone nor an answer."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_json(req, max_bytes: int, schema: dict | None = None, required: bool = True) -> Any:
@@ -31,8 +57,21 @@ def read_json(req, max_bytes: int, schema: dict | None = None, required: bool = 
             body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except UnicodeDecodeError:
             raise InvalidParams("The request body is not UTF-8; send JSON encoded as UTF-8.") from None
+        except RecursionError:
+            raise InvalidParams(f"The request body is nested more than {MAX_DEPTH} levels deep; "
+                                "send flatter JSON.") from None
         except ValueError as exc:
+            if "integer string conversion" in str(exc):
+                raise InvalidParams("The request body holds a number with thousands of digits; "
+                                    "no field takes one that large.") from None
             raise InvalidParams(f"The request body is not valid JSON: {exc}.") from None
+        # Only a body with many brackets can be deep; count them in C before walking it.
+        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(body) > MAX_DEPTH:
+            raise InvalidParams(f"The request body is nested more than {MAX_DEPTH} levels deep; "
+                                "send flatter JSON.")
+        if b"\\u" in raw and not _unicode_ok(body):
+            raise InvalidParams("The request body holds a lone UTF-16 surrogate escape (such as "
+                                "\\ud800); send text as valid Unicode.")
     if not isinstance(body, dict):
         raise InvalidParams("The request body must be a JSON object.")
     return body if schema is None else checked(body, schema)

@@ -16,3 +16,49 @@ def test_extra_leading_slashes_meet_the_same_gates(make_client):
     result = starter.simulate_get("//api/v1/task")
     assert result.status_code == 403 and result.json["code"] == 40301
     assert starter.simulate_get("//api/v1/license/check").json["code"] == 40301
+
+
+def _post_raw(client, body: bytes):
+    return client.simulate_post("/api/v1/task", body=body,
+                                headers={"Content-Type": "application/json"})
+
+
+def test_deeply_nested_body_is_40001_not_an_internal_error(client):
+    for depth in (40, 990, 100000):
+        body = (b'{"script_name":"follow","serials":["A1"],"script_config":{"target_users":["x"],'
+                b'"deep":' + b"[" * depth + b"]" * depth + b"}}")
+        result = _post_raw(client, body)
+        assert result.status_code == 400 and result.json["code"] == 40001, depth
+        assert "nested more than" in result.json["message"]
+    assert client.simulate_get("/api/v1/task").json["data"]["total"] == 0
+
+
+def test_number_with_thousands_of_digits_is_named_plainly(client):
+    result = _post_raw(client, b'{"script_name":"follow","serials":["A1"],"min_interval":1'
+                       + b"0" * 5000 + b"}")
+    assert result.json["code"] == 40001
+    assert "thousands of digits" in result.json["message"]
+    assert "sys." not in result.json["message"]
+
+
+def test_lone_surrogate_escape_is_refused_and_a_real_pair_accepted(client):
+    result = _post_raw(client, b'{"script_name":"follow","serials":["A1"],'
+                               b'"script_config":{"target_users":["a\\udc80"]}}')
+    assert result.status_code == 400 and result.json["code"] == 40001
+    assert "surrogate" in result.json["message"]
+    emoji = _post_raw(client, b'{"script_name":"follow","serials":["A1"],'
+                              b'"script_config":{"target_users":["\\ud83d\\ude00"]}}')
+    assert emoji.json["code"] == 0
+
+
+def test_text_without_a_utf8_form_still_gets_an_envelope(services_client):
+    # Stored before the API refused it (or by another path): reading it must not crash the answer.
+    client, services = services_client
+    created = services.tasks.create({"script_name": "follow", "serials": ["A1"],
+                                     "script_config": {"target_users": ["x"], "note": "\udc80"}})
+    task_id = created["task_ids"][0]
+    for path in (f"/api/v1/task/{task_id}", "/api/v1/task", "/ui/overview"):
+        result = client.simulate_get(path)
+        assert result.status_code == 200 and result.json["code"] == 0, path
+    assert client.simulate_get(f"/api/v1/task/{task_id}").json["data"]["script_config"]["note"] \
+        == "\udc80"
