@@ -6,13 +6,43 @@ names the field by its JSON path, e.g. "script_config.like_probable: 150 is grea
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 import jsonschema
+import jsonschema.validators
 from jsonschema import Draft202012Validator
 
 from appliance.errors import InvalidParams
 
+
+@functools.lru_cache(maxsize=256)
+def _ecma_regex(pattern: str) -> re.Pattern:
+    """`pattern` with JSON Schema's (ECMA-262) meaning of `$`: the end of the text. Python's `$`
+    also matches before a final newline, which let "serial\\n" pass `^[A-Za-z0-9]+$`."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        out.append(r"\Z" if char == "$" and not in_class else char)
+        i += 1
+    return re.compile("".join(out))
+
+
+def _pattern(validator, pattern: str, instance: Any, schema: dict):
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(Draft202012Validator, {"pattern": _pattern})
 _validators: dict[int, Draft202012Validator] = {}
 
 
@@ -22,7 +52,7 @@ def _validator(schema: dict) -> Draft202012Validator:
     validator = _validators.get(key)
     if validator is None:
         Draft202012Validator.check_schema(schema)
-        validator = _validators[key] = Draft202012Validator(schema)
+        validator = _validators[key] = _Validator(schema)
     return validator
 
 

@@ -36,14 +36,14 @@ def parse_address(address: Any) -> str:
             raise ValueError
         host = str(ip)
     except ValueError:
-        if not HOSTNAME_RE.match(host) or len(host) > 253 or host.replace(".", "").isdigit():
+        if not HOSTNAME_RE.fullmatch(host) or len(host) > 253 or host.replace(".", "").isdigit():
             raise InvalidParams(f"Invalid parameter address: {host!r} is not an IPv4 address or "
                                 "host name.", data={"field": "address"}) from None
     return f"{host}:{int(port)}"
 
 
 def check_serial(serial: Any) -> str:
-    if not isinstance(serial, str) or not SERIAL_RE.match(serial):
+    if not isinstance(serial, str) or not SERIAL_RE.fullmatch(serial):
         raise InvalidParams(f"Invalid parameter serial: {serial!r} is not a device serial.",
                             data={"field": "serial"})
     return serial

@@ -62,3 +62,19 @@ def test_text_without_a_utf8_form_still_gets_an_envelope(services_client):
         assert result.status_code == 200 and result.json["code"] == 0, path
     assert client.simulate_get(f"/api/v1/task/{task_id}").json["data"]["script_config"]["note"] \
         == "\udc80"
+
+
+def test_a_trailing_newline_does_not_satisfy_a_pattern(client):
+    # Python's `$` also matches before a final newline; JSON Schema's does not.
+    result = client.simulate_post("/api/v1/task", json={"script_name": "follow",
+                                                        "serials": ["A1\n"]})
+    assert result.json["code"] == 40001 and result.json["data"]["field"] == "serials[0]"
+    result = client.simulate_post("/api/v1/account", json={"username": "bob",
+                                                           "package_name": "com.example.app\n"})
+    assert result.json["code"] == 40001 and result.json["data"]["field"] == "package_name"
+    result = client.simulate_post("/api/v1/task", json={"script_name": "follow", "serials": ["A1"],
+                                                        "start_time": "09:30\n"})
+    assert result.json["code"] == 40001 and result.json["data"]["field"] == "start_time"
+    fine = client.simulate_post("/api/v1/account", json={"username": "bob",
+                                                         "package_name": "com.example.app"})
+    assert fine.json["code"] == 0
