@@ -74,7 +74,7 @@ class Post(AppScript):
         kind = kind_of(config)
         if config["material_source"] == "localFolder":
             folder = self.confine(config["material_path"] or ".", "material_path")
-            if not folder.is_dir():
+            if not os.path.isdir(folder):   # False, not OSError, for a name too long
                 raise bad("material_path", f"{config['material_path']!r} is not a folder "
                                            "in the media folder")
             need = 1 if kind == "video" else max(1, config["image_count"])
@@ -107,12 +107,13 @@ class Post(AppScript):
         except (OSError, RuntimeError):
             raise bad(field, f"{value!r} cannot be resolved") from None
         if not real.is_relative_to(root):
-            raise bad(field, f"{value!r} is outside the media folder {self.media_root}")
+            # The folder's own path is the hub's business: the setting names it for the operator.
+            raise bad(field, f"{value!r} is outside the hub's media folder (setting media_dir)")
         return real
 
     def media_file(self, value: str, field: str, kind: str) -> Path:
         real = self.confine(value, field)
-        if not real.is_file():
+        if not os.path.isfile(real):   # False, not OSError, for a name too long
             raise bad(field, f"{value!r} does not exist in the media folder")
         try:
             with real.open("rb") as handle:
@@ -131,9 +132,12 @@ class Post(AppScript):
     @staticmethod
     def folder_files(folder: Path, kind: str) -> list[Path]:
         wanted = VIDEO_EXT if kind == "video" else IMAGE_EXT
-        return sorted(p for p in folder.iterdir()
-                      if p.is_file() and p.suffix.lower() in wanted and os.access(p, os.R_OK)
-                      and "," not in p.name and "\n" not in p.name)
+        try:
+            return sorted(p for p in folder.iterdir()
+                          if os.path.isfile(p) and p.suffix.lower() in wanted
+                          and os.access(p, os.R_OK) and "," not in p.name and "\n" not in p.name)
+        except OSError:
+            raise bad("material_path", f"{folder.name!r} cannot be read by the hub") from None
 
     # --- running ------------------------------------------------------------------------------
 
