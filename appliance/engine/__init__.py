@@ -123,15 +123,24 @@ class Engine:
         past `stop_grace` is abandoned and its phone quarantined); False if the engine was not
         running it (the caller then changes the stored state itself).
         """
+        return task_id in self.stop_tasks([task_id], remark, timeout)
+
+    def stop_tasks(self, task_ids, remark: str = "stopped", timeout: float | None = None) -> set[int]:
+        """`stop_task` for many at once: every run is cancelled first, then all share one
+        bounded wait (a batch of scripts that ignore the stop costs one `stop_grace`, not one
+        each). Returns the ids whose runs had begun and have now ended."""
+        wanted = set(task_ids)
         with self._lock:
-            run = self._runs.get(task_id)
-        if run is None:
-            return False
-        run.cancel_with(remark, retryable=False)
-        grace = self.config.stop_grace if timeout is None else timeout
-        if not run.done.wait(grace):
-            self._abandon(run)
-        return run.began   # never began: still pending in the store, the caller stops it there
+            runs = [run for task_id, run in self._runs.items() if task_id in wanted]
+        for run in runs:
+            run.cancel_with(remark, retryable=False)
+            run.retryable = False   # a user's stop also wins over an earlier timeout or phone loss
+        end = time.monotonic() + (self.config.stop_grace if timeout is None else timeout)
+        for run in runs:
+            if not run.done.wait(max(0.0, end - time.monotonic())):
+                self._abandon(run)
+        # A run that never began left its task pending in the store: the caller stops it there.
+        return {run.task_id for run in runs if run.began}
 
     def running(self) -> dict[int, str]:
         """Task id -> serial of the runs the engine owns now."""
