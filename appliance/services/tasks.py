@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from appliance.domain import fanout
-from appliance.domain.tasks import FAILED, RUNNING, new_task, public, transition
+from appliance.domain.tasks import FAILED, PENDING, RUNNING, new_task, public, transition
 from appliance.errors import InvalidParams, NotFound, ScriptNameMissing
 
 MAX_PAGE_SIZE = 100
@@ -26,6 +26,9 @@ def require_script_name(body: dict) -> str:
 
 class _Raced(Exception):
     """The task started running between our read and our write: go round again."""
+
+
+_NOT_RUNNING = object()   # stop's expectation: no run token can match it
 
 
 class TaskService:
@@ -119,13 +122,16 @@ class TaskService:
             task = self._get(task_id)
             if task["status"] == RUNNING and self.engine is not None:
                 if self.engine.stop_task(task_id, remark):
-                    return self.get(task_id)
-                allow_running = True   # the engine does not run it: a stale record
+                    if self._get(task_id)["status"] != PENDING:
+                        return self.get(task_id)
+                    continue   # it failed into an auto-retry just before the stop: stop that too
+                # The engine does not run it: a stale record, unless another run took it since.
+                stale_run = task.get("_run")
             else:
-                allow_running = self.engine is None
+                stale_run = task.get("_run") if self.engine is None else _NOT_RUNNING
 
             def change(current: dict) -> dict:
-                if current["status"] == RUNNING and not allow_running:
+                if current["status"] == RUNNING and current.get("_run") != stale_run:
                     raise _Raced()
                 return transition(current, "stop", self.clock(), remark)
 

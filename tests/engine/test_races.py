@@ -160,3 +160,61 @@ def test_delete_many_of_running_tasks_stops_them_all_with_one_wait(rig):
     assert cancelled_at_first_abandon == [sorted(ids)]
     assert engine.running() == {} and Gated.active == set()
     assert all(store.tasks.get(i) is None for i in ids)
+
+
+def test_stop_of_a_run_that_failed_into_auto_retry_meanwhile_ends_it_failed(rig):
+    engine, store, service = rig(auto_retry=True, max_retries=3, retry_delay_min=30,
+                                 retry_delay_max=30)
+    task_id = add(store, "A", "flaky")
+    ended = threading.Event()
+    real_ended = engine._ended
+
+    def slow_ended(run):          # the run has written its outcome but not left the engine yet
+        ended.wait(10)
+        real_ended(run)
+
+    engine._ended = slow_ended
+    engine.start()
+    wait_for(lambda: status(store, task_id) == RUNNING)
+    real_stop_task = engine.stop_task
+
+    def stop_after_the_failure(*args, **kw):
+        Flaky.release.set()           # the script fails just as the stop arrives
+        wait_for(lambda: status(store, task_id) == PENDING)
+        try:
+            return real_stop_task(*args, **kw)
+        finally:
+            ended.set()
+
+    engine.stop_task = stop_after_the_failure
+    task = service.stop(task_id)
+    assert (task["status"], task["remark"]) == (FAILED, "stopped")
+    assert status(store, task_id) == FAILED
+
+
+def test_stop_racing_the_dispatcher_start_ends_failed_and_never_running(rig):
+    engine, store, service = rig()
+    engine.start()
+    for round_ in range(15):
+        ids = [add(store, s) for s in SERIALS]
+        engine.wake()
+        for task_id in ids:
+            task = service.stop(task_id)
+            assert (task["status"], task["remark"]) == (FAILED, "stopped"), task
+        wait_for(lambda: engine.running() == {})
+        for task_id in ids:
+            assert status(store, task_id) == FAILED
+    assert Gated.twice == [] and Gated.active == set()
+
+
+def test_retry_all_while_tasks_finish_runs_each_once_per_retry(rig):
+    engine, store, service = rig()
+    ids = [add(store, s, "failing") for s in SERIALS for _ in range(4)]
+    engine.start()
+    for _ in range(30):
+        service.retry_all()
+    wait_for(lambda: engine.running() == {} and all(status(store, i) == FAILED for i in ids),
+             timeout=20)
+    assert Failing.twice == []
+    for task_id in ids:      # every retry ran exactly once, nothing more
+        assert Failing.runs[task_id] == store.tasks.get(task_id)["retry_count"] + 1
