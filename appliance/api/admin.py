@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from appliance.api.envelope import ok
-from appliance.errors import InvalidParams, Unauthorized
+from appliance.api.requests import read_json
+from appliance.errors import InvalidParams, StoreError, Unauthorized
 
 BACKUP_FOLDER = "backups"
+NAME_MAX = 255   # bytes in one file name on Linux file systems
 
 
 def default_backup_name() -> str:
@@ -28,6 +30,8 @@ def backup_destination(state_dir: Path, name: str | None) -> Path:
     name = name or default_backup_name()
     if not isinstance(name, str) or "\0" in name:
         raise InvalidParams("Field 'path' must be a file name inside the backups folder.")
+    if any(len(part.encode("utf-8", "surrogatepass")) > NAME_MAX for part in Path(name).parts):
+        raise InvalidParams(f"Field 'path' has a name longer than {NAME_MAX} bytes; use a shorter one.")
     dest = (folder / name).resolve()
     if dest == folder or folder not in dest.parents:
         raise InvalidParams(f"Field 'path' must stay inside {folder}; got {name!r}.")
@@ -53,13 +57,15 @@ class DbBackup:
         # A JSON content type cannot be sent cross-site without a preflight: no drive-by backups.
         if not (req.content_type or "").startswith("application/json"):
             raise InvalidParams("Send the body as application/json: {\"path\": \"<file name>\"}.")
-        body = req.get_media(default_when_empty={}) or {}
-        if not isinstance(body, dict):
-            raise InvalidParams("The body must be a JSON object such as {\"path\": \"<file name>\"}.")
+        body = read_json(req, self.services.config.max_body_bytes, required=False)
         state_dir = Path(self.services.config.state_dir)
         dest = backup_destination(state_dir, body.get("path"))
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        written = self.services.store.backup(dest)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            written = self.services.store.backup(dest)
+        except OSError as exc:
+            raise StoreError(f"Could not write the backup {dest.name}: {exc.strerror or exc}; "
+                             "check the free space and permissions of the backups folder.") from None
         ok(resp, {"path": str(written), "bytes": Path(written).stat().st_size, "by": "hub"})
 
 

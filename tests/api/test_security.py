@@ -78,3 +78,24 @@ def test_a_trailing_newline_does_not_satisfy_a_pattern(client):
     fine = client.simulate_post("/api/v1/account", json={"username": "bob",
                                                          "package_name": "com.example.app"})
     assert fine.json["code"] == 0
+
+
+def test_backup_name_too_long_or_deep_body_is_40001(client):
+    result = client.simulate_post("/admin/db/backup", json={"path": "a" * 300})
+    assert result.status_code == 400 and result.json["code"] == 40001
+    assert "longer than 255" in result.json["message"]
+    deep = client.simulate_post("/admin/db/backup", body=b'{"path":' + b"[" * 5000 + b"]" * 5000 + b"}",
+                                headers={"Content-Type": "application/json"})
+    assert deep.status_code == 400 and deep.json["code"] == 40001
+
+
+def test_backup_that_cannot_be_written_says_why(services_client):
+    client, services = services_client
+    blocker = services.config.state_dir / "backups" / "taken"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where a folder is wanted")
+    result = client.simulate_post("/admin/db/backup", json={"path": "taken/store.snap"})
+    assert result.json["code"] == 50001 and "backups folder" in result.json["message"]
+    assert "Traceback" not in result.text
+    good = client.simulate_post("/admin/db/backup", json={"path": "ok.snap"})
+    assert good.json["code"] == 0
