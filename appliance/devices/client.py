@@ -36,6 +36,7 @@ from appliance.errors import (
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SYNC_CHUNK = 64 * 1024
+MAX_OUTPUT = 64 << 20   # bytes of one shell command's output held in memory (screencaps fit)
 _U32 = struct.Struct("<I")
 
 
@@ -132,7 +133,8 @@ class DeviceClient:
         self.on_lost(serial)
         return DeviceLost(f"Phone {serial} went away during {what}.")
 
-    def _service(self, serial: str, service: str, deadline: float, cancel, what: str) -> bytes:
+    def _service(self, serial: str, service: str, deadline: float, cancel, what: str,
+                 limit: int = MAX_OUTPUT) -> bytes:
         """Open `service` on the phone and read its whole output (until the phone closes it)."""
         conn = self._open(serial, deadline, cancel, what)
         try:
@@ -140,19 +142,21 @@ class DeviceClient:
                 conn.request(service)
             except ServerFailure as exc:
                 raise self._failure(exc.reason, serial) from None
-            return conn.read_all()
+            return conn.read_all(limit)
         except EndOfStream:
             raise self._lost(serial, what) from None
         finally:
             conn.close()
 
     # --- shell ---
-    def _shell_raw(self, serial: str, command: str, timeout, cancel) -> tuple[bytes, int]:
+    def _shell_raw(self, serial: str, command: str, timeout, cancel,
+                   max_output: int = MAX_OUTPUT) -> tuple[bytes, int]:
         if not isinstance(command, str) or not command.strip():
             raise InvalidParams("A shell command must be a non-empty string.")
         deadline = self._deadline(timeout)
         token = "adbx" + os.urandom(6).hex()
-        raw = self._service(serial, "shell:" + wrap_command(command, token), deadline, cancel, "shell")
+        raw = self._service(serial, "shell:" + wrap_command(command, token), deadline, cancel,
+                            "shell", max_output)
         parsed = split_sentinel(raw, token)
         if parsed is None:
             # The stream ended before the command did: the phone (or the server) went away.
@@ -160,9 +164,10 @@ class DeviceClient:
         return parsed
 
     def shell(self, serial: str, command: str, timeout: float | None = None,
-              cancel: threading.Event | None = None) -> ShellResult:
-        """Run `command` with the phone's sh; output and exit status. Untrusted parts: quote()."""
-        output, status = self._shell_raw(serial, command, timeout, cancel)
+              cancel: threading.Event | None = None, max_output: int = MAX_OUTPUT) -> ShellResult:
+        """Run `command` with the phone's sh; output and exit status. Untrusted parts: quote().
+        More than `max_output` bytes of output stops it (DeviceCommandFailed)."""
+        output, status = self._shell_raw(serial, command, timeout, cancel, max_output)
         return ShellResult(output.decode("utf-8", "replace"), status)
 
     def shell_bytes(self, serial: str, command: str, timeout: float | None = None,

@@ -207,13 +207,18 @@ class AdbConnection(Connection):
     def _recv_into(self, length: int) -> bytes:
         return self.read_exactly(length)
 
-    def read_all(self) -> bytes:
+    def read_all(self, limit: int | None = None) -> bytes:
+        """Everything until the other side closes; DeviceCommandFailed past `limit` bytes (a
+        command like `yes` would otherwise fill the hub's memory until its deadline)."""
         data = bytearray()
         while True:
             chunk = self._recv(65536)
             if not chunk:
                 return bytes(data)
             data += chunk
+            if limit is not None and len(data) > limit:
+                raise DeviceCommandFailed(f"The {self.what} printed more than {limit} bytes; "
+                                          "it was stopped. Narrow the command's output.")
 
     # --- smart-socket requests ---
     def request(self, service: str) -> None:

@@ -19,6 +19,7 @@ SERIAL_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 CONNECT_WAIT = 2.0   # how long connect waits for the tracker to list the phone
+SHELL_MAX_OUTPUT = 4 << 20   # bytes an operator's command may print into one answer
 
 
 def parse_address(address: Any) -> str:
@@ -122,5 +123,6 @@ class DeviceService:
         if not isinstance(command, str) or not command.strip():
             raise InvalidParams("Invalid parameter command: give a non-empty command line.",
                                 data={"field": "command"})
-        result = self.client.shell(self._known(check_serial(serial)), command, timeout=timeout)
+        result = self.client.shell(self._known(check_serial(serial)), command, timeout=timeout,
+                                   max_output=SHELL_MAX_OUTPUT)
         return {"serial": serial, "output": result.output, "status": result.status}
