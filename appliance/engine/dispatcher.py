@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from appliance.domain.tasks import PENDING, next_start
+from appliance.domain.tasks import FINISHED, PENDING, next_start
 
 # A page size that means "all of them" for the store's list(); pending tasks are few compared
 # with finished ones, and the store filters before it slices.
@@ -56,6 +56,7 @@ class Dispatcher:
         self.running: dict[str, int] = {}          # serial -> running task id
         self.last_ended: dict[str, datetime] = {}  # serial -> when its previous task ended
         self._waits: dict[int, float] = {}         # task id -> idle wait drawn for it (seconds)
+        self._looked_up: set[str] = set()          # phones whose stored last end was read
         # Pending tasks as last read from the store, oldest first. Re-read when `invalidate`d
         # (new or retried work, the periodic poll); in between, starts and ends only remove
         # entries, so a finished run does not cost a full scan of the store.
@@ -135,7 +136,7 @@ class Dispatcher:
         return decision
 
     def _due(self, task: dict, serial: str, now: datetime) -> datetime:
-        ended = self.last_ended.get(serial)
+        ended = self.last_ended.get(serial) or self._stored_end(serial)
         if ended is None:
             return now
         wait = self._waits.get(task["id"])
@@ -144,6 +145,25 @@ class Dispatcher:
             high = max(low, float(task.get("max_interval") or 0))
             wait = self._waits[task["id"]] = self._rng.uniform(low, high)
         return ended + timedelta(seconds=wait)
+
+    def _stored_end(self, serial: str) -> datetime | None:
+        """A restart forgets when each phone's previous task ended; the latest stored finished_at
+        of its recent tasks stands in (tasks interrupted by the restart ended at recovery), so
+        the idle interval holds across restarts too. Read once per phone."""
+        if serial in self._looked_up:
+            return None
+        self._looked_up.add(serial)
+        ends = []
+        for status in FINISHED:
+            page, _total = self._tasks.list({"serial": serial, "status": status}, 0, 20)
+            for task in page:
+                try:
+                    ends.append(datetime.fromisoformat(task["finished_at"]))
+                except (KeyError, TypeError, ValueError):
+                    continue
+        if not ends:
+            return None
+        return self.last_ended.setdefault(serial, max(ends))
 
 
 def _earliest(a: datetime | None, b: datetime) -> datetime:

@@ -145,3 +145,16 @@ def test_a_malformed_schedule_does_not_halt_dispatch():
     bad = tasks.add("A", _not_before="not a time")
     good = tasks.add("B")
     assert run(tasks, disp, T0) == [bad, good]
+
+
+def test_idle_wait_holds_across_a_restart_from_the_stored_end():
+    tasks, _before = make()
+    tasks.add("A", status=3, finished_at=(T0 - timedelta(seconds=5)).isoformat())
+    tasks.add("B", status=2, finished_at=(T0 - timedelta(hours=1)).isoformat())
+    waiting = tasks.add("A", min_interval=30, max_interval=30)
+    other = tasks.add("B", min_interval=30, max_interval=30)
+    disp = Dispatcher(tasks, lambda serial: True, lambda: 100, random.Random(1))  # restarted
+    assert run(tasks, disp, T0) == [other]                          # B idle for an hour
+    assert disp.tick(T0).next_due == T0 + timedelta(seconds=25)     # A: 30 s after it ended
+    assert run(tasks, disp, T0 + timedelta(seconds=24)) == []
+    assert run(tasks, disp, T0 + timedelta(seconds=25)) == [waiting]
