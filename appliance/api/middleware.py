@@ -7,6 +7,7 @@ access (an unknown caller learns nothing, not even which routes exist), then the
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from appliance.errors import BodyTooLarge, PlanForbidsApi, Unauthorized
 
@@ -23,6 +24,19 @@ def routed_path(req) -> str:
     return "/" + req.path.lstrip("/")
 
 
+def cross_site(req) -> bool:
+    """A browser says a page of another site sent this request. Such a page could otherwise use
+    the free pass of loopback and trusted networks to create tasks or reboot phones unseen (it
+    cannot read the answers: the hub sends no CORS headers, so no real client is refused)."""
+    site = req.get_header("Sec-Fetch-Site")
+    if site is not None:
+        return site.strip().lower() not in ("same-origin", "none")
+    origin = req.get_header("Origin")
+    if origin is None:
+        return False
+    return urlsplit(origin.strip()).netloc.lower() != (req.get_header("Host") or "").lower()
+
+
 class BodyLimit:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
@@ -34,7 +48,8 @@ class BodyLimit:
 
 
 class Access:
-    """Loopback and trusted networks need no token; everyone else sends `Bearer <token>`."""
+    """Loopback and trusted networks need no token; everyone else sends `Bearer <token>`, and so
+    does a web page of another site, wherever its browser runs."""
 
     def __init__(self, access: Any):
         self.access = access
@@ -43,7 +58,7 @@ class Access:
         path = routed_path(req)
         if not path.startswith(GUARDED_PREFIXES) and path != API_PREFIX:
             return
-        if self.access.is_trusted(req.remote_addr):
+        if self.access.is_trusted(req.remote_addr) and not cross_site(req):
             return
         if not self.access.token_ok(req.get_header("Authorization")):
             raise Unauthorized("This request needs the API token: send 'Authorization: Bearer "

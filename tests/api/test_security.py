@@ -99,3 +99,26 @@ def test_backup_that_cannot_be_written_says_why(services_client):
     assert "Traceback" not in result.text
     good = client.simulate_post("/admin/db/backup", json={"path": "ok.snap"})
     assert good.json["code"] == 0
+
+
+def test_a_page_of_another_site_gets_no_free_pass_from_loopback(make_client):
+    # A browser on the hub (or on a trusted network) visiting a hostile page must not let that
+    # page create tasks or reboot phones with a "simple" cross-site POST.
+    client, services = make_client()
+    body = b'{"script_name":"follow","serials":["A1"],"script_config":{"target_users":["x"]}}'
+    for headers in ({"Origin": "https://evil.example", "Content-Type": "text/plain"},
+                    {"Origin": "null"},
+                    {"Origin": "http://127.0.0.1:8080", "Host": "127.0.0.1:50809"},
+                    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}):
+        result = client.simulate_post("/api/v1/task", body=body, headers=headers)
+        assert result.status_code == 401 and result.json["code"] == 40101, headers
+    assert client.simulate_get("/ui/overview",
+                               headers={"Sec-Fetch-Site": "cross-site"}).json["code"] == 40101
+    assert services.tasks.stats()["total"] == 0
+    # the dashboard's own requests, clients without a browser, and callers with the token pass
+    for headers in ({"Origin": "http://hub.lan:50809", "Host": "hub.lan:50809"},
+                    {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"}, {},
+                    {"Origin": "https://evil.example",
+                     "Authorization": "Bearer " + services.access._token.read()}):
+        result = client.simulate_post("/api/v1/task", body=body, headers=headers)
+        assert result.json["code"] == 0, headers
