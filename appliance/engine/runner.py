@@ -8,6 +8,7 @@ A late outcome (after the engine abandoned the run) is discarded by a compare-an
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -75,6 +76,11 @@ def remark_for(exc: BaseException, run: Run, script_name: str) -> str:
         return f"phone {serial}: {exc.message}"
     if isinstance(exc, ApplianceError):
         return exc.message
+    if isinstance(exc, OSError) and exc.strerror:
+        # str(OSError) holds the hub's own paths; callers of the API only need the file's name.
+        which = f" {os.path.basename(str(exc.filename))}" if exc.filename else ""
+        return f"script {script_name} failed: a file on the hub{which} could not be used " \
+               f"({exc.strerror}); check the file and retry"
     text = str(exc) or type(exc).__name__
     return f"script {script_name} failed: {type(exc).__name__}: {text}"[:500]
 
