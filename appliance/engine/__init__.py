@@ -94,8 +94,8 @@ class Engine:
 
     def stop(self, timeout: float | None = None) -> None:
         """Graceful stop: no new starts; running tasks are cancelled and end failed
-        "interrupted by restart" like CONTRACT says of tasks running when the hub stopped
-        (written here if a script does not end in time)."""
+        "interrupted by shutdown" (issue 5; a hub killed without this stop leaves its running
+        tasks to the next start, which fails them "interrupted by restart")."""
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
@@ -103,7 +103,7 @@ class Engine:
         with self._lock:
             runs = list(self._runs.values())
         for run in runs:
-            run.cancel_with("interrupted by restart", retryable=False)
+            run.cancel_with("interrupted by shutdown", retryable=False)
         end = time.monotonic() + (self.config.stop_grace if timeout is None else timeout)
         for run in runs:
             if not run.done.wait(max(0.0, end - time.monotonic())):

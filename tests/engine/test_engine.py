@@ -150,7 +150,7 @@ def test_restart_fails_tasks_left_running_and_runs_pending_once(hub):
     assert len(client.calls) == 2   # the pending task's two calls, the old one not rerun
 
 
-def test_graceful_stop_fails_running_tasks_interrupted_by_restart(hub):
+def test_graceful_stop_fails_running_tasks_interrupted_by_shutdown(hub):
     engine, store, _tracker, _client = hub()
     ids = [store.add("A", "block"), store.add("B", "sleepy")]
     queued = store.add("A")
@@ -158,7 +158,7 @@ def test_graceful_stop_fails_running_tasks_interrupted_by_restart(hub):
     wait_for(lambda: all(store.status(i) == 1 for i in ids))
     engine.stop()
     for task_id in ids:
-        assert store.tasks.get(task_id)["remark"] == "interrupted by restart"
+        assert store.tasks.get(task_id)["remark"] == "interrupted by shutdown"
     assert store.status(queued) == 0
 
 

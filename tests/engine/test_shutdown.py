@@ -1,5 +1,5 @@
 """A graceful stop of a real hub with phones mid-task: the running task ends failed "interrupted
-by restart" (CONTRACT), the queued one stays pending, and no thread the hub started lives on."""
+by shutdown" (issue 5), the queued one stays pending, and no thread the hub started lives on."""
 
 from __future__ import annotations
 
@@ -39,6 +39,6 @@ def test_graceful_stop_mid_task_leaves_nothing_running_and_no_threads(tmp_path, 
         first, second = store.tasks.get(running), store.tasks.get(queued)
     finally:
         store.close()
-    assert (first["status"], first["remark"]) == (3, "interrupted by restart")
+    assert (first["status"], first["remark"]) == (3, "interrupted by shutdown")
     assert second["status"] == 0
 
