@@ -1,4 +1,4 @@
-"""`python -m appliance` and the PyInstaller entry point."""
+"""`python -m appliance` and the PyInstaller entry point. Main thread."""
 
 from appliance.cli import main
 

@@ -3,6 +3,7 @@
 Not the Local API: it works on every plan (CONTRACT: Plans), but the same access rule applies
 to its data (loopback and trusted networks freely, anyone else with the token). Static files are
 served from the package's `web/` folder by an allow-list built at start, never by a path.
+Runs on waitress worker threads; the allow-list is built at start and only read afterwards.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 Thin: parse, call one DeviceService method, answer (the screenshot answers image/png; its errors
 still get the envelope). With adb disabled in config, every route answers 50301 saying so.
+Runs on waitress worker threads and keeps no state of its own.
 """
 
 from __future__ import annotations

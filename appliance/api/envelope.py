@@ -3,6 +3,7 @@
 ApplianceError subclasses carry their own code; falcon's HTTP errors (router 404, 405, bad
 request) are mapped by status; anything else is 50001 with a logged traceback and a message that
 never leaks it.
+Pure functions called on waitress worker threads; no shared state.
 """
 
 from __future__ import annotations

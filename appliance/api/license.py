@@ -1,4 +1,6 @@
-"""`GET /license/check` (CONTRACT: Plans): the plan's data; code 40301 on Starter, same data."""
+"""`GET /license/check` (CONTRACT: Plans): the plan's data; code 40301 on Starter, same data.
+
+Runs on waitress worker threads; no state of its own (the plan is re-read per request)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Routes about the hub itself: `/healthz` (outside the API, for systemd and load balancers)
-and `GET /api/v1/openapi.json` (open on every plan, from loopback without a token)."""
+and `GET /api/v1/openapi.json` (open on every plan, from loopback without a token).
+Runs on waitress worker threads; the OpenAPI document is built once at start, then only read."""
 
 from __future__ import annotations
 

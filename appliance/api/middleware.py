@@ -2,6 +2,7 @@
 
 Order matters and is fixed in create_app: the body limit first (cheap, protects the rest), then
 access (an unknown caller learns nothing, not even which routes exist), then the plan gate.
+The gates run on waitress worker threads and hold only what create_app gave them (read-only).
 """
 
 from __future__ import annotations

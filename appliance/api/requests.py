@@ -1,4 +1,6 @@
-"""Reading requests: JSON bodies (bounded, strictly parsed) and query strings, against schemas."""
+"""Reading requests: JSON bodies (bounded, strictly parsed) and query strings, against schemas.
+
+Pure helpers called on waitress worker threads; no shared state."""
 
 from __future__ import annotations
 

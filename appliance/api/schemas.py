@@ -3,6 +3,7 @@
 Request bodies and query strings are validated against exactly these schemas (domain.schema),
 and `GET /api/v1/openapi.json` serves them, so the published contract and the checks are one.
 Resource modules of other families add their paths with `add_path`.
+Built at start on the main thread (create_app); only read afterwards, by waitress worker threads.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Resources of the `/task` family (CONTRACT: Tasks): parse, call one TaskService method, answer."""
+"""Resources of the `/task` family (CONTRACT: Tasks): parse, call one TaskService method, answer.
+
+Runs on waitress worker threads; no state of its own (stop and delete may wait, bounded, for
+the engine to end a running task)."""
 
 from __future__ import annotations
 

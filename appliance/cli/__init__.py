@@ -2,6 +2,7 @@
 
 Each module below defines its commands; this file only assembles them. Config is loaded here
 once (from --config / APPLIANCE_CONFIG / APPLIANCE_* env) and handed down through the context.
+Main thread only.
 """
 
 from __future__ import annotations

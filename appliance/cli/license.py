@@ -2,6 +2,7 @@
 
 `set` writes the file that a running hub re-reads on every request, so no restart is needed;
 `show` asks the running hub, or works the plan out the same way when no hub answers.
+Main thread only.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 `render()` walks the click tree and returns Markdown; `python -m appliance.cli.reference --write`
 rewrites README.md between the `cli-reference` markers, `--check` exits 1 when it is stale.
+Main thread only.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 The token is the state file `api-token` (0600); a running hub re-reads it when it changes, so
 rotating takes effect at once and the old token stops working.
+Main thread only.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 An adb server probes 5555-5585 at start and attaches whatever answers there as `emulator-N`,
 so the hub's own ports (demo adb server, simulated phones, tests, benches) avoid that range.
+No state; any thread.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""License plans (CONTRACT: Plans): which plans open the Local API and how many phones run at once."""
+"""License plans (CONTRACT: Plans): which plans open the Local API and how many phones run at once.
+
+Constant tables and pure functions: any thread."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 Used for request bodies (api/schemas.py) and for each script's `script_config`; the message
 names the field by its JSON path, e.g. "script_config.like_probable: 150 is greater than 100".
+Pure: compiled validators are cached and only read, so any thread may call it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """The dispatcher's decisions: which pending task starts on which phone now, as `tick(now)`.
 
-Pure apart from reading pending tasks from the store and asking whether a phone is usable; time
-and chance come in (`now`, a seeded `random.Random`). Only the engine's loop thread calls it.
+Pure apart from reading tasks from the store and asking whether a phone is usable; time and
+chance come in (`now`, a seeded `random.Random`). Threads: the engine's loop thread calls `tick`
+and `started`; `ended` comes from worker and request threads under the engine's lock (it only
+removes from `running`, so a tick sees at worst a phone still busy); `invalidate` from any
+thread, under `_cache_lock`.
 """
 
 from __future__ import annotations

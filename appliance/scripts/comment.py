@@ -4,6 +4,7 @@ with `comment_order` sequential the i-th post's task takes the i-th comment opti
 Steps: cold-start the app (account switched) -> `am start -d <post url>` -> the video shows ->
 comments -> focus the box -> type the comment (ADB keyboard: byte for byte) -> Post -> the
 comment is listed -> close the panel.
+Runs on the engine worker thread of its task, through that task's ScriptContext.
 """
 
 from __future__ import annotations

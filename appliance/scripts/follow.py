@@ -5,6 +5,7 @@ Steps: cold-start the app (account switched) -> direct: `am start -d https://www
 | search: Home -> Search -> type the name -> Users tab -> the exact @user -> the profile shows
 @user -> read the button: already in the wanted state completes with a remark saying so; else
 tap (and confirm the unfollow dialog) -> wait until the button shows the new state.
+Runs on the engine worker thread of its task, through that task's ScriptContext.
 """
 
 from __future__ import annotations

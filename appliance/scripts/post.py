@@ -6,6 +6,7 @@ checked on the phone), media-scan each file -> cold-start the app (account switc
 caption (ADB keyboard: byte for byte) -> Post (or Drafts) -> wait for "Your post is published"
 within upload_wait_time -> confirm the post on the own profile -> delete the pushed files.
 Media paths are confined to the media folder at validation (40001 names the field).
+Runs on the engine worker thread of its task, through that task's ScriptContext.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 The token lives in `state_dir/api-token` (0600, created at first start, rotated by the admin CLI
 while the hub runs); it is compared in constant time.
+Called from request threads; the only state is a thread-safe CachedFile of the token.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """The hub's plan: `config.plan`, overridden by the state file `plan` that `appliance license set` writes.
 
 Read on every request (a cached stat), so a plan change applies without a restart.
+Called from request threads and from the engine's loop thread (device_limit at every
+dispatch pass); the only state is a thread-safe CachedFile.
 """
 
 from __future__ import annotations

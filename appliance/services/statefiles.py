@@ -3,6 +3,7 @@
 The API token (`api-token`, mode 0600) and the plan override (`plan`) live beside the store, not
 in it, so `appliance token rotate` and `appliance license set` work while the hub runs (the store
 is locked by the hub). Readers cache by mtime; writers replace atomically.
+Any thread: `CachedFile` takes its own lock; the writers run in the admin CLI's main thread.
 """
 
 from __future__ import annotations
