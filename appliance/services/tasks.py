@@ -6,6 +6,7 @@ updates under the store lock; a running task is stopped through the engine, whic
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Callable
 
@@ -14,6 +15,10 @@ from appliance.domain.tasks import FAILED, PENDING, RUNNING, new_task, public, t
 from appliance.errors import InvalidParams, NotFound, ScriptNameMissing
 
 MAX_PAGE_SIZE = 100
+# Every task stores its own copy of script_config: one request must not fill the store (and the
+# hub's memory) with 10,000 copies of a megabyte of text.
+MAX_CONFIG_BYTES = 128 << 10          # one task's script_config, as JSON
+MAX_REQUEST_CONFIG_BYTES = 32 << 20   # all the copies one create request stores
 
 
 def require_script_name(body: dict) -> str:
@@ -22,6 +27,24 @@ def require_script_name(body: dict) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ScriptNameMissing("script_name is required: give the name of the script to run.")
     return name
+
+
+def check_config_size(configs: list[dict], copies: int) -> None:
+    """40001 when one task's script_config, or all the copies a request stores, are too big.
+    Stops at the first config over a limit, so a hostile request costs little to refuse."""
+    total = 0
+    for config in configs:
+        size = len(json.dumps(config, ensure_ascii=False))
+        if size > MAX_CONFIG_BYTES:
+            raise InvalidParams(f"Invalid parameter script_config: {size // 1024} KB as JSON; "
+                                f"at most {MAX_CONFIG_BYTES // 1024} KB per task.",
+                                data={"field": "script_config"})
+        total += size * copies
+        if total > MAX_REQUEST_CONFIG_BYTES:
+            raise InvalidParams(f"Invalid parameter script_config: this request would store more "
+                                f"than {MAX_REQUEST_CONFIG_BYTES >> 20} MB of it over "
+                                f"{len(configs) * copies} tasks. Split the request.",
+                                data={"field": "script_config"})
 
 
 class _Raced(Exception):
@@ -55,6 +78,7 @@ class TaskService:
                                         self._accounts_on)
         else:
             slots = fanout.username_slots(body["usernames"], self._account_named)
+        check_config_size(configs, len(slots))
         now = self.clock()
         docs = [new_task(serial=slot.serial, username=slot.username, script_name=name,
                          script_config=config, source=source, min_interval=min_i,

@@ -122,3 +122,21 @@ def test_a_page_of_another_site_gets_no_free_pass_from_loopback(make_client):
                      "Authorization": "Bearer " + services.access._token.read()}):
         result = client.simulate_post("/api/v1/task", body=body, headers=headers)
         assert result.json["code"] == 0, headers
+
+
+def test_script_config_copies_cannot_fill_the_store(client):
+    big = {"target_users": ["x"], "junk": "a" * 200_000}
+    result = client.simulate_post("/api/v1/task", json={"script_name": "follow",
+                                                        "serials": ["A1"], "script_config": big})
+    assert result.json["code"] == 40001 and result.json["data"]["field"] == "script_config"
+    assert "per task" in result.json["message"]
+    # fine alone, too much when copied onto 1000 phones
+    config = {"target_users": ["x"], "notes": "a" * 50_000}
+    serials = [f"S{i}" for i in range(1000)]
+    result = client.simulate_post("/api/v1/task", json={"script_name": "follow",
+                                                        "serials": serials, "script_config": config})
+    assert result.json["code"] == 40001 and "Split the request" in result.json["message"]
+    assert client.simulate_get("/api/v1/task").json["data"]["total"] == 0
+    result = client.simulate_post("/api/v1/task", json={"script_name": "follow",
+                                                        "serials": serials[:10], "script_config": config})
+    assert result.json["code"] == 0 and result.json["data"]["created_count"] == 10
