@@ -140,3 +140,44 @@ def test_script_config_copies_cannot_fill_the_store(client):
     result = client.simulate_post("/api/v1/task", json={"script_name": "follow",
                                                         "serials": serials[:10], "script_config": config})
     assert result.json["code"] == 0 and result.json["data"]["created_count"] == 10
+
+
+OPEN_ROUTES = {"/", "/static/{name}", "/healthz", "/admin/db/backup"}   # admin: loopback itself
+PLAN_OPEN = {"/api/v1/license/check", "/api/v1/openapi.json"}
+SAMPLE = {"{task_id}": "1", "{account_id}": "1", "{serial}": "A1", "{name}": "index.html"}
+
+
+def _routes(app):
+    """(template, method) of every route in the app's router: new routes are checked too."""
+    def walk(nodes):
+        for node in nodes:
+            if node.method_map:
+                for method, responder in node.method_map.items():
+                    if getattr(responder, "__name__", "").startswith("on_"):
+                        yield node.uri_template, method
+            yield from walk(node.children)
+    return sorted(set(walk(app.app._router._roots)))
+
+
+def _concrete(template):
+    for name, value in SAMPLE.items():
+        template = template.replace(name, value)
+    return template
+
+
+def test_every_route_is_behind_the_access_rule_and_the_plan_gate(make_client):
+    client, _ = make_client()
+    routes = _routes(client)
+    assert len(routes) > 20
+    for template, method in routes:
+        result = client.simulate_request(method, _concrete(template), remote_addr=OUTSIDE,
+                                         json={"task_ids": [1]})
+        if template in OPEN_ROUTES:
+            continue
+        assert result.status_code == 401 and result.json["code"] == 40101, (method, template)
+    starter, _ = make_client(plan="Starter")
+    for template, method in routes:
+        if not template.startswith("/api/v1/") or template in PLAN_OPEN:
+            continue
+        result = starter.simulate_request(method, _concrete(template), json={"task_ids": [1]})
+        assert result.status_code == 403 and result.json["code"] == 40301, (method, template)
