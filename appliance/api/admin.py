@@ -14,7 +14,7 @@ from typing import Any
 
 from appliance.api.envelope import ok
 from appliance.api.requests import read_json
-from appliance.errors import InvalidParams, StoreError, Unauthorized
+from appliance.errors import InternalError, InvalidParams, Unauthorized
 
 BACKUP_FOLDER = "backups"
 NAME_MAX = 255   # bytes in one file name on Linux file systems
@@ -64,7 +64,7 @@ class DbBackup:
             dest.parent.mkdir(parents=True, exist_ok=True)
             written = self.services.store.backup(dest)
         except OSError as exc:
-            raise StoreError(f"Could not write the backup {dest.name}: {exc.strerror or exc}; "
+            raise InternalError(f"Could not write the backup {dest.name}: {exc.strerror or exc}; "
                              "check the free space and permissions of the backups folder.") from None
         ok(resp, {"path": str(written), "bytes": Path(written).stat().st_size, "by": "hub"})
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import falcon
 
-from appliance.errors import ApplianceError
+from appliance.errors import ApplianceError, StoreError
 
 log = logging.getLogger("appliance.api")
 
@@ -30,7 +30,16 @@ def _send(resp: falcon.Response, status: int, code: int, message: str, data: Any
     resp.media = {"code": code, "message": message, "data": data}
 
 
+STORE_MESSAGE = ("The hub could not read or write its store. Retry; if it persists, the hub's "
+                 "administrator should free disk space and run `appliance doctor` on the hub.")
+
+
 def handle_appliance_error(req, resp, ex: ApplianceError, params) -> None:
+    if isinstance(ex, StoreError):
+        # The store's sentence names the hub's own folders: the log keeps it, not the answer.
+        log.error("store error on %s %s: %s", req.method, req.path, ex.message)
+        _send(resp, ex.http_status, ex.code, STORE_MESSAGE)
+        return
     _send(resp, ex.http_status, ex.code, ex.message, ex.data)
 
 

@@ -181,3 +181,19 @@ def test_every_route_is_behind_the_access_rule_and_the_plan_gate(make_client):
             continue
         result = starter.simulate_request(method, _concrete(template), json={"task_ids": [1]})
         assert result.status_code == 403 and result.json["code"] == 40301, (method, template)
+
+
+def test_a_store_error_answers_what_to_do_without_the_hubs_paths(services_client, monkeypatch):
+    from appliance.errors import StoreError
+
+    client, services = services_client
+    secret = str(services.config.state_dir)
+
+    def broken(*args, **kwargs):
+        raise StoreError(f"cannot write the store in {secret}: [Errno 28] No space left on device")
+
+    monkeypatch.setattr(services.store.tasks, "create_many", broken)
+    result = client.simulate_post("/api/v1/task", json={
+        "script_name": "follow", "serials": ["A1"], "script_config": {"target_users": ["x"]}})
+    assert result.status_code == 500 and result.json["code"] == 50001
+    assert secret not in result.text and "disk space" in result.json["message"]
