@@ -103,6 +103,10 @@ class HealthMonitor:
             self._thread.join(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def join(self) -> None:
+        """Wait for the checks still in flight (after `stop`; bounded by their deadlines)."""
+        self._pool.shutdown(wait=True)
+
     def _on_change(self, serial: str, state: str) -> None:
         if state == "device":
             with self._lock:

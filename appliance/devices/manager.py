@@ -65,6 +65,11 @@ class DeviceManager:
             self._thread.join(5)
         self._reconnect_pool.shutdown(wait=False, cancel_futures=True)
         self.server.stop()
+        # With the server gone, calls still in flight (a reconnect, a health check on a stalled
+        # phone) fail at once: wait for them, so no worker outlives the stop and then writes the
+        # remembered phones to a closed store.
+        self._reconnect_pool.shutdown(wait=True)
+        self.health.join()
         self.started = False
 
     # --- TCP phones ---
