@@ -43,6 +43,8 @@ LIST_ACCOUNTS_QUERY = {
         "device": {"type": "string", "maxLength": 64},
         "username": {"type": "string", "maxLength": 64},
         "tag": {"type": "string", "maxLength": 64},
+        "enabled": {"type": "boolean"},
+        "logged_in": {"type": "boolean"},
         "page": {"type": "integer", "minimum": 1, "default": 1},
         "page_size": {"type": "integer", "minimum": 1, "default": 100,
                       "description": "1..1000; larger values are clamped to 1000."},
@@ -69,12 +71,7 @@ class AccountCollection:
         self.accounts, self.max_body = accounts, max_body
 
     def on_get(self, req, resp) -> None:
-        query = read_query(req, LIST_ACCOUNTS_QUERY)
-        for flag in ("enabled", "logged_in"):
-            value = req.get_param_as_bool(flag)
-            if value is not None:
-                query[flag] = value
-        ok(resp, self.accounts.list(query))
+        ok(resp, self.accounts.list(read_query(req, LIST_ACCOUNTS_QUERY)))
 
     def on_post(self, req, resp) -> None:
         body = checked(_known(read_json(req, self.max_body)), CREATE_ACCOUNT)

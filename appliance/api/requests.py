@@ -12,6 +12,8 @@ from appliance.errors import BodyTooLarge, InvalidParams
 
 # Deeper JSON is never a real request, and the store and validators recurse into every level.
 MAX_DEPTH = 32
+_BOOLEANS = {**dict.fromkeys(("true", "t", "yes", "y", "1", "on"), True),   # falcon's words
+             **dict.fromkeys(("false", "f", "no", "n", "0", "off"), False)}
 
 
 def _reject_constant(name: str) -> Any:
@@ -98,6 +100,12 @@ def read_query(req, schema: dict) -> dict:
             except ValueError:
                 raise InvalidParams(f"Invalid parameter {name}: {value!r} is not an integer.",
                                     data={"field": name}) from None
+        elif prop.get("type") == "boolean":
+            word = value.strip().lower()
+            if word not in _BOOLEANS:
+                raise InvalidParams(f"Invalid parameter {name}: {value!r} is not true or false.",
+                                    data={"field": name})
+            value = _BOOLEANS[word]
         out[name] = value
     validate(out, schema)
     return apply_defaults(out, schema)

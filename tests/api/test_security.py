@@ -197,3 +197,10 @@ def test_a_store_error_answers_what_to_do_without_the_hubs_paths(services_client
         "script_name": "follow", "serials": ["A1"], "script_config": {"target_users": ["x"]}})
     assert result.status_code == 500 and result.json["code"] == 50001
     assert secret not in result.text and "disk space" in result.json["message"]
+
+
+def test_a_bad_boolean_in_a_query_names_its_field(client):
+    result = client.simulate_get("/api/v1/account", params={"enabled": "maybe"})
+    assert result.json["code"] == 40001 and result.json["data"]["field"] == "enabled"
+    assert result.json["message"] == "Invalid parameter enabled: 'maybe' is not true or false."
+    assert client.simulate_get("/api/v1/account", params={"logged_in": "False"}).json["code"] == 0
