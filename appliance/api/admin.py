@@ -8,6 +8,7 @@ waitress worker thread; the destination is confined to `state_dir/backups/`.
 from __future__ import annotations
 
 import ipaddress
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,18 @@ def backup_destination(state_dir: Path, name: str | None) -> Path:
     return dest
 
 
+def private_backup(store, state_dir: Path, dest: Path) -> Path:
+    """`store.backup(dest)` in a backups folder only the hub's user may enter, the copy 0600:
+    backups hold the accounts' passwords. Raises OSError, StoreError."""
+    root = Path(state_dir) / BACKUP_FOLDER
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(root, 0o700)   # a folder made by an older version was 0755
+    dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    written = Path(store.backup(dest))
+    os.chmod(written, 0o600)
+    return written
+
+
 def _loopback(remote_addr: str | None) -> bool:
     try:
         addr = ipaddress.ip_address((remote_addr or "").split("%", 1)[0])
@@ -61,8 +74,7 @@ class DbBackup:
         state_dir = Path(self.services.config.state_dir)
         dest = backup_destination(state_dir, body.get("path"))
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            written = self.services.store.backup(dest)
+            written = private_backup(self.services.store, state_dir, dest)
         except OSError as exc:
             raise InternalError(f"Could not write the backup {dest.name}: {exc.strerror or exc}; "
                              "check the free space and permissions of the backups folder.") from None

@@ -76,7 +76,7 @@ def backup(ctx: click.Context, name: str | None, as_json: bool) -> None:
     Restore: stop the hub, move the state directory's store files away and copy the backup to
     STATE_DIR/store.snap.
     """
-    from appliance.api.admin import BACKUP_FOLDER, backup_destination
+    from appliance.api.admin import BACKUP_FOLDER, backup_destination, private_backup
 
     state_dir = _state_dir(ctx, must_exist=True)
     try:
@@ -95,8 +95,7 @@ def backup(ctx: click.Context, name: str | None, as_json: bool) -> None:
         with as_state_owner(state_dir):
             store = _open_alone(ctx, state_dir, "backup")
             try:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                written = store.backup(dest)
+                written = private_backup(store, state_dir, dest)
             except StoreError as exc:
                 raise click.ClickException(exc.message) from None
             finally:

@@ -204,3 +204,16 @@ def test_a_bad_boolean_in_a_query_names_its_field(client):
     assert result.json["code"] == 40001 and result.json["data"]["field"] == "enabled"
     assert result.json["message"] == "Invalid parameter enabled: 'maybe' is not true or false."
     assert client.simulate_get("/api/v1/account", params={"logged_in": "False"}).json["code"] == 0
+
+
+def test_backups_are_private_to_the_hubs_user(services_client):
+    # A backup holds the accounts' passwords: other users of the box must not read it.
+    client, services = services_client
+    folder = services.config.state_dir / "backups"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)   # as an older version left it
+    result = client.simulate_post("/admin/db/backup", json={"path": "nightly/one.snap"})
+    assert result.json["code"] == 0
+    written = folder / "nightly" / "one.snap"
+    assert written.stat().st_mode & 0o777 == 0o600
+    assert folder.stat().st_mode & 0o777 == 0o700
