@@ -58,10 +58,12 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
     from appliance.services.accounts import AccountService
     from appliance.scripts import default_registry
     from appliance.services.license import LicenseService
+    from appliance.services.statefiles import private_dir
     from appliance.services.tasks import TaskService
 
     clock = clock or _local_now
     config.state_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(config.state_dir)
     store = Store.open(config.state_dir)
     services = Services(config=config, store=store, clock=clock)
     try:

@@ -8,6 +8,7 @@ Any thread: `CachedFile` takes its own lock; the writers run in the admin CLI's 
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import threading
@@ -33,6 +34,19 @@ def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def private_dir(path: Path) -> None:
+    """No access for other users of the box: the store, its snapshots and backups hold the
+    accounts' passwords (systemd makes a StateDirectory 0755 unless told otherwise)."""
+    mode = os.stat(path).st_mode & 0o777
+    if mode & 0o007:
+        try:
+            os.chmod(path, mode & ~0o007)
+        except PermissionError:   # not its owner: the administrator chose; say it once
+            logging.getLogger("appliance").warning(
+                "%s is open to every user of this machine (mode %o) and it holds account "
+                "passwords; run: chmod o-rwx %s", path, mode, path)
 
 
 def new_token() -> str:

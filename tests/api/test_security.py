@@ -217,3 +217,12 @@ def test_backups_are_private_to_the_hubs_user(services_client):
     written = folder / "nightly" / "one.snap"
     assert written.stat().st_mode & 0o777 == 0o600
     assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_state_directory_is_closed_to_other_users(make_client, tmp_path):
+    # Store snapshots hold the accounts' passwords; other users of the box must not get in.
+    state = tmp_path / "open-state"
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)
+    make_client(state_dir=str(state))
+    assert state.stat().st_mode & 0o777 == 0o750
