@@ -260,7 +260,9 @@ class Engine:
         if self.tracker is None:
             return True
         info = self.tracker.get(serial)
-        return info is not None and getattr(info, "state", "device") == "device"
+        # "unknown": tracking broke and is re-syncing (adb server restart, a slow device list);
+        # the phone is not known to be gone, and a script that really lost it gets an adb error.
+        return info is not None and getattr(info, "state", "device") in ("device", "unknown")
 
     def _on_phone(self, serial: str, state: str) -> None:
         """Tracker callback: a phone that leaves fails its running task; one that comes back
@@ -269,6 +271,8 @@ class Engine:
             self._quarantined.pop(serial, None)
             self._held.pop(serial, None)
             self._wake.set()
+            return
+        if state == "unknown":   # the tracker lost track of every phone for a moment: see _present
             return
         with self._lock:
             runs = [r for r in self._runs.values() if r.serial == serial]

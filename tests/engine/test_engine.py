@@ -213,3 +213,20 @@ def test_a_failed_ui_step_names_the_step_and_keeps_the_screen(hub):
     assert "step 'post the comment' failed" in task["remark"]
     assert "like_button" in task["remark"]
     assert store.tasks.logs(task_id)[-1]["level"] == "error"
+
+
+def test_tracking_lost_for_a_moment_does_not_fail_running_tasks(hub):
+    engine, store, tracker, _client = hub()
+    task_id = store.add("A", "sleepy")
+    engine.start()
+    wait_for(lambda: store.status(task_id) == 1)
+    passes = []
+    real_tick = engine.dispatcher.tick
+    engine.dispatcher.tick = lambda now: (passes.append(now), real_tick(now))[1]
+    tracker.set_state("A", "unknown")      # tracking broke: every phone "unknown" until re-sync
+    wait_for(lambda: len(passes) >= 3)     # the loop has supervised the run a few times
+    assert store.status(task_id) == 1
+    tracker.set_state("A", "device")
+    tracker.set_state("A", "absent")       # really gone: fails, saying so
+    wait_for(lambda: store.status(task_id) == 3)
+    assert store.tasks.get(task_id)["remark"] == "phone A went absent during the task"
