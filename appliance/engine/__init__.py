@@ -45,6 +45,18 @@ def _plan_limit(config: Any) -> Callable[[], int]:
     return lambda: limit
 
 
+def recover_interrupted(store: Any, clock: Callable[[], datetime], skip=frozenset()) -> list[int]:
+    """Fail the tasks a previous run of the hub left running (CONTRACT: "interrupted by
+    restart"). The engine does this at start; without an engine (adb off) the services do."""
+    outcome = Outcome(store, None, clock, random.Random())
+    failed = [task_id for task_id in store.tasks.ids_where(status=RUNNING)
+              if task_id not in skip
+              and outcome.fail_abandoned(task_id, None, "interrupted by restart")]
+    if failed:
+        log.warning("tasks %s were running when the hub stopped: failed", failed)
+    return failed
+
+
 class Engine:
     def __init__(self, config: Any, store: Any, devices_manager: Any, registry: Any,
                  clock: Callable[[], datetime], rng: random.Random | None = None, *,
@@ -81,16 +93,9 @@ class Engine:
 
     def recover(self) -> list[int]:
         """CONTRACT: tasks running when the hub stopped end failed "interrupted by restart"."""
-        failed = []
-        for task_id in self.store.tasks.ids_where(status=RUNNING):
-            with self._lock:
-                if task_id in self._runs:
-                    continue
-            if self.outcome.fail_abandoned(task_id, None, "interrupted by restart"):
-                failed.append(task_id)
-        if failed:
-            log.warning("tasks %s were running when the hub stopped: failed", failed)
-        return failed
+        with self._lock:
+            ours = set(self._runs)
+        return recover_interrupted(self.store, self.clock, skip=ours)
 
     def stop(self, timeout: float | None = None) -> None:
         """Graceful stop: no new starts; running tasks are cancelled and end failed

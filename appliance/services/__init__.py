@@ -7,6 +7,7 @@ use-case objects (`tasks`, `license`, `devices`, ...); each documents what it to
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,17 +38,26 @@ class Services:
 
     def start(self) -> None:
         """Start the background parts (adb server, tracking, dispatcher)."""
+        if self.engine is None:
+            # Nothing runs tasks (adb off), yet none may stay "running" from a previous run.
+            from appliance.engine import recover_interrupted
+            recover_interrupted(self.store, self.clock)
         for part in (self.housekeeping, self.devices, self.engine):
             if part is not None and hasattr(part, "start"):
                 part.start()
                 self._closers.append(part.stop)
 
     def close(self) -> None:
-        """Stop background parts in reverse order, then close the store. Idempotent."""
+        """Stop background parts in reverse order, then close the store. Idempotent. A part that
+        fails to stop is logged and the others still stop (the adb server is a child process
+        that would outlive the hub) and the store still closes."""
         with self._lock:
             closers, self._closers = self._closers, []
             for stop in reversed(closers):
-                stop()
+                try:
+                    stop()
+                except Exception:
+                    logging.getLogger("appliance").exception("stopping %r failed", stop)
             self.store.close()
 
 
