@@ -27,7 +27,7 @@ def write_archive(folder: Path, rows: list[str]) -> Path:
         path = folder / f"tasks-{stamp}-{n}.jsonl.gz"
         n += 1
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as raw:
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as raw:
         with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
             gz.write("".join(row + "\n" for row in rows).encode())
         raw.flush()

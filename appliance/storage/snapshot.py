@@ -58,7 +58,8 @@ def write_snapshot(path: Path, copy: dict[str, tuple["DocTable", dict, dict]], h
     """Write a copy from `JournalStorage.copy()` to `path` atomically (temp, fsync, rename)."""
     tmp = path.with_name(path.name + ".tmp")
     count = flushed = 0
-    with open(tmp, "wb") as f:
+    # 0600 like the journal: tasks and accounts (with passwords) are the hub's alone.
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
         header = {"magic": SNAPSHOT_MAGIC, "version": 2, "next_gen": next_gen, "hw": dict(hw)}
         f.write(frame(json.dumps(header).encode()))
         for name, (live, raw, fields) in copy.items():

@@ -196,3 +196,23 @@ def test_journal_records_are_deltas(tmp_path):
     assert grown < 2 * len(json.dumps(make_task())) + 100
     assert log_grown < 150
     assert os.path.getsize(path) > 100 * grown
+
+
+def test_store_files_are_private(tmp_path):
+    import stat
+    from datetime import datetime, timedelta, timezone
+
+    from appliance.storage import Store
+
+    store = Store.open(tmp_path)
+    [task] = store.tasks.create_many([{"serial": "S", "status": 2, "script_name": "x",
+                                       "source": "api", "username": None,
+                                       "finished_at": "2000-01-01T00:00:00+00:00"}])
+    store.compact()
+    store.tasks.archive_finished(datetime.now(timezone.utc) - timedelta(days=1))
+    store.close()
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "store.snap" for p in files)
+    assert any(p.suffix == ".gz" for p in files)
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
