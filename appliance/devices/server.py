@@ -125,6 +125,8 @@ class AdbServer:
                 return
             except DeviceError:
                 pass
+            if self._stop.is_set():   # stop() ended the child we wait for
+                raise AdbServerDown("the hub is stopping; the adb server was stopped")
             if proc is not None and proc.poll() is not None and not server_answers(self.host, self.port):
                 raise AdbServerDown(f"The adb server ({self.adb_path}) exited with status "
                                     f"{proc.returncode} at start; see the hub's log.")
@@ -153,7 +155,15 @@ class AdbServer:
             raise AdbServerDown(f"Cannot run the adb binary {self.adb_path!r}: {exc.strerror or exc}. "
                                 "Install adb or set adb_path.") from None
         with self._lock:
-            self._proc = proc
+            # stop() may have run while this child started (a restart racing the hub's stop):
+            # it swapped out the old child only, so this one is ours to end, or it is orphaned.
+            stopping = self._stop.is_set()
+            if not stopping:
+                self._proc = proc
+        if stopping:
+            proc.kill()
+            proc.wait()
+            raise AdbServerDown("the hub is stopping; the adb server was not restarted")
         log.info("adb server started on port %d (pid %d)", self.port, proc.pid)
 
     def _evict_stranger(self) -> None:
