@@ -29,6 +29,7 @@ class HubServer:
         self.host = host
         self.port = self.server.effective_port
         self._thread: threading.Thread | None = None
+        self._stopped = False
         # One warning per request under load is noise; real problems are logged elsewhere.
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
@@ -54,8 +55,15 @@ class HubServer:
         return False
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Graceful stop. Returns True when every in-flight request finished in time."""
+        """Graceful stop. Returns True when every in-flight request finished in time.
+        Idempotent; on a server never started (the hub failed to start) it frees the listening
+        socket and waitress's worker threads, which `create_server` already started."""
+        if self._stopped:
+            return True
+        self._stopped = True
         if self._thread is None:
+            self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+            self.server.close()
             return True
         closed = threading.Event()
 

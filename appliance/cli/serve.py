@@ -56,6 +56,7 @@ def run_hub(config, on_ready=None, stop_event: threading.Event | None = None) ->
             watchdog.stop()
         server.stop(config.shutdown_timeout)
     finally:
+        server.stop(0)   # no-op after the graceful stop; after a failed start, frees the port
         services.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

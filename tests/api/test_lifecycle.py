@@ -60,3 +60,22 @@ def test_close_stops_every_part_and_the_store_when_one_part_fails(tmp_path):
         services.store.tasks.create_many([new_task(
             serial="X", script_name="s", script_config={}, source="api", min_interval=0,
             max_interval=0, start_time=None, now=datetime.now().astimezone())])
+
+
+def test_a_hub_that_fails_to_start_frees_its_port_and_threads(tmp_path):
+    import socket
+    import threading
+
+    from appliance.cli.serve import run_hub
+    from appliance.errors import AdbServerDown
+    from tests.conftest import free_port
+
+    port = free_port()
+    config = hub_config(tmp_path, port=port, adb_enabled=True, adb_port=free_port(),
+                        adb_path=str(tmp_path / "no-such-adb"))
+    before = set(threading.enumerate())
+    with pytest.raises(AdbServerDown):
+        run_hub(config)
+    assert [t.name for t in threading.enumerate() if t not in before and t.is_alive()] == []
+    with socket.socket() as probe:      # the API port is free for the next attempt
+        probe.bind(("127.0.0.1", port))
