@@ -44,8 +44,10 @@ class Services:
             recover_interrupted(self.store, self.clock)
         for part in (self.housekeeping, self.devices, self.engine):
             if part is not None and hasattr(part, "start"):
-                part.start()
+                # Registered first: a part that fails half-way (the adb server spawned but never
+                # answering) is still stopped by close(), or its child outlives the hub.
                 self._closers.append(part.stop)
+                part.start()
 
     def close(self) -> None:
         """Stop background parts in reverse order, then close the store. Idempotent. A part that

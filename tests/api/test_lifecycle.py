@@ -79,3 +79,16 @@ def test_a_hub_that_fails_to_start_frees_its_port_and_threads(tmp_path):
     assert [t.name for t in threading.enumerate() if t not in before and t.is_alive()] == []
     with socket.socket() as probe:      # the API port is free for the next attempt
         probe.bind(("127.0.0.1", port))
+
+
+def test_a_part_that_fails_half_way_through_start_is_still_stopped(tmp_path):
+    class HalfStarted(_Part):
+        def start(self):
+            raise RuntimeError("spawned a child, then gave up waiting for it")
+
+    services = build_services(hub_config(tmp_path))
+    services.housekeeping, services.devices = _Part(), HalfStarted()
+    with pytest.raises(RuntimeError):
+        services.start()
+    services.close()
+    assert services.devices.stopped and services.housekeeping.stopped
