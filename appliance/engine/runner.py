@@ -171,6 +171,10 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
     name = task.get("script_name", "?")
 
     def write_log(level: str, message: str) -> None:
+        if run.abandoned:
+            # The task's end is written and it may run again (retried): a stuck script's late
+            # lines would land in the new run's log, or hit a store closed at shutdown.
+            return
         try:
             store.tasks.append_log(run.task_id, {"ts": iso(clock()), "level": level,
                                                  "message": message}, config.log_lines_per_task)

@@ -230,3 +230,31 @@ def test_tracking_lost_for_a_moment_does_not_fail_running_tasks(hub):
     tracker.set_state("A", "absent")       # really gone: fails, saying so
     wait_for(lambda: store.status(task_id) == 3)
     assert store.tasks.get(task_id)["remark"] == "phone A went absent during the task"
+
+
+def test_an_abandoned_script_writes_no_more_log_lines(hub):
+    import threading
+
+    from appliance.scripts import Script
+
+    class LateTalker(Script):
+        name = "late_talker"
+        release = threading.Event()
+        said = threading.Event()
+
+        def run(self, ctx):
+            LateTalker.release.wait(30)       # ignores the stop
+            ctx.log("still here")
+            LateTalker.said.set()
+
+    engine, store, _tracker, _client = hub(stop_grace=0.2)
+    engine.registry.register(LateTalker())
+    task_id = store.add("A", "late_talker")
+    engine.start()
+    wait_for(lambda: store.status(task_id) == 1)
+    engine.stop_task(task_id)                 # abandoned after stop_grace
+    assert store.status(task_id) == 3
+    LateTalker.release.set()
+    wait_for(LateTalker.said.is_set)
+    wait_for(lambda: engine.running() == {})
+    assert "still here" not in [line["message"] for line in store.tasks.logs(task_id)]
