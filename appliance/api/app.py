@@ -11,22 +11,14 @@ from typing import Any
 import falcon
 import falcon.media
 
-from appliance.api import envelope, license, meta, tasks
+from appliance.api import accounts, admin, dashboard, devices, envelope, license, meta, tasks
 from appliance.api.middleware import API_PREFIX, Access, BodyLimit, PlanGate
 from appliance.api.schemas import OpenApi
 from appliance.errors import ApplianceError
 
-
-def _families() -> list:
-    """Route families in registration order; later issues append theirs here."""
-    families = [meta, tasks, license]
-    for name in ("devices", "accounts", "admin", "dashboard"):
-        try:
-            families.append(__import__(f"appliance.api.{name}", fromlist=["add_routes"]))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"appliance.api.{name}":
-                raise
-    return families
+# Route families in registration order: each module's add_routes adds its routes and their
+# OpenAPI operations together.
+FAMILIES = (meta, tasks, license, devices, accounts, admin, dashboard)
 
 
 def create_app(services: Any) -> falcon.App:
@@ -40,6 +32,6 @@ def create_app(services: Any) -> falcon.App:
     app.add_error_handler(ApplianceError, envelope.handle_appliance_error)
 
     openapi = OpenApi()
-    for family in _families():
+    for family in FAMILIES:
         family.add_routes(app, services, openapi, API_PREFIX)
     return app
