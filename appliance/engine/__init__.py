@@ -113,6 +113,8 @@ class Engine:
         for run in runs:
             if not run.done.wait(max(0.0, end - time.monotonic())):
                 self._abandon(run, quarantine=False)
+            elif run.thread is not None:
+                run.thread.join(1.0)   # its outcome is written; let it leave before the store closes
 
     def wake(self) -> None:
         """New, retried or changed tasks in the store (TaskService): re-read them and dispatch now
