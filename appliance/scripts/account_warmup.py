@@ -84,9 +84,12 @@ class _Warmup:
         in_results = self._search() if cfg["topic"].strip() else False
         started, watched, seconds = time.monotonic(), 0, 0.0
         duration = float(cfg["task_duration"])
+        shortest = float(cfg["min_duration"])
         while True:
             left = duration - (time.monotonic() - started)
-            if left <= 0:
+            # A person does not open another video with no time left to watch it: after the
+            # first video, stop when less than min_duration remains (no truncated last watch).
+            if left <= 0 or (watched and left < shortest):
                 break
             screen = self.ui.dump()
             if self.ui.dismiss_popups(screen):
@@ -97,7 +100,7 @@ class _Warmup:
             watched, seconds = watched + 1, seconds + watch
             ctx.log(f"watched video {watched} by {author or 'an unknown author'} for {watch:.1f} s")
             self._act(author)
-            if duration - (time.monotonic() - started) <= 0:
+            if duration - (time.monotonic() - started) < shortest:
                 break
             before = self._identity(self.ui.last or screen)
             self.ui.swipe_up()
