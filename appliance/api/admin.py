@@ -7,7 +7,6 @@ waitress worker thread; the destination is confined to `state_dir/backups/`.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from appliance.api.envelope import ok
 from appliance.api.requests import read_json
 from appliance.errors import InternalError, InvalidParams, Unauthorized
+from appliance.services.access import is_loopback
 
 BACKUP_FOLDER = "backups"
 NAME_MAX = 255   # bytes in one file name on Linux file systems
@@ -51,20 +51,12 @@ def private_backup(store, state_dir: Path, dest: Path) -> Path:
     return written
 
 
-def _loopback(remote_addr: str | None) -> bool:
-    try:
-        addr = ipaddress.ip_address((remote_addr or "").split("%", 1)[0])
-    except ValueError:
-        return False
-    return addr.is_loopback or bool(getattr(addr, "ipv4_mapped", None) and addr.ipv4_mapped.is_loopback)
-
-
 class DbBackup:
     def __init__(self, services: Any):
         self.services = services
 
     def on_post(self, req, resp) -> None:
-        if not _loopback(req.remote_addr):
+        if not is_loopback(req.remote_addr):
             raise Unauthorized("Admin routes answer only on loopback: run `appliance db backup` "
                                "on the hub's own machine.")
         # A JSON content type cannot be sent cross-site without a preflight: no drive-by backups.

@@ -15,6 +15,20 @@ from typing import Any
 from appliance.services.statefiles import TOKEN_FILE, CachedFile, ensure_token
 
 
+def caller_address(remote_addr: str | None):
+    """The caller's IP (zone id dropped, IPv4-mapped IPv6 unwrapped), or None if unparsable."""
+    try:
+        addr = ipaddress.ip_address((remote_addr or "").split("%", 1)[0])
+    except ValueError:
+        return None
+    return getattr(addr, "ipv4_mapped", None) or addr
+
+
+def is_loopback(remote_addr: str | None) -> bool:
+    addr = caller_address(remote_addr)
+    return addr is not None and addr.is_loopback
+
+
 class AccessService:
     def __init__(self, config: Any):
         ensure_token(Path(config.state_dir))
@@ -22,13 +36,8 @@ class AccessService:
         self._trusted = [ipaddress.ip_network(n) for n in config.trusted_networks]
 
     def is_trusted(self, remote_addr: str | None) -> bool:
-        try:
-            addr = ipaddress.ip_address((remote_addr or "").split("%", 1)[0])
-        except ValueError:
-            return False
-        if getattr(addr, "ipv4_mapped", None):
-            addr = addr.ipv4_mapped
-        return addr.is_loopback or any(addr in net for net in self._trusted)
+        addr = caller_address(remote_addr)
+        return addr is not None and (addr.is_loopback or any(addr in net for net in self._trusted))
 
     def token_ok(self, authorization: str | None) -> bool:
         token = self._token.read() or ""
