@@ -39,12 +39,18 @@ def test_every_acknowledged_task_survives_kill_9(tmp_path):
         again.terminate()
 
 
-def test_truncated_store_gives_a_clear_error_and_is_kept(tmp_path):
+def _stopped_hub_with_tasks(tmp_path, count: int = 5):
+    """A state dir left by a hub that took `count` tasks and stopped cleanly."""
     state = tmp_path / "state"
     hub = HubProcess(state, "--no-adb").start()
-    for i in range(5):
+    for i in range(count):
         hub.call("POST", "/task", {"serials": [f"P{i}"], "script_name": "account_warmup"})
     assert hub.terminate() == 0
+    return state
+
+
+def test_truncated_store_gives_a_clear_error_and_is_kept(tmp_path):
+    state = _stopped_hub_with_tasks(tmp_path)
     files = [p for p in state.iterdir() if p.is_file() and p.stat().st_size > 64
              and p.name not in ("api-token", "plan", "lock")]
     assert files, list(state.iterdir())
@@ -120,11 +126,7 @@ def test_second_hub_on_the_same_state_dir_is_refused(tmp_path):
 def test_truncated_snapshot_gives_a_clear_error_and_is_kept(tmp_path):
     from appliance.storage import Store
 
-    state = tmp_path / "state"
-    hub = HubProcess(state, "--no-adb").start()
-    for i in range(5):
-        hub.call("POST", "/task", {"serials": [f"P{i}"], "script_name": "account_warmup"})
-    assert hub.terminate() == 0
+    state = _stopped_hub_with_tasks(tmp_path)
     store = Store.open(state)
     store.compact()  # everything into the snapshot file
     store.close()
