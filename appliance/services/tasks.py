@@ -97,14 +97,10 @@ class TaskService:
         return script.fanout(validated)
 
     def _accounts_on(self, serial: str) -> list[dict]:
-        accounts = getattr(self.store, "accounts", None)
-        if accounts is None:
-            return []
-        return [a for a in accounts.list({"device": serial}) if a.get("enabled", True)]
+        return [a for a in self.store.accounts.list({"device": serial}) if a.get("enabled", True)]
 
     def _account_named(self, username: str) -> dict | None:
-        accounts = getattr(self.store, "accounts", None)
-        return None if accounts is None else accounts.get_by_username(username)
+        return self.store.accounts.get_by_username(username)
 
     # --- read -----------------------------------------------------------------------------
 
