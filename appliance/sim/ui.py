@@ -4,42 +4,40 @@ app) and the input and activity-manager calls that `shell.py`'s virtual commands
 One `AndroidUi` per phone; adbd connection threads call it concurrently, so every public method
 takes the one `RLock`. Chance comes from the injected `rng`, time from the injected `clock`.
 
-Screens of com.zhiliaoapp.musically and their resource ids (all `com.zhiliaoapp.musically:id/<id>`
-except the launcher's; ids repeat per list item, as in a RecyclerView). Quoted strings are texts.
-tests/sim/test_app.py checks that this table names every id on screen and nothing else.
+The app (`package`, default com.zhiliaoapp.musically; com.ss.android.ugc.trill works too) shows
+the accessibility surface of the real app 43.x-46.x, screen by screen, as docs/APP-SURFACE.md
+describes it: obfuscated 2-3 character resource ids that change per `app_build` (app/ids.py), a
+few fixed semantic ids (`long_press_layout`, `player_view`, `title`, `desc`, `cover`,
+`view_rootview`, `android:id/text1`), and texts/descs in `locale` en or fr (app/strings.py).
 
-| screen (activity) | ids |
+| screen (activity) | module |
 |---|---|
-| launcher (com.google.android.apps.nexuslauncher) | `workspace`; icons are TextViews, text = content-desc = "TikTok", "Settings", ... |
-| login (SignUpOrLoginActivity) | `login_root` > `login_title`, `login_username` (EditText), `login_password`, `login_button` "Log in", `login_back` (when adding) |
-| home feed (MainActivity) | `feed_root` > `viewpager` > `feed_video` (desc "Video by @user") > `action_rail` > `author_avatar`, `follow_button` "+" (desc "Follow @user", absent once followed), `like_button` (selected when liked), `like_count`, `comment_button`, `comment_count`, `collect_button` (selected when favourited), `collect_count`, `share_button`, `share_count`; `author_name` "@user", `video_desc`; top: `tab_following`, `tab_foryou`, `feed_search` (desc "Search"); `upload_progress` "Uploading 42%" / "Your post is published"; swipe up = next video |
-| bottom tabs (feed, own profile, Friends `friends_title`, Inbox `inbox_title`) | `bottom_tabs` > `nav_home` "Home", `nav_friends`, `nav_create` (desc "Create"), `nav_inbox`, `nav_profile` "Profile" |
-| single video (DetailActivity) | as the feed without top tabs and bottom tabs, plus `video_back` |
-| comment panel (over a video) | `comment_panel` > `comment_title` "N comments", `comment_close`, `comment_list` > `comment_item` > `comment_author`, `comment_text` (newest first); `comment_input` (EditText, hint "Add comment...", ENTER types a newline), `comment_post` "Post" (enabled once text is typed); a tap above the panel closes it |
-| share sheet | `share_panel` > `share_copy_link`, `share_cancel` |
-| search (SearchResultActivity) | `search_root` > `search_back`, `search_input` (focused on open; ENTER searches), `search_button` "Search"; after a search: `search_tabs` > `search_tab_users` "Users", `search_tab_videos` "Videos" (selected tab), `search_results` > `search_user_item` (desc "@user") > `search_user_avatar`, `search_user_name` (text = username, no @), `search_user_info`; or `search_video_item` (desc "Video by @user: ...") > `search_video_cover`, `search_video_desc`, `search_video_author`; `search_empty` |
-| user profile (UserProfileActivity) | `profile_root` > `profile_back`, `profile_title` (nickname), `profile_avatar`, `profile_username` "@user", `profile_{following,followers,likes}_count` (text "1.2K") and `profile_{following,followers,likes}_label`, `profile_follow_button` "Follow" / "Following" (selected); tapping "Following" opens `dialog_container` > `dialog_title` "Unfollow @user?", `dialog_cancel`, `dialog_confirm` "Unfollow"; `profile_video_item_grid` > `profile_video_item` (desc "Video <id>") > `profile_video_item_caption` (likes) |
-| own profile (MainActivity, Profile tab) | `own_profile_root` > `own_username` "@account" and `account_switch` (both desc "Switch account"), `own_avatar`, `own_nickname`, `own_{following,followers,likes}_count`, `own_{following,followers,likes}_label`, `edit_profile_button`, `upload_progress`, `own_video_item_grid` > `own_video_item` (desc "Post: caption") > `own_video_item_caption` "Uploading..." / "0 views" |
-| account switcher (sheet on own profile) | `switch_account_panel` > `switch_account_title`, `account_list` > `account_item` (desc "@name") > `account_name` "@name", `account_check` (checked = current); `add_account` |
-| create (VideoRecordNewActivity) | `create_root` > `create_close`, `record_button`, `upload_button` "Upload" |
-| gallery picker (MediaChooseActivity) | `gallery_root` > `gallery_close`, `gallery_title`, `gallery_tabs` > `gallery_tab_all`, `gallery_tab_videos`, `gallery_tab_photos`, `gallery_grid` > `gallery_item` (desc "Video, x.mp4, 123 bytes" / "Photo, ..."; newest first) > `gallery_check` (CheckBox, checked, text = order), `gallery_item_name`; `gallery_empty`; `gallery_next` "Next" / "Next (3)" (enabled once something is chosen) |
-| edit (VEVideoPublishEditActivity) | `edit_root` > `edit_back`, `edit_sounds`, `edit_next` "Next" |
-| post (VideoPublishActivity) | `post_root` > `post_back`, `post_title`, `caption_input` (multiline EditText; ENTER types a newline), `post_cover`, `post_hashtag_button`, `post_mention_button`, `post_privacy`, `drafts_button`, `post_button` "Post" |
-| popup (over any app screen, seeded) | `popup_container` > `popup_title` (e.g. "Sync your contacts?"), `popup_message`, `popup_negative` "Not now", `popup_positive` "OK"; taps elsewhere are swallowed, BACK dismisses |
-| permission dialog (one popup in five; its own window, package com.android.permissioncontroller) | `grant_dialog` > `permission_message` "Allow TikTok to send you notifications?", `permission_allow_button` "Allow", `permission_deny_button` "Don't allow" |
-| splash (cold start, for splash_seconds, default 0) | no ids: an ImageView with desc "TikTok"; input is ignored |
+| launcher, other apps, log-in, Friends/Inbox stubs, splash, switch loading | app/system.py |
+| home feed (MainActivity) and single video (DetailActivity); comment sheet | app/feed.py, app/comments.py |
+| camera (VideoRecordNewActivity), gallery over it (MediaChooseActivity), editor | app/create.py |
+| caption (VideoPublishActivity), "Publish video publicly?" sheet | app/publish.py |
+| own profile + account switcher sheet; other user (UserProfileActivity) | app/profile.py |
+| search (SearchResultActivity) | app/search.py |
+| popups: contacts, GDPR, follow friends, shared collections; permission controller window | app/popups.py |
+
+Windows: a dump holds the app's screen with any in-app overlay above it (the screen stays in the
+tree), or the permission controller's window alone. The keyboard is never in a dump; on the
+caption screen it covers y >= 1450 (design units) while a field has focus, swallowing taps.
+`video_playing()` (the platform makes dumps fail meanwhile) and `keyboard_shown()` say what a
+real phone's state would be.
 
 Input semantics: `input_text` types printable ASCII only ("%s" is a space; other characters are
 dropped, as a real `input text` cannot type them); the ADBKeyboard broadcasts type any unicode.
-An EditText shows its hint as text while empty. BACK first hides the keyboard of a field the
-user tapped, then closes a panel, then leaves the screen; at the app's root it goes home.
+An EditText shows its hint as text while empty. BACK first hides the keyboard of a focused field,
+then closes a sheet, then leaves the screen; at the app's root it goes home.
 
 Records (`records(kind)`, each with `kind`, `t` = clock, `account`): launch (cold, via), watch
-(video_id, author, seconds; written when the video leaves the screen), like/unlike and
-collect/uncollect (video_id, author), follow/unfollow (username, via), comment (video_id, author,
-text), post (caption, media_type, media [{name, size, kind, path}], status uploading -> posted,
-video_id), draft, switch_account (previous), login (previous), popup (title, trigger, choice:
-None until "Not now"/"OK"/"back"), crash (was_running, screen).
+(video_id, author, seconds; written when the video leaves the screen), pause/play (video_id),
+like/unlike and collect/uncollect (video_id, author), follow/unfollow (username, via), comment
+(video_id, author, text), post (caption, media_type, media [{name, size, kind, path}], status
+uploading -> posted, video_id), draft, photo_taken (path), copy_handle (text), switch_account
+(previous), login (previous), popup (title, style, trigger, choice: None until a button or
+"back"), crash (was_running, screen).
 """
 
 from __future__ import annotations
@@ -83,6 +81,13 @@ def _key_name(code: str) -> str:
         name, name.lower() if len(name) == 1 else name)
 
 
+def _sdcard(path: str) -> str:
+    for prefix in ("/storage/emulated/0/", "/storage/self/primary/", "/mnt/sdcard/"):
+        if path.startswith(prefix):
+            return "/sdcard/" + path[len(prefix):]
+    return path
+
+
 def _short_component(package: str, cls: str) -> str:
     return f"{package}/{cls[len(package):]}" if cls.startswith(package + ".") else f"{package}/{cls}"
 
@@ -92,19 +97,77 @@ class AndroidUi:
 
     def __init__(self, rng: random.Random, serial: str, screen: tuple[int, int] = (1080, 2400),
                  accounts: list[str] | None = None, *, clock: Callable[[], float] | None = None,
-                 popup_rate: float = 0.03, upload_seconds: float = 3.0, splash_seconds: float = 0.0):
+                 popup_rate: float = 0.03, upload_seconds: float | tuple[float, float] = 3.0,
+                 splash_seconds: float = 0.0, app_build: int = 1, locale: str = "en",
+                 sdk: int = 33, package: str = PKG, switch_seconds: float = 0.0,
+                 publish_sheet_rate: float = 1 / 3, next_ignore_rate: float = 0.25,
+                 ad_rate: float = 1 / 8, live_rate: float = 1 / 12):
         self.serial = serial
         self.size = tuple(screen)
         self.clock = clock or time.monotonic
         self._lock = threading.RLock()
         self.app = App(rng, self.size, accounts, self.clock, popup_rate, upload_seconds,
-                       splash_seconds)
-        self.installed = set(SYSTEM_PACKAGES) | {PKG, ADB_KEYBOARD}
+                       splash_seconds, app_build=app_build, locale=locale, sdk=sdk,
+                       package=package, switch_seconds=switch_seconds,
+                       publish_sheet_rate=publish_sheet_rate, next_ignore_rate=next_ignore_rate,
+                       ad_rate=ad_rate, live_rate=live_rate)
+        self.installed = set(SYSTEM_PACKAGES) | {package, ADB_KEYBOARD}
         self.foreign: str | None = None  # another app's package in front of the launcher
         # Set by the virtual Android so a MEDIA_SCANNER broadcast can learn a file's size
-        # (None: the file does not exist, nothing is scanned).
+        # (None: the file does not exist, so its entry is removed) and mtime.
         self.file_size: Callable[[str], int | None] | None = None
+        self.file_mtime: Callable[[str], float | None] | None = None
         self._png: tuple[str, bytes] | None = None
+
+    # -- what the app is ---------------------------------------------------------------------
+    @property
+    def package(self) -> str:
+        return self.app.package
+
+    @property
+    def app_build(self) -> int:
+        return self.app.app_build
+
+    @property
+    def version_name(self) -> str:
+        return self.app.version_name
+
+    @property
+    def locale(self) -> str:
+        return self.app.locale
+
+    @property
+    def sdk(self) -> int:
+        return self.app.sdk
+
+    @property
+    def granted(self) -> set[str]:
+        with self._lock:
+            return set(self.app.granted)
+
+    def grant(self, permission: str) -> bool:
+        """`pm grant`: False for a permission this Android version does not know."""
+        with self._lock:
+            return self.app.grant(permission)
+
+    def revoke(self, permission: str) -> bool:
+        with self._lock:
+            return self.app.revoke(permission)
+
+    def force_popup(self, style: str = "dialog") -> None:
+        with self._lock:
+            self.app.force_popup(style)
+
+    def video_playing(self) -> bool:
+        """A video plays in front (feed or single video, LIVE too; no sheet, dialog or popup,
+        not paused): a real `uiautomator dump` often cannot get an idle state meanwhile."""
+        with self._lock:
+            return self._app_in_front() and self.app.video_playing()
+
+    def keyboard_shown(self) -> bool:
+        """A text field of the app in front has focus (`dumpsys input_method` mInputShown)."""
+        with self._lock:
+            return self._app_in_front() and self.app.keyboard_shown()
 
     # -- packages and activities ---------------------------------------------------------
     def packages(self) -> list[str]:
@@ -118,7 +181,7 @@ class AndroidUi:
     def uninstall(self, package: str) -> bool:
         with self._lock:
             self.force_stop(package)
-            if package == PKG:
+            if package == self.package:
                 self.app.clear_data()
             present = package in self.installed
             self.installed.discard(package)
@@ -128,11 +191,11 @@ class AndroidUi:
         """(package, activity class) of the window in front, for `dumpsys window`."""
         with self._lock:
             if self._app_in_front():
-                if self.app.popup is not None and self.app.popup["style"] == "permission":
+                if self.app.system_popup():
                     return PERMISSION_PKG, PERMISSION_ACTIVITY
                 if self.app.splashing():
-                    return PKG, LAUNCH_ACTIVITY
-                return PKG, self.app.top.activity
+                    return self.package, LAUNCH_ACTIVITY
+                return self.package, self.app.top.activity
             if self.foreign:
                 return self.foreign, f"{self.foreign}.MainActivity"
             return LAUNCHER, "com.android.launcher3.uioverrides.QuickstepLauncher"
@@ -141,7 +204,7 @@ class AndroidUi:
         return self.app.running and self.app.foreground and self.foreign is None
 
     def _start(self, package: str, via: str) -> None:
-        if package == PKG:
+        if package == self.package:
             self.foreign = None
             self.app.launch(via)
         else:
@@ -151,20 +214,20 @@ class AndroidUi:
     def start_activity(self, package: str, component: str | None = None) -> str:
         with self._lock:
             if component is None:
-                cls = LAUNCH_ACTIVITY if package == PKG else f"{package}.MainActivity"
+                cls = LAUNCH_ACTIVITY if package == self.package else f"{package}.MainActivity"
                 intent = (f"act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] "
                           f"cmp={_short_component(package, cls)}")
             else:
                 cls = package + component if component.startswith(".") else component
                 intent = f"cmp={_short_component(package, cls)}"
             head = f"Starting: Intent {{ {intent} }}"
-            known = package in self.installed and (package != PKG or cls in TIKTOK_ACTIVITIES)
+            known = package in self.installed and (package != self.package or cls in TIKTOK_ACTIVITIES)
             if not known:
                 if component is None:
                     return "** No activities found to run, monkey aborted."
                 return (f"{head}\nError type 3\nError: Activity class {{{package}/{cls}}} "
                         "does not exist.")
-            in_front = (self._app_in_front() if package == PKG else self.foreign == package)
+            in_front = (self._app_in_front() if package == self.package else self.foreign == package)
             self._start(package, "am")
             self._after()
             if in_front:
@@ -180,11 +243,11 @@ class AndroidUi:
             if parts.scheme not in ("http", "https"):
                 return (f"{head}\nError: Activity not started, unable to resolve Intent "
                         f"{{ act=android.intent.action.VIEW dat={shown} flg=0x10000000 }}")
-            if parts.netloc.lower() not in TIKTOK_HOSTS or PKG not in self.installed:
+            if parts.netloc.lower() not in TIKTOK_HOSTS or self.package not in self.installed:
                 self._start("com.android.chrome", "deeplink")
                 self._after()
                 return head
-            self._start(PKG, "deeplink")
+            self._start(self.package, "deeplink")
             segments = [unquote(s) for s in parts.path.split("/") if s]
             if self.app.account and segments and segments[0].startswith("@"):
                 user = segments[0][1:]
@@ -199,14 +262,14 @@ class AndroidUi:
 
     def force_stop(self, package: str) -> None:
         with self._lock:
-            if package == PKG:
+            if package == self.package:
                 self.app.stop()
             elif self.foreign == package:
                 self.foreign = None
 
     def clear_data(self, package: str) -> None:
         with self._lock:
-            if package == PKG:
+            if package == self.package:
                 self.app.clear_data()
             elif self.foreign == package:
                 self.foreign = None
@@ -237,14 +300,24 @@ class AndroidUi:
             elif action == "android.intent.action.MEDIA_SCANNER_SCAN_FILE":
                 path = unquote((data or extras.get("msg", "")).removeprefix("file://"))
                 size = self.file_size(path) if self.file_size else int(extras.get("size", 0) or 0)
-                if path and size is not None:
-                    self.media_scan(path, size)
+                path = _sdcard(path)
+                if path and size is None:
+                    self.media_remove(path)  # a scan of a deleted file removes it
+                elif path:
+                    mtime = self.file_mtime(path) if self.file_mtime else None
+                    self.media_scan(path, size, mtime)
             self._after()
             return f"Broadcasting: Intent {{ {intent} }}\nBroadcast completed: result=0"
 
-    def media_scan(self, path: str, size: int) -> None:
+    def media_scan(self, path: str, size: int, mtime: float | None = None) -> None:
+        """Index a file for the gallery (newest mtime first; ties: last scanned first). A file
+        without a media extension is ignored; a re-scan updates the entry."""
         with self._lock:
-            self.app.media_scan(path, int(size))
+            self.app.media_scan(path, int(size), mtime)
+
+    def media_remove(self, path: str) -> None:
+        with self._lock:
+            self.app.media_remove(path)
 
     # -- input -----------------------------------------------------------------------------
     def _type(self, text: str) -> None:
@@ -257,7 +330,7 @@ class AndroidUi:
                 self.app.tap(int(x), int(y))
             elif self.foreign is None:
                 node = hit([launcher_window(self.size, self.installed,
-                                            lambda p: self._start(p, "launcher"))],
+                                            lambda p: self._start(p, "launcher"), self.package)],
                            int(x), int(y))
                 if node is not None:
                     node.on_tap()
@@ -296,7 +369,7 @@ class AndroidUi:
             return self.app.window()
         if self.foreign:
             return foreign_window(self.size, self.foreign)
-        return launcher_window(self.size, self.installed, lambda p: None)
+        return launcher_window(self.size, self.installed, lambda p: None, self.package)
 
     def dump_xml(self) -> str:
         with self._lock:

@@ -1,7 +1,8 @@
 """Building blocks shared by the screens: the `Screen` base class, text fields with focus, the
 widget classes uiautomator reports, and the bottom navigation bar.
 
-Layouts are written in 1080x2400 design units and scaled by `App.r` to the phone's screen.
+Layouts are written in 1080x2400 design units and scaled by `App.r` to the phone's screen; ids
+are keys of ids.py that `App.k` turns into the build's obfuscated id. Built under the UI lock.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from .ids import TEXT1
 from .render import Node
 
 if TYPE_CHECKING:
@@ -21,9 +23,9 @@ TEXT = "android.widget.TextView"
 BUTTON = "android.widget.Button"
 IMAGE = "android.widget.ImageView"
 EDIT = "android.widget.EditText"
-CHECK = "android.widget.CheckBox"
+VIEW = "android.view.View"
+PROGRESS = "android.widget.ProgressBar"
 RECYCLER = "androidx.recyclerview.widget.RecyclerView"
-PAGER = "androidx.viewpager.widget.ViewPager"
 TABS = "android.widget.HorizontalScrollView"
 
 
@@ -42,6 +44,7 @@ class Screen:
 
     activity = "com.ss.android.ugc.aweme.main.MainActivity"
     initial_focus: TextField | None = None
+    keyboard_covers = False  # the keyboard hides y >= 1450 while a field has focus
 
     def build(self, app: "App") -> Node:
         raise NotImplementedError
@@ -57,37 +60,55 @@ class Screen:
         """The video playing on this screen, for the watch record."""
         return None
 
+    def playing(self, app: "App") -> bool:
+        """A video plays in front (no sheet open, not paused)."""
+        return False
 
-def edit_node(app: "App", field: TextField, rid: str, box, desc: str = "") -> Node:
+
+def edit_node(app: "App", field: TextField, key: str, box, desc: str = "") -> Node:
     """An EditText showing its value, or its hint while empty (as Android's accessibility does)."""
 
     def focus():
         app.focus = field
 
-    return Node(EDIT, app.r(*box), rid, text=field.value or field.hint, desc=desc,
+    return Node(EDIT, app.r(*box), app.k(key), text=field.value or app.t(field.hint), desc=desc,
                 focusable=True, focused=app.focus is field, long_clickable=True,
                 color="light", on_tap=focus)
 
 
+def back_button(app: "App", on_tap=None) -> Node:
+    return Node(IMAGE, app.r(20, 100, 130, 210), app.k("back"), desc=app.t("Back"),
+                on_tap=on_tap or app.pop)
+
+
+def tab_node(app: "App", box, key: str, label: str, selected: bool, on_tap=None) -> Node:
+    """A tab as the app draws it: a clickable FrameLayout with desc, its label in text1."""
+    b = app.r(*box)
+    return Node(FRAME, b, app.k(key), desc=label, selected=selected,
+                on_tap=on_tap or (lambda: None)).add(Node(TEXT, b, TEXT1, text=label))
+
+
 def nav_bar(app: "App", selected: str) -> Node:
-    """The bottom tab bar: Home, Friends, Create (+), Inbox, Profile."""
+    """The bottom tab bar: Home, Friends, Create (a desc-only Button), Inbox, Profile."""
     # Imported here because those screen modules import this one.
+    from .create import CameraScreen
     from .profile import OwnProfileScreen
-    from .create import CreateScreen
     from .system import StubScreen
 
-    bar = Node(FRAME, app.r(0, 2220, 1080, 2400), "bottom_tabs", color="black")
+    bar = Node(FRAME, app.r(0, 2220, 1080, 2400), app.k("nav_bar"), color="black")
     tabs = [
         ("nav_home", "Home", lambda: app.reset_to(app.feed())),
-        ("nav_friends", "Friends", lambda: app.reset_to(StubScreen("Friends", "friends_title"))),
-        ("nav_create", "", lambda: app.push(CreateScreen())),
-        ("nav_inbox", "Inbox", lambda: app.reset_to(StubScreen("Inbox", "inbox_title"))),
+        ("nav_friends", "Friends", lambda: app.reset_to(StubScreen("Friends", "nav_friends"))),
+        ("nav_create", "Create", lambda: app.push(CameraScreen())),
+        ("nav_inbox", "Inbox", lambda: app.reset_to(StubScreen("Inbox", "nav_inbox"))),
         ("nav_profile", "Profile", lambda: app.reset_to(OwnProfileScreen())),
     ]
-    for i, (rid, label, action) in enumerate(tabs):
-        box = (i * 216, 2220, (i + 1) * 216, 2400)
-        desc = label or "Create"
-        bar.add(Node(IMAGE if rid == "nav_create" else TEXT, app.r(*box), rid, text=label,
-                     desc=desc, selected=rid == selected,
-                     color="white" if rid == "nav_create" else None, on_tap=action))
+    for i, (key, label, action) in enumerate(tabs):
+        box = app.r(i * 216, 2220, (i + 1) * 216, 2400)
+        label = app.t(label)
+        if key == "nav_create":
+            bar.add(Node(BUTTON, box, app.k(key), desc=label, color="white", on_tap=action))
+        else:
+            bar.add(Node(FRAME, box, app.k(key), desc=label, selected=key == selected,
+                         on_tap=action).add(Node(TEXT, (0, 0, 0, 0), text=label)))
     return bar

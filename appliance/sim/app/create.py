@@ -1,47 +1,78 @@
-"""The posting flow: Create (camera) -> Upload (gallery picker of media-scanned files: one video
-or up to 35 photos) -> Edit (Next) -> Post (caption field, Post button) -> back to the feed with
-an upload banner that completes after `App.upload_seconds`.
+"""The posting flow up to the caption: Camera (Create; a shutter that takes a photo, an unlabeled
+gallery entry) -> Gallery over the camera (media-scanned files, newest first; one video or up to
+35 photos; the media permission on Android 13+) -> Editor (Next, sometimes ignored).
 
 Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 """
 
 from __future__ import annotations
 
-from .base import BUTTON, CHECK, FRAME, IMAGE, RECYCLER, TABS, TEXT, Screen, TextField, edit_node
-from .render import Node
+from .base import BUTTON, FRAME, IMAGE, RECYCLER, TEXT, Screen, tab_node
+from .publish import CaptionScreen
+from .render import BLOCK, Node
 from .state import Media
 
 MAX_PHOTOS = 35
+SHUTTER_DESC = "@2131888184"
+ROWS = 5  # gallery rows on screen (pitch 360 from y 340)
 
 
-class CreateScreen(Screen):
+class CameraScreen(Screen):
     activity = "com.ss.android.ugc.aweme.shortvideo.ui.VideoRecordNewActivity"
 
+    def _open_gallery(self, app) -> None:
+        app.push(GalleryScreen(self))
+        if not app.media_kinds():
+            app.ask_media_permission()
+
     def build(self, app) -> Node:
-        r, N = app.r, Node
-        root = N(FRAME, r(0, 0, 1080, 2400), "create_root", color="black")
-        return root.add(
-            N(IMAGE, r(20, 100, 140, 220), "create_close", desc="Close", on_tap=app.pop),
-            N(IMAGE, r(440, 1900, 640, 2100), "record_button", desc="Record video", color="red"),
-            N(TEXT, r(820, 1940, 1000, 2100), "upload_button", text="Upload", desc="Upload",
-              color="grey", on_tap=lambda: app.push(GalleryScreen())))
+        r, k, t = app.r, app.k, app.t
+        root = Node(FRAME, r(0, 0, 1080, 2400), color="black")
+        root.add(Node(IMAGE, r(20, 100, 140, 220), k("camera_close"), desc=t("Close"),
+                      on_tap=app.pop),
+                 Node(TEXT, r(340, 110, 740, 200), k("camera_sound"), text=t("Add sound"),
+                      on_tap=lambda: None))
+        for i, tool in enumerate(("Flip", "Speed", "Filters", "Timer")):
+            y = 260 + i * 150
+            root.add(Node(IMAGE, r(950, y, 1050, y + 100), k("camera_tool"), desc=t(tool),
+                          on_tap=lambda: None))
+        for i, mode in enumerate(("10m", "60s", "15s", "PHOTO", "TEXT")):
+            x = 140 + i * 170
+            root.add(Node(TEXT, r(x, 1800, x + 150, 1860), k("camera_mode"), text=t(mode),
+                          selected=i == 2, on_tap=lambda: None))
+        thumb = Node(IMAGE, r(20, 2096, 190, 2224), k("camera_thumb"),
+                     color="teal" if app.gallery else "grey")
+        root.add(Node(IMAGE, r(440, 1900, 640, 2100), k("camera_shutter"), desc=SHUTTER_DESC,
+                      color="red", on_tap=lambda: app.take_photo()),
+                 Node(FRAME, r(0, 2081, 210, 2239), k("camera_gallery"),
+                      on_tap=lambda: self._open_gallery(app)).add(thumb),
+                 Node(TEXT, r(360, 2280, 520, 2360), k("camera_bottom"), text=t("POST"),
+                      selected=True),
+                 Node(TEXT, r(560, 2280, 720, 2360), k("camera_bottom"), text=t("CREATE")))
+        return root
 
 
 class GalleryScreen(Screen):
+    """The media picker, drawn over the camera (whose nodes stay below in the dump)."""
+
     activity = "com.ss.android.ugc.aweme.mediachoose.MediaChooseActivity"
 
-    def __init__(self):
-        self.tab = "all"
+    def __init__(self, camera: CameraScreen):
+        self.camera = camera
+        self.tab = "All"
         self.selected: list[Media] = []
-        self.first_row = 0  # scroll position in rows of 4
+        self.first_row = 0
 
     def _shown(self, app) -> list[Media]:
-        want = {"all": ("video", "image"), "videos": ("video",), "photos": ("image",)}[self.tab]
-        return [m for m in app.gallery if m.kind in want]
+        allowed = app.media_kinds()
+        want = {"All": ("video", "image"), "Videos": ("video",), "Photos": ("image",),
+                "AI gallery": ()}[self.tab]
+        return [m for m in app.gallery_items() if m.kind in want and m.kind in allowed]
 
-    def _toggle(self, media: Media) -> None:
-        if media in self.selected:
-            self.selected.remove(media)
+    def _choose(self, media: Media) -> None:
+        chosen = [m.path for m in self.selected]
+        if media.path in chosen:
+            self.selected = [m for m in self.selected if m.path != media.path]
         elif media.kind == "video":
             self.selected = [media]  # a post is one video, or photos
         else:
@@ -49,102 +80,82 @@ class GalleryScreen(Screen):
             if len(self.selected) < MAX_PHOTOS:
                 self.selected.append(media)
 
+    def _set_tab(self, tab: str) -> None:
+        self.tab, self.first_row = tab, 0
+
     def on_swipe(self, app, dx: int, dy: int) -> None:
-        rows = (len(self._shown(app)) + 3) // 4
+        rows = (len(self._shown(app)) + 2) // 3
         if dy < -150:
-            self.first_row = min(self.first_row + 6, max(0, rows - 6))
+            self.first_row = min(self.first_row + 4, max(0, rows - ROWS))
         elif dy > 150:
-            self.first_row = max(0, self.first_row - 6)
+            self.first_row = max(0, self.first_row - 4)
 
     def build(self, app) -> Node:
-        r = app.r
-        root = Node(FRAME, r(0, 0, 1080, 2400), "gallery_root", color="dark")
-        root.add(Node(IMAGE, r(20, 100, 140, 220), "gallery_close", desc="Close", on_tap=app.pop),
-                 Node(TEXT, r(340, 100, 740, 220), "gallery_title", text="Recents"))
-        tabs = Node(TABS, r(0, 220, 1080, 320), "gallery_tabs")
-        for i, (key, label) in enumerate((("all", "All"), ("videos", "Videos"), ("photos", "Photos"))):
-            tabs.add(Node(TEXT, r(i * 360, 220, (i + 1) * 360, 320), f"gallery_tab_{key}",
-                          text=label, selected=self.tab == key,
-                          on_tap=lambda key=key: setattr(self, "tab", key)))
-        root.add(tabs)
-        grid = Node(RECYCLER, r(0, 340, 1080, 2220), "gallery_grid", scrollable=True)
+        r, k, t = app.r, app.k, app.t
+        root = self.camera.build(app)
+        over = Node(FRAME, r(0, 0, 1080, 2400), k("gallery_root"), color="dark", on_tap=BLOCK)
+        over.add(Node(IMAGE, r(20, 100, 140, 220), k("gallery_close"), desc=t("Close"),
+                      on_tap=app.pop),
+                 Node(TEXT, r(340, 110, 740, 200), k("gallery_album"), text=t("Recents"),
+                      on_tap=lambda: None))
+        for i, tab in enumerate(("All", "Videos", "Photos", "AI gallery")):
+            over.add(tab_node(app, (i * 270, 220, (i + 1) * 270, 320), "gallery_tab", t(tab),
+                              self.tab == tab, lambda tab=tab: self._set_tab(tab)))
+        grid = Node(RECYCLER, r(0, 340, 1080, 2220), k("gallery_grid"), scrollable=True)
+        chosen = [m.path for m in self.selected]
         shown = self._shown(app)
-        for i, media in enumerate(shown[self.first_row * 4:(self.first_row + 6) * 4]):
-            x, y = (i % 4) * 270, 340 + (i // 4) * 300
-            chosen = media in self.selected
-            label = "Video" if media.kind == "video" else "Photo"
-            grid.add(Node(FRAME, r(x + 3, y + 3, x + 267, y + 297), "gallery_item",
-                          desc=f"{label}, {media.name}, {media.size} bytes", selected=chosen,
-                          color="teal" if media.kind == "video" else "orange",
-                          on_tap=lambda m=media: self._toggle(m)).add(
-                Node(CHECK, r(x + 190, y + 15, x + 255, y + 80), "gallery_check",
-                     text=str(self.selected.index(media) + 1) if chosen else "",
-                     checkable=True, checked=chosen),
-                Node(TEXT, r(x + 15, y + 230, x + 255, y + 290), "gallery_item_name",
-                     text=media.name)))
-        if not shown:
-            grid.add(Node(TEXT, r(40, 400, 1040, 500), "gallery_empty",
-                          text="No videos or photos"))
-        root.add(grid)
-        n = len(self.selected)
-        root.add(Node(BUTTON, r(760, 2260, 1060, 2370), "gallery_next",
-                      text=f"Next ({n})" if n else "Next", enabled=bool(n),
-                      color="red" if n else "grey",
-                      on_tap=(lambda: app.push(EditScreen(list(self.selected)))) if n else None))
-        return root
+        for i, media in enumerate(shown[self.first_row * 3:(self.first_row + ROWS) * 3]):
+            x, y = (i % 3) * 360 + 3, 340 + (i // 3) * 360 + 3
+            order = chosen.index(media.path) + 1 if media.path in chosen else 0
+            tile = Node(FRAME, r(x, y, x + 354, y + 354),
+                        on_tap=lambda m=media: self._choose(m))
+            tile.add(Node(IMAGE, r(x, y, x + 354, y + 354), k("gallery_thumb"),
+                          color="teal" if media.kind == "video" else "orange"))
+            if media.kind == "video":
+                tile.add(Node(TEXT, r(x + 20, y + 294, x + 160, y + 344), k("gallery_duration"),
+                              text=media.duration))
+            tile.add(Node(TEXT, r(x + 284, y + 10, x + 344, y + 70), k("gallery_select"),
+                          text=str(order) if order else "", checkable=True, checked=bool(order),
+                          color="red" if order else "white",
+                          on_tap=lambda m=media: self._choose(m)))
+            grid.add(tile)
+        if not app.media_kinds():
+            grid.add(Node(TEXT, r(90, 1000, 990, 1100), k("gallery_empty"),
+                          text=t("Allow access to your photos and videos")))
+        ready = bool(self.selected)
+        over.add(grid,
+                 Node(TEXT, r(40, 2260, 400, 2370), k("gallery_multi"), text=t("Select multiple"),
+                      on_tap=lambda: None),
+                 Node(BUTTON, r(760, 2260, 1060, 2370), k("gallery_next"), text=t("Next"),
+                      enabled=ready, clickable=True, color="red" if ready else "grey",
+                      on_tap=(lambda: app.push(EditorScreen(list(self.selected))))
+                      if ready else BLOCK))
+        return root.add(over)
 
 
-class EditScreen(Screen):
+class EditorScreen(Screen):
     activity = "com.ss.android.ugc.aweme.shortvideo.edit.VEVideoPublishEditActivity"
 
     def __init__(self, media: list[Media]):
         self.media = media
 
-    def build(self, app) -> Node:
-        r = app.r
-        root = Node(FRAME, r(0, 0, 1080, 2400), "edit_root", color="purple")
-        return root.add(
-            Node(IMAGE, r(20, 100, 140, 220), "edit_back", desc="Back", on_tap=app.pop),
-            Node(TEXT, r(340, 100, 740, 220), "edit_sounds", text="Add sound"),
-            Node(BUTTON, r(760, 2260, 1060, 2370), "edit_next", text="Next", color="red",
-                 on_tap=lambda: app.push(PostScreen(self.media))))
-
-
-class PostScreen(Screen):
-    activity = "com.ss.android.ugc.aweme.shortvideo.publish.VideoPublishActivity"
-
-    def __init__(self, media: list[Media]):
-        self.media = media
-        self.caption = TextField(
-            "Describe your post, add hashtags, or mention creators that inspired you",
-            multiline=True)
-
-    def _post(self, app) -> None:
-        app.publish(self.media, self.caption.value)
-        app.reset_to(app.feed())
-
-    def _drafts(self, app) -> None:
-        app.records.add("draft", account=app.current, caption=self.caption.value,
-                        media=[m.name for m in self.media])
-        app.reset_to(app.feed())
+    def _next(self, app) -> None:
+        if app.rng.random() < app.next_ignore_rate:
+            return  # still processing: the tap is lost
+        app.push(CaptionScreen(self.media))
 
     def build(self, app) -> Node:
-        r = app.r
-        root = Node(FRAME, r(0, 0, 1080, 2400), "post_root", color="white")
-        kind = "video" if self.media[0].kind == "video" else f"{len(self.media)} photos"
-        append = lambda s: setattr(self.caption, "value", self.caption.value + s)  # noqa: E731
+        r, k, t = app.r, app.k, app.t
+        root = Node(FRAME, r(0, 0, 1080, 2400), color="purple")
+        root.add(Node(IMAGE, r(20, 100, 140, 220), k("back"), desc=t("Back"), on_tap=app.pop),
+                 Node(TEXT, r(340, 110, 740, 200), k("editor_sound"), text=t("Add sound"),
+                      on_tap=lambda: None))
+        for i, tool in enumerate(("Text", "Stickers", "Effects", "Filters")):
+            y = 260 + i * 150
+            root.add(Node(IMAGE, r(950, y, 1050, y + 100), k("editor_tool"), desc=t(tool),
+                          on_tap=lambda: None))
         return root.add(
-            Node(IMAGE, r(20, 100, 140, 220), "post_back", desc="Back", on_tap=app.pop),
-            Node(TEXT, r(340, 100, 740, 220), "post_title", text="Post"),
-            edit_node(app, self.caption, "caption_input", (40, 240, 760, 640)),
-            Node(IMAGE, r(800, 240, 1040, 560), "post_cover", desc=f"Cover, {kind}",
-                 color="teal"),
-            Node(TEXT, r(40, 660, 300, 740), "post_hashtag_button", text="# Hashtags",
-                 on_tap=lambda: append("#")),
-            Node(TEXT, r(320, 660, 580, 740), "post_mention_button", text="@ Mention",
-                 on_tap=lambda: append("@")),
-            Node(TEXT, r(40, 800, 1040, 900), "post_privacy", text="Everyone can view this post"),
-            Node(BUTTON, r(20, 2260, 520, 2370), "drafts_button", text="Drafts", color="light",
-                 on_tap=lambda: self._drafts(app)),
-            Node(BUTTON, r(560, 2260, 1060, 2370), "post_button", text="Post", color="red",
-                 on_tap=lambda: self._post(app)))
+            Node(BUTTON, r(40, 2260, 400, 2370), k("editor_story"), text=t("Your Story"),
+                 color="light", on_tap=lambda: None),
+            Node(BUTTON, r(760, 2260, 1060, 2370), k("editor_next"), text=t("Next"), color="red",
+                 on_tap=lambda: self._next(app)))

@@ -1,39 +1,50 @@
-"""Profile screens: another user's profile (Follow/Following with an unfollow confirmation, video
-grid) and the logged-in account's own profile with its posts and the account switcher.
+"""Profile screens: another user's profile (Follow -> Following/Friends + Message, an Unfollow
+sheet, video grid) and the logged-in account's own profile, whose top-centre header opens the
+account switcher sheet (the body @handle only copies it).
 
 Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 """
 
 from __future__ import annotations
 
-from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, nav_bar
+from . import ids
+from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, back_button, nav_bar, \
+    tab_node
 from .render import BLOCK, Node
-from .state import compact
+from .state import nickname
 from .system import LoginScreen
 
 
-def _counts(app, prefix: str, following: int, followers: int, likes: int) -> list[Node]:
-    r = app.r
+def _counts(app, following: int, followers: int, likes: int) -> list[Node]:
+    r, k = app.r, app.k
     out = []
-    for i, (key, label, n) in enumerate((("following", "Following", following),
-                                        ("followers", "Followers", followers),
-                                        ("likes", "Likes", likes))):
+    for i, (label, n) in enumerate((("Following", following), ("Followers", followers),
+                                    ("Likes", likes))):
         x = 90 + i * 300
-        out.append(Node(TEXT, r(x, 580, x + 300, 640), f"{prefix}_{key}_count", text=compact(n)))
-        out.append(Node(TEXT, r(x, 640, x + 300, 700), f"{prefix}_{key}_label", text=label))
+        out.append(Node(TEXT, r(x, 560, x + 300, 620), k("profile_count"), text=app.n(n)))
+        out.append(Node(TEXT, r(x, 620, x + 300, 680), k("profile_count_label"),
+                        text=app.t(label)))
     return out
 
 
-def _grid(app, rid: str, items: list[tuple[str, str, object]]) -> Node:
-    """A 3-column grid of (desc, caption text, tap action) tiles starting below the header."""
+def _grid(app, tiles: list[tuple[str, object]]) -> Node:
+    """A 3-column grid of `cover` tiles (text under each, tap action) below the header."""
     r = app.r
-    grid = Node(RECYCLER, r(0, 900, 1080, 2220), f"{rid}_grid", scrollable=True)
-    for i, (desc, caption, action) in enumerate(items[:6]):
-        x, y = (i % 3) * 360, 900 + (i // 3) * 480
-        grid.add(Node(FRAME, r(x + 4, y + 4, x + 356, y + 476), rid, desc=desc, color="brown",
-                      on_tap=action).add(
-            Node(TEXT, r(x + 20, y + 400, x + 340, y + 460), rid + "_caption", text=caption)))
+    grid = Node(RECYCLER, r(0, 1000, 1080, 2220), app.k("profile_grid"), scrollable=True)
+    for i, (caption, action) in enumerate(tiles[:6]):
+        x, y = (i % 3) * 360, 1000 + (i // 3) * 480
+        grid.add(Node(FRAME, r(x + 4, y + 4, x + 356, y + 476), ids.COVER, color="brown",
+                      on_tap=action or (lambda: None)).add(
+            Node(TEXT, r(x + 20, y + 400, x + 340, y + 460), text=caption)))
     return grid
+
+
+def _head(app, name: str, handle: str, on_handle=None) -> list[Node]:
+    r, k = app.r, app.k
+    return [Node(IMAGE, r(440, 220, 640, 370), k("profile_avatar"), color="grey"),
+            Node(TEXT, r(300, 380, 780, 450), k("profile_name"), text=name),
+            Node(TEXT, r(300, 460, 780, 520), k("profile_handle"), text=f"@{handle}",
+                 on_tap=on_handle)]
 
 
 class ProfileScreen(Screen):
@@ -41,7 +52,7 @@ class ProfileScreen(Screen):
 
     def __init__(self, username: str):
         self.username = username
-        self.confirm = False  # the "Unfollow?" dialog is up
+        self.confirm = False  # the Unfollow sheet is up
 
     def on_back(self, app) -> bool:
         if self.confirm:
@@ -49,7 +60,7 @@ class ProfileScreen(Screen):
             return True
         return False
 
-    def _follow_tap(self, app) -> None:
+    def _action(self, app) -> None:
         if self.username in app.account.following:
             self.confirm = True
         else:
@@ -60,32 +71,35 @@ class ProfileScreen(Screen):
         app.set_follow(self.username, False, "profile")
 
     def build(self, app) -> Node:
-        r = app.r
+        r, k, t = app.r, app.k, app.t
         user = app.world.user(self.username)
         following = self.username in app.account.following
-        root = Node(FRAME, r(0, 0, 1080, 2400), "profile_root", color="white")
-        root.add(Node(IMAGE, r(20, 100, 130, 210), "profile_back", desc="Back", on_tap=app.pop),
-                 Node(TEXT, r(200, 100, 880, 210), "profile_title", text=user.nickname),
-                 Node(IMAGE, r(440, 240, 640, 440), "profile_avatar", color="grey"),
-                 Node(TEXT, r(140, 460, 940, 540), "profile_username", text=f"@{user.username}"),
-                 *_counts(app, "profile", user.following, user.followers + following, user.likes),
-                 Node(BUTTON, r(240, 740, 840, 860), "profile_follow_button",
-                      text="Following" if following else "Follow", selected=following,
-                      color="light" if following else "red", on_tap=lambda: self._follow_tap(app)))
-        root.add(_grid(app, "profile_video_item", [
-            (f"Video {vid}", compact(app.world.video(vid).likes),
-             lambda i=i: app.open_videos(user.videos, i)) for i, vid in enumerate(user.videos)]))
+        root = Node(FRAME, r(0, 0, 1080, 2400), color="white")
+        root.add(back_button(app),
+                 Node(TEXT, r(300, 100, 780, 210), k("profile_header_name"), text=user.nickname),
+                 *_head(app, user.nickname, user.username),
+                 *_counts(app, user.following, user.followers + following, user.likes))
+        if following:
+            label = "Friends" if app.world.follows_back(self.username) else "Following (button)"
+            root.add(Node(BUTTON, r(140, 720, 530, 840), k("profile_action"), text=t(label),
+                          color="light", on_tap=lambda: self._action(app)),
+                     Node(BUTTON, r(550, 720, 940, 840), k("profile_action"), text=t("Message"),
+                          color="light", on_tap=lambda: None))
+        else:
+            root.add(Node(BUTTON, r(240, 720, 840, 840), k("profile_action"), text=t("Follow"),
+                          color="red", on_tap=lambda: self._action(app)))
+        root.add(_grid(app, [(app.n(app.world.video(vid).likes),
+                              lambda i=i: app.open_videos(user.videos, i))
+                             for i, vid in enumerate(user.videos)]))
         if self.confirm:
-            scrim = Node(FRAME, r(0, 0, 1080, 2400), on_tap=BLOCK)
-            box = Node(FRAME, r(90, 950, 990, 1450), "dialog_container", color="white",
-                       on_tap=BLOCK)
-            box.add(Node(TEXT, r(140, 1000, 940, 1100), "dialog_title",
-                         text=f"Unfollow @{self.username}?"),
-                    Node(BUTTON, r(140, 1250, 520, 1390), "dialog_cancel", text="Cancel",
-                         on_tap=lambda: setattr(self, "confirm", False)),
-                    Node(BUTTON, r(560, 1250, 940, 1390), "dialog_confirm", text="Unfollow",
-                         color="red", on_tap=lambda: self._unfollow(app)))
-            root.add(scrim.add(box))
+            scrim = Node(FRAME, r(0, 0, 1080, 2400), on_tap=lambda: setattr(self, "confirm", False))
+            sheet = Node(FRAME, r(0, 1900, 1080, 2400), k("unfollow_sheet"), color="light",
+                         on_tap=BLOCK)
+            sheet.add(Node(BUTTON, r(40, 1960, 1040, 2080), k("unfollow_confirm"),
+                           text=t("Unfollow"), color="red", on_tap=lambda: self._unfollow(app)),
+                      Node(BUTTON, r(40, 2120, 1040, 2240), k("unfollow_cancel"), text=t("Cancel"),
+                           on_tap=lambda: setattr(self, "confirm", False)))
+            root.add(scrim.add(sheet))
         return root
 
 
@@ -113,50 +127,54 @@ class OwnProfileScreen(Screen):
         self.switcher = False
         app.push(LoginScreen(adding=True))
 
+    def _copy(self, app) -> None:
+        app.records.add("copy_handle", account=app.current, text=f"@{app.current}")
+
     def build(self, app) -> Node:
-        r = app.r
+        r, k, t = app.r, app.k, app.t
         account = app.account
-        root = Node(FRAME, r(0, 0, 1080, 2400), "own_profile_root", color="white")
-        open_switcher = lambda: setattr(self, "switcher", True)  # noqa: E731
-        root.add(Node(TEXT, r(300, 100, 780, 210), "own_username", text=f"@{account.username}",
-                      desc="Switch account", on_tap=open_switcher),
-                 Node(IMAGE, r(780, 120, 860, 190), "account_switch", desc="Switch account",
-                      on_tap=open_switcher),
-                 Node(IMAGE, r(440, 240, 640, 440), "own_avatar", color="grey"),
-                 Node(TEXT, r(140, 460, 940, 540), "own_nickname", text=account.username),
-                 *_counts(app, "own", len(account.following), 0,
-                          len(account.liked)),
-                 Node(BUTTON, r(240, 740, 840, 860), "edit_profile_button", text="Edit profile",
-                      color="light"))
-        progress = app.upload_progress()
-        if progress:
-            state, pct = progress
-            text = f"Uploading {pct}%" if state == "uploading" else "Your post is published"
-            root.add(Node(TEXT, r(40, 220, 700, 300), "upload_progress", text=text))
-        root.add(_grid(app, "own_video_item", [
-            (f"Post: {post['caption'][:40]}",
-             "Uploading..." if post["status"] == "uploading" else "0 views", None)
-            for post in account.posts]))
+        root = Node(FRAME, r(0, 0, 1080, 2400), color="white")
+        header = Node(LINEAR, r(300, 100, 780, 210), k("profile_header"),
+                      on_tap=lambda: setattr(self, "switcher", True))
+        header.add(Node(TEXT, r(320, 110, 700, 200), k("profile_header_name"),
+                        text=account.username),
+                   Node(IMAGE, r(710, 130, 760, 180), k("profile_dropdown")))
+        root.add(header,
+                 Node(IMAGE, r(960, 110, 1060, 200), k("profile_menu"), desc=t("Profile menu"),
+                      on_tap=lambda: None),
+                 *_head(app, nickname(account.username), account.username,
+                        lambda: self._copy(app)),
+                 *_counts(app, len(account.following), 0, len(account.liked)),
+                 Node(BUTTON, r(240, 720, 840, 840), k("profile_edit"), text=t("Edit profile"),
+                      color="light", on_tap=lambda: None))
+        for i, label in enumerate(("Videos", "Reposted videos", "Liked videos")):
+            root.add(tab_node(app, (i * 360, 880, (i + 1) * 360, 980), "profile_tab", t(label),
+                              i == 0))
+        root.add(_grid(app, [("0" if post["status"] == "posted" else "", None)
+                             for post in account.posts]))
         root.add(nav_bar(app, "nav_profile"))
         if self.switcher:
-            names = list(app.accounts)
-            h = min(140, 700 // max(1, len(names) + 1))
-            sheet = Node(FRAME, r(0, 1400, 1080, 2400), "switch_account_panel", color="light",
-                         on_tap=BLOCK)
-            sheet.add(Node(TEXT, r(300, 1420, 780, 1500), "switch_account_title",
-                           text="Switch account"))
-            listing = Node(RECYCLER, r(0, 1520, 1080, 2300), "account_list")
-            for i, name in enumerate(names):
-                y = 1520 + i * h
-                listing.add(Node(LINEAR, r(0, y, 1080, y + h), "account_item", desc=f"@{name}",
-                                 on_tap=lambda n=name: self._switch(app, n)).add(
-                    Node(TEXT, r(160, y, 900, y + h), "account_name", text=f"@{name}"),
-                    Node(IMAGE, r(940, y + 20, 1040, y + h - 20), "account_check",
-                         checkable=True, checked=name == app.current,
-                         selected=name == app.current)))
-            y = 1520 + len(names) * h
-            listing.add(Node(TEXT, r(160, y, 900, y + h), "add_account", text="Add account",
-                             on_tap=lambda: self._add_account(app)))
-            outside = Node(FRAME, r(0, 0, 1080, 1400), on_tap=lambda: setattr(self, "switcher", False))
-            root.add(outside, sheet.add(listing))
+            root.add(self._sheet(app))
         return root
+
+    def _sheet(self, app) -> Node:
+        r, k, t = app.r, app.k, app.t
+        names = list(app.accounts)
+        h = min(140, 800 // max(1, len(names) + 1))
+        outside = Node(FRAME, r(0, 0, 1080, 1300), on_tap=lambda: setattr(self, "switcher", False))
+        sheet = Node(FRAME, r(0, 1300, 1080, 2400), k("switcher_sheet"), color="light",
+                     on_tap=BLOCK)
+        sheet.add(Node(TEXT, r(300, 1320, 780, 1400), k("switcher_title"),
+                       text=t("Switch account")))
+        for i, name in enumerate(names):
+            y = 1440 + i * h
+            sheet.add(Node(LINEAR, r(0, y, 1080, y + h), k("switcher_row"),
+                           selected=name == app.current,
+                           on_tap=lambda n=name: self._switch(app, n)).add(
+                Node(IMAGE, r(40, y + 10, 40 + h - 20, y + h - 10), color="grey"),
+                Node(TEXT, r(180, y, 900, y + h), k("switcher_name"), text=name)))
+        y = 1440 + len(names) * h
+        sheet.add(Node(LINEAR, r(0, y, 1080, y + h), k("switcher_add"),
+                       on_tap=lambda: self._add_account(app)).add(
+            Node(TEXT, r(180, y, 900, y + h), text=t("Add account"))))
+        return Node(FRAME, r(0, 0, 1080, 2400)).add(outside, sheet)

@@ -1,74 +1,85 @@
-"""The search screen: a focused search box, a Search button (or ENTER), and results in two tabs,
-Users and Videos; a user opens their profile, a video opens the player.
+"""The search screen: a focused search box (ENTER, the IME action or `Search` submits), result
+tabs Top/Users/Videos/Sounds/LIVE/Hashtags, user rows with @handle and Follow, video tiles.
 
 Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 """
 
 from __future__ import annotations
 
-from .base import FRAME, IMAGE, LINEAR, RECYCLER, TABS, TEXT, Screen, TextField, edit_node
+from . import ids
+from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, TextField, back_button, \
+    edit_node
 from .render import Node
-from .state import compact
+
+TABS = ("Top", "Users", "Videos", "Sounds", "LIVE", "Hashtags")
 
 
 class SearchScreen(Screen):
     activity = "com.ss.android.ugc.aweme.search.activity.SearchResultActivity"
 
     def __init__(self):
-        self.query = TextField("Search accounts and videos", on_submit=self._submit)
+        self.query = TextField("Search", on_submit=self._submit)
         self.initial_focus = self.query
         self.searched: str | None = None
-        self.tab = "users"
+        self.tab = "Top"
 
     def _submit(self) -> None:
         self.searched = self.query.value
-        self.tab = "users"
+        self.tab = "Top"
+
+    def _clear(self, app) -> None:
+        self.query.value = ""
+        app.focus = self.query
 
     def build(self, app) -> Node:
-        r = app.r
-        root = Node(FRAME, r(0, 0, 1080, 2400), "search_root", color="white")
-        root.add(Node(IMAGE, r(20, 100, 120, 220), "search_back", desc="Back", on_tap=app.pop),
-                 edit_node(app, self.query, "search_input", (140, 100, 840, 220)),
-                 Node(TEXT, r(860, 100, 1060, 220), "search_button", text="Search",
+        r, k, t = app.r, app.k, app.t
+        root = Node(FRAME, r(0, 0, 1080, 2400), color="white")
+        root.add(back_button(app),
+                 edit_node(app, self.query, "search_input", (140, 100, 840, 210)))
+        if self.query.value:
+            root.add(Node(IMAGE, r(760, 120, 830, 190), k("search_clear"),
+                          desc=t("Clear search field"), on_tap=lambda: self._clear(app)))
+        root.add(Node(TEXT, r(860, 100, 1060, 210), k("search_submit"), text=t("Search"),
                       on_tap=lambda: (self._submit(), app.hide_keyboard())))
         if self.searched is None:
             return root
-        tabs = Node(TABS, r(0, 240, 1080, 340), "search_tabs")
-        for key, label in (("users", "Users"), ("videos", "Videos")):
-            x = 0 if key == "users" else 540
-            tabs.add(Node(TEXT, r(x, 240, x + 540, 340), f"search_tab_{key}", text=label,
-                          selected=self.tab == key,
-                          on_tap=lambda key=key: setattr(self, "tab", key)))
-        root.add(tabs)
-        listing = Node(RECYCLER, r(0, 360, 1080, 2400), "search_results", scrollable=True)
-        if self.tab == "users":
-            for i, user in enumerate(app.world.search_users(self.searched)[:10]):
-                y = 360 + i * 200
-                item = Node(LINEAR, r(0, y, 1080, y + 200), "search_user_item",
-                            desc=f"@{user.username}",
-                            on_tap=lambda u=user.username: app.open_user(u))
-                item.add(Node(IMAGE, r(40, y + 30, 180, y + 170), "search_user_avatar",
-                              color="grey"),
-                         Node(TEXT, r(220, y + 30, 1040, y + 100), "search_user_name",
-                              text=user.username),
-                         Node(TEXT, r(220, y + 100, 1040, y + 170), "search_user_info",
-                              text=f"{user.nickname} · {compact(user.followers)} followers"))
-                listing.add(item)
-        else:
-            found = app.world.search_videos(self.searched)
-            ids = [v.id for v in found]
-            for i, video in enumerate(found):
-                y = 360 + i * 200
-                item = Node(FRAME, r(0, y, 1080, y + 200), "search_video_item",
-                            desc=f"Video by @{video.author}: {video.desc}",
-                            on_tap=lambda i=i: app.open_videos(ids, i))
-                item.add(Node(IMAGE, r(40, y + 20, 180, y + 180), "search_video_cover",
-                              color="purple"),
-                         Node(TEXT, r(220, y + 30, 1040, y + 100), "search_video_desc",
-                              text=video.desc),
-                         Node(TEXT, r(220, y + 100, 1040, y + 170), "search_video_author",
-                              text=f"@{video.author}"))
-                listing.add(item)
+        for i, tab in enumerate(TABS):
+            x = i * 180
+            root.add(Node(TEXT, r(x, 240, x + 180, 340), k("search_tab"), text=t(tab),
+                          selected=self.tab == tab, on_tap=lambda tab=tab: setattr(self, "tab", tab)))
+        listing = Node(RECYCLER, r(0, 360, 1080, 2400), k("search_results"), scrollable=True)
+        users = app.world.search_users(self.searched) if self.tab in ("Top", "Users") else []
+        videos = app.world.search_videos(self.searched) if self.tab in ("Top", "Videos") else []
+        users = users[:3] if self.tab == "Top" else users[:10]
+        y = 360
+        for user in users:
+            listing.add(self._user_row(app, user, y))
+            y += 200
+        video_ids = [v.id for v in videos]
+        for i, video in enumerate(videos[:6 if self.tab == "Videos" else 2 * ((2340 - y) // 600)]):
+            x, ty = (i % 2) * 540, y + (i // 2) * 600
+            tile = Node(FRAME, r(x + 5, ty + 5, x + 535, ty + 595), k("search_video_tile"),
+                        color="purple", on_tap=lambda i=i: app.open_videos(video_ids, i))
+            tile.add(Node(TEXT, r(x + 20, ty + 440, x + 520, ty + 520), ids.DESC, text=video.desc),
+                     Node(TEXT, r(x + 20, ty + 520, x + 520, ty + 580), k("search_video_author"),
+                          text=app.world.user(video.author).nickname))
+            listing.add(tile)
         if not listing.children:
-            listing.add(Node(TEXT, r(40, 400, 1040, 500), "search_empty", text="No results found"))
+            listing.add(Node(TEXT, r(40, 400, 1040, 500), k("search_empty"),
+                             text=t("No results found")))
         return root.add(listing)
+
+    def _user_row(self, app, user, y: int) -> Node:
+        r, k, t = app.r, app.k, app.t
+        followed = user.username in app.account.following
+        row = Node(LINEAR, r(0, y, 1080, y + 200), k("search_user_row"),
+                   on_tap=lambda u=user.username: app.open_user(u))
+        return row.add(
+            Node(IMAGE, r(40, y + 30, 180, y + 170), color="grey"),
+            Node(TEXT, r(220, y + 30, 760, y + 100), k("search_user_name"), text=user.nickname),
+            Node(TEXT, r(220, y + 100, 760, y + 170), k("search_user_handle"),
+                 text=f"@{user.username}"),
+            Node(BUTTON, r(800, y + 50, 1040, y + 150), k("search_user_follow"),
+                 text=t("Following (button)" if followed else "Follow"),
+                 color="light" if followed else "red",
+                 on_tap=lambda u=user.username: app.set_follow(u, True, "search")))

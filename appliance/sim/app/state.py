@@ -2,7 +2,8 @@
 deterministically per seed), the logged-in accounts with their follows/likes/posts, the gallery
 of media-scanned files, and the record of what happened.
 
-No screens and no threads here; `App` (app.py) owns one `AppState` and calls it under the lock.
+No screens and no threads here; `App` (app.py) owns one World, the Accounts and the Records, and
+calls them under `AndroidUi`'s lock.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ _WORDS = ["sunset", "dance", "recipe", "cat", "travel", "gym", "coffee", "city",
 _TAGS = ["#fyp", "#foryou", "#viral", "#trend", "#funny", "#diy", "#food", "#music"]
 
 
-def compact(n: int) -> str:
-    """Counts as the app prints them: 999, 1.2K, 3.4M."""
-    if n < 1000:
-        return str(n)
-    if n < 1_000_000:
-        return f"{n / 1000:.1f}".rstrip("0").rstrip(".") + "K"
-    return f"{n / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+_BRANDS = ["glowskin", "fastcart", "snackco", "travelr", "fitband"]
+
+
+def nickname(username: str) -> str:
+    """A user's display name, derived from the username."""
+    return username.replace("_", " ").replace(".", " ").strip().title() or username
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Video:
     comments: int
     collects: int
     shares: int
+    kind: str = "video"  # "video", "ad" (sponsored) or "live" (a LIVE stream in the feed)
     # (author, text), newest first; made up when first shown (see World.comments)
     comment_list: list[tuple[str, str]] | None = None
 
@@ -65,6 +66,14 @@ class Media:
     name: str
     size: int
     kind: str  # "video" or "image"
+    mtime: float = 0.0  # the file's mtime when it was scanned (gallery order, newest first)
+    seq: int = 0        # scan order, breaking mtime ties (last scanned first)
+
+    @property
+    def duration(self) -> str:
+        """The `MM:SS` label of a video tile (made up from the path, stable)."""
+        seconds = 5 + sum(map(ord, self.path)) % 55
+        return f"00:{seconds:02d}"
 
 
 VIDEO_EXT = (".mp4", ".mov", ".3gp", ".mkv", ".webm", ".avi")
@@ -91,7 +100,7 @@ class World:
         username = username.lstrip("@")
         if username not in self.users:
             rng = self._rng("user:" + username)
-            user = User(username, username.replace("_", " ").replace(".", " ").title(),
+            user = User(username, nickname(username),
                         rng.randint(10, 2_000_000), rng.randint(0, 900), rng.randint(0, 9_000_000))
             self.users[username] = user
             for _ in range(rng.randint(3, 6)):
@@ -114,6 +123,21 @@ class World:
                 owner.videos.append(video_id)
         return self.videos[video_id]
 
+    def special(self, rng: random.Random, kind: str) -> Video:
+        """A new sponsored video ("ad") or LIVE stream ("live") for the home feed."""
+        vid = str(rng.randint(7_500_000_000_000_000_000, 7_599_999_999_999_999_999))
+        author = rng.choice(_BRANDS) if kind == "ad" else rng.choice(sorted(self.users))
+        video = self.video(vid, author)
+        video.kind = kind
+        self.users[author].videos.remove(vid)  # not in the author's grid
+        if kind == "ad":
+            video.desc = f"{rng.choice(_WORDS)} deals for you {rng.choice(_TAGS)}"
+        return video
+
+    def follows_back(self, username: str) -> bool:
+        """Whether this user follows back whoever follows them (about 1 in 5, fixed per name)."""
+        return self._rng("followback:" + username.lstrip("@")).random() < 0.2
+
     def comments(self, video: Video) -> list[tuple[str, str]]:
         """The video's comments, newest first; the list the app inserts new ones into."""
         if video.comment_list is None:
@@ -135,8 +159,8 @@ class World:
 
     def search_videos(self, query: str) -> list[Video]:
         words = query.lower().replace("#", " ").split()
-        hits = [v for v in self.videos.values()
-                if any(w in v.desc.lower() or w in v.author.lower() for w in words)]
+        hits = [v for v in self.videos.values() if v.kind == "video"
+                and any(w in v.desc.lower() or w in v.author.lower() for w in words)]
         return hits[:10]
 
 
