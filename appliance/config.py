@@ -88,6 +88,21 @@ def _networks(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+APP_PACKAGES = {"musically": "com.zhiliaoapp.musically", "trill": "com.ss.android.ugc.trill"}
+
+
+def _app_package(value: Any) -> str:
+    """The short names musically and trill, or their full package names; keeps the full name."""
+    if isinstance(value, str):
+        name = value.strip()
+        if name.lower() in APP_PACKAGES:
+            return APP_PACKAGES[name.lower()]
+        if name in APP_PACKAGES.values():
+            return name
+    choices = ", ".join(list(APP_PACKAGES) + list(APP_PACKAGES.values()))
+    raise ValueError(f"expected one of {choices}")
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -120,6 +135,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hot_temperature", 45.0, _float(0), "Battery temperature (C) above which a phone rests."),
     Setting("cool_temperature", 40.0, _float(0), "Temperature (C) under which a hot phone works again."),
     Setting("shell_api_enabled", False, _bool, "Allow POST /api/v1/device/{serial}/shell."),
+    Setting("app_package", "com.zhiliaoapp.musically", _app_package,
+            "The TikTok app on the phones: \"musically\" (com.zhiliaoapp.musically, international) "
+            "or \"trill\" (com.ss.android.ugc.trill, Asia); full package names work too; a phone "
+            "without it gets no tasks."),
     # --- engine ---
     Setting("dispatch_poll_interval", 1.0, _float(0.05),
             "Seconds between dispatcher passes when nothing wakes it earlier."),

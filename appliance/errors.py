@@ -111,6 +111,11 @@ class DeviceCommandFailed(DeviceError):
     """A command ran on the phone and failed (push/pull checksum mismatch, non-zero status)."""
 
 
+class ScreenNotIdle(DeviceError):
+    """`uiautomator dump` kept answering "could not get idle state" (a video plays); the hub
+    does not tap to pause it on an operator's read-only request."""
+
+
 class Cancelled(DeviceError):
     """A call on a phone was aborted through its cancel event (task stopped); not the phone's fault."""
 

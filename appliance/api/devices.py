@@ -1,7 +1,9 @@
-"""Resources of the `/device` family: list, detail, connect, disconnect, screenshot, reboot, shell.
+"""Resources of the `/device` family: list, detail, connect, disconnect, screenshot, hierarchy
+(the live UI dump), reboot, shell.
 
-Thin: parse, call one DeviceService method, answer (the screenshot answers image/png; its errors
-still get the envelope). With adb disabled in config, every route answers 50301 saying so.
+Thin: parse, call one DeviceService method, answer (the screenshot answers image/png and the
+hierarchy application/xml; their errors still get the envelope). With adb disabled in config,
+every route answers 50301 saying so.
 Runs on waitress worker threads and keeps no state of its own.
 """
 
@@ -34,14 +36,27 @@ HEALTH = {"type": "object", "properties": {
     "charging": {"type": ["boolean", "null"]}, "powered": {"type": ["boolean", "null"]},
     "model": {"type": ["string", "null"]}, "brand": {"type": ["string", "null"]},
     "android_version": {"type": ["string", "null"]}, "sdk": {"type": ["integer", "null"]},
-    "screen_size": {"type": ["string", "null"]}, "checked_at": {"type": "number"}}}
+    "screen_size": {"type": ["string", "null"]},
+    "app": {"type": "object", "description": "the TikTok app of `app_package` on this phone",
+            "properties": {
+                "package": {"type": "string"},
+                "installed": {"type": ["boolean", "null"], "description": "null: not known"},
+                "version": {"type": ["string", "null"], "description": "versionName"}}},
+    "keyboard_installed": {"type": ["boolean", "null"],
+                           "description": "the ADB keyboard (com.android.adbkeyboard)"},
+    "checked_at": {"type": "number"}},
+    "description": "the last health check; empty until the first one (then the phone is usable "
+                   "as far as app and keyboard go)"}
 DEVICE = {"type": "object", "properties": {
     "serial": {"type": "string"},
     "state": {"type": "string", "enum": list(STATES),
               "description": "unknown while the hub re-syncs with its adb server"},
     "adb_state": {"type": "string", "description": "the state adb reports, unabridged"},
     "transport": {"type": "string", "enum": ["usb", "tcp"]},
-    "usable": {"type": "boolean", "description": "online, not hot, not quarantined"},
+    "usable": {"type": "boolean", "description": "gets tasks: online, not hot, not quarantined, "
+                                                 "app and ADB keyboard not found missing"},
+    "unusable_reason": {"type": ["string", "null"],
+                        "description": "why it gets no tasks and what to do; null when usable"},
     "hot": {"type": "boolean"}, "quarantined": {"type": ["string", "null"]},
     "first_seen": {"type": "string"}, "last_seen": {"type": "string"},
     "changed_at": {"type": "string"}, "health": HEALTH}}
@@ -79,6 +94,10 @@ class DeviceItem(_Resource):
         resp.data = self.devices.screenshot(serial)
         resp.content_type = "image/png"
 
+    def on_get_hierarchy(self, req, resp, serial: str) -> None:
+        resp.text = self.devices.hierarchy(serial)
+        resp.content_type = "application/xml; charset=utf-8"
+
     def on_post_reboot(self, req, resp, serial: str) -> None:
         ok(resp, self.devices.reboot(serial))
 
@@ -93,7 +112,7 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     app.add_route(prefix + "/device/connect", DeviceConnect(devices, limit))
     item = DeviceItem(devices, limit)
     app.add_route(prefix + "/device/{serial}", item)
-    for suffix in ("disconnect", "screenshot", "reboot", "shell"):
+    for suffix in ("disconnect", "screenshot", "hierarchy", "reboot", "shell"):
         app.add_route(prefix + "/device/{serial}/" + suffix, item, suffix=suffix)
 
     listing = {"type": "object", "properties": {
@@ -110,6 +129,15 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
                      responses={"200": {"description": "the screenshot",
                                         "content": {"image/png": {"schema": {
                                             "type": "string", "format": "binary"}}}},
+                                "default": {"description": "error envelope",
+                                            "content": {"application/json": {
+                                                "schema": schemas.envelope()}}}})
+    openapi.add_path("/device/{serial}/hierarchy", "get", "The live UI as uiautomator XML (read-only: "
+                     "it never taps; 50301 while a playing video keeps the screen from going idle)",
+                     tag="devices",
+                     responses={"200": {"description": "the UI dump",
+                                        "content": {"application/xml": {"schema": {
+                                            "type": "string"}}}},
                                 "default": {"description": "error envelope",
                                             "content": {"application/json": {
                                                 "schema": schemas.envelope()}}}})

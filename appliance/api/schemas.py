@@ -101,7 +101,8 @@ ERROR_CODES = {
     40501: "method not allowed on this route",
     41301: "request body over the limit",
     50001: "internal error",
-    50301: "device or adb server unavailable (offline, unauthorized, lost, adb restarting)",
+    50301: "device or adb server unavailable (offline, unauthorized, lost, adb restarting), or "
+           "a UI dump while a playing video keeps the screen from going idle",
     50401: "a call on a device did not finish inside its deadline",
 }
 

@@ -1,8 +1,9 @@
-"""`appliance doctor`: checks the box for what usually breaks a phone hub, with a fix for each.
+"""`appliance doctor`: checks the box for what usually breaks a phone hub, with a fix for each,
+and (when the hub runs) each phone's TikTok app, ADB keyboard and why it gets no tasks.
 
-Each check returns a `Finding`; any failure makes the exit code 1. The places it looks (udev
-folders, unit path, service user, clock) are module attributes so tests can point them at
-temporary files. Main thread only.
+Each check returns a `Finding`; any failure makes the exit code 1, a warning (a phone that needs
+something installed) does not. The places it looks (udev folders, unit path, service user,
+clock) are module attributes so tests can point them at temporary files. Main thread only.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, Callable
 
 import click
 
-from appliance.cli.hubclient import HubClient, echo_json
+from appliance.cli.hubclient import HubClient, HubDown, HubError, echo_json
 
 UDEV_DIRS = [Path("/etc/udev/rules.d"), Path("/lib/udev/rules.d"), Path("/usr/lib/udev/rules.d")]
 UNIT_PATH = Path("/etc/systemd/system/appliance.service")
@@ -42,6 +43,7 @@ class Finding:
     ok: bool
     detail: str
     fix: str = ""
+    warning: bool = False   # ok, but something to act on (a phone missing the app)
 
 
 # --- adb ---
@@ -172,13 +174,17 @@ def _adb_server_answers(port: int) -> bool:
         return False
 
 
-def check_ports(config: Any) -> list[Finding]:
+def check_ports(config: Any, seen: dict | None = None) -> list[Finding]:
+    """The API and adb ports; `seen["hub"]` tells later checks whether the hub runs here."""
     hub = HubClient(config, timeout=3)
     answers: list[bool] = []
+    seen = {} if seen is None else seen
+    seen["hub"] = False
 
     def hub_up() -> bool:  # asked only when a port is taken: a free port needs no HTTP call
         if not answers:
             answers.append(hub.health() is not None)
+            seen["hub"] = answers[0]
         return answers[0]
 
     findings = []
@@ -242,10 +248,76 @@ def check_clock() -> Finding:
                    "needs network time); start_time tasks and logs depend on it")
 
 
+# --- phones (through the running hub) ---
+
+PREPARING = "see README, 'Preparing a phone'"
+KEYBOARD_FIX = ("adb install ADBKeyboard.apk, then `adb shell ime enable com.android.adbkeyboard/.AdbIME` "
+                "and `adb shell ime set com.android.adbkeyboard/.AdbIME`")
+
+
+def _phone_finding(device: dict) -> Finding:
+    serial = device.get("serial", "?")
+    health = device.get("health") or {}
+    app = health.get("app") or {}
+    package = app.get("package") or "the TikTok app"
+    keyboard = health.get("keyboard_installed")
+    problems, fixes = [], []
+    if device.get("state") == "device" and app.get("installed") is False:
+        problems.append(f"TikTok ({package}) is not installed")
+        fixes.append(f"install {package} from the Play Store and log in ({PREPARING})")
+    if device.get("state") == "device" and keyboard is False:
+        problems.append("the ADB keyboard (com.android.adbkeyboard) is not installed")
+        fixes.append(KEYBOARD_FIX)
+    if problems:
+        return Finding(f"phone {serial}", True, "; ".join(problems) + ": it gets no tasks",
+                       "; ".join(fixes) + "; the hub sees the change at its next health check",
+                       warning=True)
+    if not device.get("usable"):
+        return Finding(f"phone {serial}", True,
+                       f"gets no tasks: {device.get('unusable_reason') or 'not usable'}",
+                       warning=True)
+    if app.get("installed") is None:
+        return Finding(f"phone {serial}", True, "usable; the app and the ADB keyboard are not "
+                                                "checked yet (the first health check runs soon)")
+    version = app.get("version") or "version unknown"
+    return Finding(f"phone {serial}", True, f"usable: {package} {version}, ADB keyboard "
+                                            f"{'installed' if keyboard else 'not checked'}")
+
+
+def check_phones(config: Any, hub_running: bool = True) -> list[Finding]:
+    """Each phone the running hub knows; nothing to say when no hub runs or adb is off."""
+    if not config.adb_enabled:
+        return [Finding("phones", True, "adb is disabled in the config (adb_enabled = false)")]
+    hub = HubClient(config, timeout=10)
+    if not hub_running:
+        return [Finding("phones", True, f"not checked: no hub answers at {hub.url} (start it to "
+                                        "check each phone's app and ADB keyboard)")]
+    try:
+        data = hub.call("GET", "/device")
+    except HubDown:
+        return [Finding("phones", True, f"not checked: no hub answers at {hub.url} (start it to "
+                                        "check each phone's app and ADB keyboard)")]
+    except HubError as exc:
+        if exc.code == 50301:   # the running hub has adb turned off
+            return [Finding("phones", True, f"not checked: {exc.message}")]
+        return [Finding("phones", True, f"not checked: the hub answered {exc.message}",
+                        "run doctor as the hub's user (sudo) so it can read the hub's token",
+                        warning=True)]
+    except click.ClickException as exc:
+        return [Finding("phones", True, f"not checked: {exc.message}", warning=True)]
+    devices = (data.get("devices") or []) if isinstance(data, dict) else []
+    if not devices:
+        return [Finding("phones", True, "the hub knows no phones yet: plug one in, or "
+                                        "`appliance devices connect HOST:PORT`")]
+    return [_phone_finding(device) for device in devices]
+
+
 def run_checks(config: Any) -> list[Finding]:
+    seen: dict[str, Any] = {}
     checks: list[Callable[[], Finding | list[Finding]]] = [
-        lambda: check_adb(config), check_udev, check_groups, lambda: check_ports(config),
-        lambda: check_state_dir(config), check_clock]
+        lambda: check_adb(config), check_udev, check_groups, lambda: check_ports(config, seen),
+        lambda: check_state_dir(config), check_clock,
+        lambda: check_phones(config, seen.get("hub", True))]
     findings: list[Finding] = []
     for check in checks:
         result = check()
@@ -257,17 +329,21 @@ def run_checks(config: Any) -> list[Finding]:
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.pass_context
 def doctor(ctx: click.Context, as_json: bool) -> None:
-    """Check adb, udev rule, plugdev, ports, state directory and clock; exit 1 on any failure."""
+    """Check adb, udev rule, plugdev, ports, state directory and clock, and each phone of the
+    running hub (TikTok app, ADB keyboard); exit 1 on any failure (a phone's warning is not one)."""
     findings = run_checks(ctx.obj.get())
     if as_json:
         echo_json([asdict(f) for f in findings])
     else:
         for f in findings:
-            click.echo(f"{'ok  ' if f.ok else 'FAIL'}  {f.name:<16} {f.detail}")
-            if not f.ok:
+            label = "FAIL" if not f.ok else "warn" if f.warning else "ok  "
+            click.echo(f"{label}  {f.name:<16} {f.detail}")
+            if f.fix and (not f.ok or f.warning):
                 click.echo(f"      {'':<16} fix: {f.fix}")
         failed = sum(not f.ok for f in findings)
-        click.echo(f"{failed} problem(s) found" if failed else "all checks passed")
+        warned = sum(f.ok and f.warning for f in findings)
+        summary = f"{failed} problem(s) found" if failed else "all checks passed"
+        click.echo(summary + (f", {warned} warning(s)" if warned else ""))
     if any(not f.ok for f in findings):
         raise SystemExit(1)
 

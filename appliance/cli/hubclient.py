@@ -85,6 +85,22 @@ class HubClient:
             raise HubError(answer.get("message") or "error", answer["code"], answer.get("data"))
         return answer.get("data")
 
+    def get_bytes(self, path: str, timeout: float | None = None, prefix: str = "/api/v1") -> bytes:
+        """The body of a GET that answers something other than JSON (PNG, XML); an error
+        envelope raises HubError with the hub's sentence, no answer HubDown."""
+        request = urllib.request.Request(self.url + prefix + path, headers=self._headers())
+        try:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            answer = _decode(exc.read())
+            answer = answer if isinstance(answer, dict) else {}
+            raise HubError(answer.get("message") or f"HTTP {exc.code}", answer.get("code", 0),
+                           answer.get("data")) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            raise HubDown(f"no hub answers at {self.url}: start it with `appliance serve` "
+                          f"({getattr(exc, 'reason', exc)})") from None
+
     def health(self, timeout: float = 3.0) -> dict | None:
         """The hub's /healthz answer, or None when no hub answers there."""
         try:

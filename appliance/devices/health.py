@@ -1,8 +1,10 @@
-"""Health of every online phone on an interval: battery, temperature, charging, model, screen.
+"""Health of every online phone on an interval: battery, temperature, charging, model, screen,
+and whether the TikTok app (`app_package`, with its version) and the ADB keyboard are installed.
 
 The health thread decides which phones are due and hands each check to a small pool, so a stalled
 phone costs one pool worker for one deadline and never delays the others. A phone above
-`hot_temperature` is hot (not usable) until it is back under `cool_temperature`.
+`hot_temperature` is hot (not usable) until it is back under `cool_temperature`; a phone without
+the app or the keyboard is not usable either (see DeviceInfo.unusable_reason).
 """
 
 from __future__ import annotations
@@ -14,22 +16,59 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from appliance.devices.quoting import quote
 from appliance.errors import DeviceError
 
 log = logging.getLogger(__name__)
 
-HEALTH_COMMAND = (
-    "dumpsys battery; echo ::props; getprop ro.product.model; getprop ro.product.brand; "
-    "getprop ro.build.version.release; getprop ro.build.version.sdk; echo ::wm; wm size"
-)
+DEFAULT_APP_PACKAGE = "com.zhiliaoapp.musically"
+ADB_KEYBOARD = "com.android.adbkeyboard"
+ADB_KEYBOARD_IME = "com.android.adbkeyboard/.AdbIME"
+_SECTIONS = ("::props", "::wm", "::app", "::version", "::keyboard")
 
 
-def parse_health(output: str) -> dict[str, Any]:
-    """Parse HEALTH_COMMAND's output. Unknown or missing values are None, never guessed."""
-    battery, _, rest = output.partition("::props")
-    props, _, wm = rest.partition("::wm")
+def health_command(package: str = DEFAULT_APP_PACKAGE) -> str:
+    """One shell call per check. `pm path P` prints `package:/data/app/...` when P is installed
+    and nothing (status 1) when it is not; `dumpsys package P` has a `versionName=` line."""
+    pkg = quote(package)
+    return ("dumpsys battery; echo ::props; getprop ro.product.model; getprop ro.product.brand; "
+            "getprop ro.build.version.release; getprop ro.build.version.sdk; echo ::wm; wm size; "
+            f"echo ::app; pm path {pkg}; echo ::version; dumpsys package {pkg} | grep versionName; "
+            f"echo ::keyboard; pm path {ADB_KEYBOARD}")
+
+
+HEALTH_COMMAND = health_command()
+
+
+def _sections(output: str) -> dict[str, list[str]]:
+    """The output's lines by marker; "" holds what comes before the first marker (battery)."""
+    sections: dict[str, list[str]] = {"": []}
+    current = ""
+    for line in output.splitlines():
+        if line.strip() in _SECTIONS:
+            current = line.strip()
+            sections[current] = []
+        else:
+            sections[current].append(line)
+    return sections
+
+
+def installed(lines: list[str] | None) -> bool | None:
+    """`pm path`'s answer: True (a `package:` line), False (no output at all), None when the
+    section is missing or holds something else (pm failed: not known, so not held against it)."""
+    if lines is None:
+        return None
+    text = [line.strip() for line in lines if line.strip()]
+    if any(line.startswith("package:") for line in text):
+        return True
+    return False if not text else None
+
+
+def parse_health(output: str, package: str = DEFAULT_APP_PACKAGE) -> dict[str, Any]:
+    """Parse health_command's output. Unknown or missing values are None, never guessed."""
+    sections = _sections(output)
     fields: dict[str, str] = {}
-    for line in battery.splitlines():
+    for line in sections[""]:
         key, sep, value = line.partition(":")
         if sep:
             fields[key.strip().lower()] = value.strip()
@@ -43,10 +82,16 @@ def parse_health(output: str) -> dict[str, Any]:
     temperature = number("temperature")
     status = number("status")
     powered = any(fields.get(f"{kind} powered") == "true" for kind in ("ac", "usb", "wireless"))
-    lines = [line.strip() for line in props.strip().splitlines()]
+    lines = [line.strip() for line in sections.get("::props", [])]
+    while lines and not lines[-1]:
+        lines.pop()
     lines += [""] * (4 - len(lines))
-    sizes = dict(re.findall(r"(Physical|Override) size:\s*(\d+x\d+)", wm))
+    sizes = dict(re.findall(r"(Physical|Override) size:\s*(\d+x\d+)",
+                            "\n".join(sections.get("::wm", []))))
     sdk = lines[3]
+    app_installed = installed(sections.get("::app"))
+    version = next((m.group(1) for m in (re.search(r"versionName=(\S+)", line)
+                                         for line in sections.get("::version", [])) if m), None)
     return {
         "battery_level": number("level"),
         # dumpsys reports tenths of a degree Celsius
@@ -58,6 +103,9 @@ def parse_health(output: str) -> dict[str, Any]:
         "android_version": lines[2] or None,
         "sdk": int(sdk) if sdk.isdigit() else None,
         "screen_size": sizes.get("Override") or sizes.get("Physical"),
+        "app": {"package": package, "installed": app_installed,
+                "version": version if app_installed else None},
+        "keyboard_installed": installed(sections.get("::keyboard")),
     }
 
 
@@ -68,12 +116,21 @@ def is_hot(was_hot: bool, temperature: float | None, hot: float, cool: float) ->
     return temperature >= cool if was_hot else temperature > hot
 
 
+def _missing(health: dict[str, Any]) -> list[str]:
+    """What a check found missing (for the log): the app's package, the keyboard's."""
+    app = health.get("app") or {}
+    return ([app.get("package") or "the app"] if app.get("installed") is False else []) + \
+        ([ADB_KEYBOARD] if health.get("keyboard_installed") is False else [])
+
+
 class HealthMonitor:
     """Checks each online phone every `interval` seconds and records it on the tracker."""
 
     def __init__(self, client, tracker, interval: float, hot: float, cool: float,
-                 timeout: float = 10.0, workers: int = 8):
+                 timeout: float = 10.0, workers: int = 8, package: str = DEFAULT_APP_PACKAGE):
         self.client = client
+        self.package = package
+        self.command = health_command(package)
         self.tracker = tracker
         self.interval = interval
         self.hot = hot
@@ -82,6 +139,7 @@ class HealthMonitor:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="device-health")
         self._due: dict[str, float] = {}       # serial -> monotonic time of next check
         self._busy: set[str] = set()
+        self._states: dict[str, str] = {}      # serial -> last state the tracker told us
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -108,10 +166,14 @@ class HealthMonitor:
         self._pool.shutdown(wait=True)
 
     def _on_change(self, serial: str, state: str) -> None:
-        if state == "device":
-            with self._lock:
-                if serial not in self._busy and self._due.get(serial, 0) > time.monotonic() + 1:
-                    self._due[serial] = 0.0   # (re)connected: check it now
+        with self._lock:
+            came_online = state == "device" and self._states.get(serial) != "device"
+            self._states[serial] = state
+            # A usability change (hot, quarantine, app missing) repeats the state: no new check.
+            if came_online and serial not in self._busy \
+                    and self._due.get(serial, 0) > time.monotonic() + 1:
+                self._due[serial] = 0.0   # (re)connected: check it now
+        if came_online:
             self._wake.set()
 
     def _run(self) -> None:
@@ -133,8 +195,8 @@ class HealthMonitor:
     def check(self, serial: str) -> dict[str, Any] | None:
         """One health check; records it on the tracker. Errors are logged, not raised."""
         try:
-            result = self.client.shell(serial, HEALTH_COMMAND, timeout=self.timeout)
-            health = parse_health(result.output)
+            result = self.client.shell(serial, self.command, timeout=self.timeout)
+            health = parse_health(result.output, self.package)
             health["checked_at"] = time.time()
             info = self.tracker.get(serial)
             was_hot = bool(info and info.hot)
@@ -142,6 +204,12 @@ class HealthMonitor:
             if hot != was_hot:
                 log.warning("phone %s is %s (%.1f C)", serial, "hot: resting" if hot else "cool again",
                             health["temperature"])
+            missing = _missing(health)
+            if info is not None and missing != _missing(info.health):
+                if missing:
+                    log.warning("phone %s gets no tasks: %s not installed", serial, " and ".join(missing))
+                else:
+                    log.info("phone %s has the app and the ADB keyboard again", serial)
             self.tracker.set_health(serial, health, hot)
             return health
         except DeviceError as exc:

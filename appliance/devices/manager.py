@@ -38,7 +38,8 @@ class DeviceManager:
         self.client.on_lost = lambda serial: self.tracker.refresh_soon()
         self.health = HealthMonitor(self.client, self.tracker, config.health_interval,
                                     config.hot_temperature, config.cool_temperature,
-                                    timeout=min(10.0, config.adb_timeout))
+                                    timeout=min(10.0, config.adb_timeout),
+                                    package=config.app_package)
         self._reconnect_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="adb-reconnect")
         self._reconnecting: set[str] = set()
         self._lock = threading.Lock()

@@ -1,8 +1,10 @@
 """Which phones the hub can use right now: `host:track-devices` (polling as fallback) + flags.
 
 The tracker thread owns the connection to the adb server and is the only writer of states; the
-health thread writes health and `hot`, the engine `quarantine`. Readers (any thread) get copies.
-When tracking breaks every phone turns "unknown" until the next full list: never stale.
+health thread writes health and `hot` (and what it found of the app and the ADB keyboard), the
+engine `quarantine`. Readers (any thread) get copies. When tracking breaks every phone turns
+"unknown" until the next full list: never stale. `DeviceInfo.unusable_reason` says why a phone
+gets no tasks, in words an operator acts on.
 """
 
 from __future__ import annotations
@@ -16,12 +18,23 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from appliance.devices.health import ADB_KEYBOARD, ADB_KEYBOARD_IME
 from appliance.devices.wire import host_query, parse_device_list
 from appliance.errors import DeviceError
 
 log = logging.getLogger(__name__)
 
 STATES = ("device", "offline", "unauthorized", "absent", "unknown")
+PREPARING = "see README, 'Preparing a phone'"
+STATE_REASONS = {
+    "offline": "the phone is offline: check its cable or Wi-Fi and that USB debugging is still on "
+               "(a TCP phone is reconnected by the hub once it answers)",
+    "absent": "the phone is not connected to the hub: plug it in, or "
+              "`appliance devices connect HOST:PORT` for a phone on Wi-Fi",
+    "unauthorized": "the phone has not accepted this hub's adb key: unlock it and tap "
+                    f"\"Always allow from this computer\" on the USB debugging prompt ({PREPARING})",
+    "unknown": "the hub is re-syncing with its adb server: wait a few seconds",
+}
 
 
 def normalize(adb_state: str) -> str:
@@ -56,13 +69,48 @@ class DeviceInfo:
         return "tcp" if ":" in self.serial else "usb"
 
     @property
+    def app_missing(self) -> bool:
+        """The last health check found the app not installed (not checked yet: False)."""
+        return (self.health.get("app") or {}).get("installed") is False
+
+    @property
+    def keyboard_missing(self) -> bool:
+        return self.health.get("keyboard_installed") is False
+
+    @property
     def usable(self) -> bool:
-        return self.state == "device" and not self.hot and not self.quarantined
+        return (self.state == "device" and not self.hot and not self.quarantined
+                and not self.app_missing and not self.keyboard_missing)
+
+    @property
+    def unusable_reason(self) -> str | None:
+        """Why the phone gets no tasks, with what to do; None while it is usable."""
+        if self.state != "device":
+            return STATE_REASONS.get(self.state, f"the phone is {self.state}")
+        reasons = []
+        if self.quarantined:
+            reasons.append(f"quarantined ({self.quarantined}): no new tasks until it is unplugged "
+                           "and plugged back, or disconnected and connected again")
+        if self.hot:
+            temperature = self.health.get("temperature")
+            reasons.append("the phone is hot" + (f" ({temperature:.1f} C)" if temperature is not None
+                                                 else "") + ": it rests until it has cooled down "
+                           "(cool_temperature)")
+        if self.app_missing:
+            package = (self.health.get("app") or {}).get("package")
+            reasons.append(f"TikTok ({package}) is not installed on this phone: install it from "
+                           f"the Play Store ({PREPARING})")
+        if self.keyboard_missing:
+            reasons.append(f"the ADB keyboard ({ADB_KEYBOARD}) is not installed: adb install "
+                           f"ADBKeyboard.apk, then `adb shell ime enable {ADB_KEYBOARD_IME}` "
+                           "(see README)")
+        return "; ".join(reasons) or None
 
     def to_dict(self) -> dict[str, Any]:
         """The API's device object (timestamps as ISO 8601 with offset)."""
         out = asdict(self)
         out.update(transport=self.transport, usable=self.usable,
+                   unusable_reason=self.unusable_reason,
                    first_seen=_iso(self.first_seen), last_seen=_iso(self.last_seen),
                    changed_at=_iso(self.changed_at))
         return out

@@ -1,5 +1,6 @@
 """The device use cases behind `/device` routes and the `devices` CLI: list, get, connect,
-disconnect, screenshot, reboot and (when the config allows it) an operator's shell command.
+disconnect, screenshot, UI hierarchy (uiautomator dump), reboot and (when the config allows it)
+an operator's shell command.
 
 Request threads call it; it holds the DeviceManager (started by `Services.start()`) and validates
 every input before it reaches adb: serials by pattern, addresses as strict host:port.
@@ -9,17 +10,22 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import time
 from typing import Any
 
 from appliance.devices.manager import DeviceManager
 from appliance.devices.tracker import STATES
-from appliance.errors import DeviceNotFound, FeatureDisabled, InvalidParams
+from appliance.devices.uidump import dump_ui
+from appliance.errors import (DeviceCommandFailed, DeviceNotFound, FeatureDisabled, InvalidParams,
+                              ScreenNotIdle)
 
 SERIAL_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 CONNECT_WAIT = 2.0   # how long connect waits for the tracker to list the phone
 SHELL_MAX_OUTPUT = 4 << 20   # bytes an operator's command may print into one answer
+DUMP_ATTEMPTS = 4            # `uiautomator dump` tries while the screen is not idle (facts §4.1)
+DUMP_RETRY_GAP = 0.3         # seconds between those tries
 
 
 def parse_address(address: Any) -> str:
@@ -110,6 +116,26 @@ class DeviceService:
 
     def screenshot(self, serial: str) -> bytes:
         return self.client.screenshot(self._known(check_serial(serial)))
+
+    def hierarchy(self, serial: str) -> str:
+        """The phone's live UI as uiautomator's XML. Read-only: it never taps, so while a video
+        plays (no idle state) it retries a few times and then says to pause the video."""
+        serial = self._known(check_serial(serial))
+        result = None
+        for attempt in range(DUMP_ATTEMPTS):
+            if attempt:
+                time.sleep(DUMP_RETRY_GAP)
+            result = dump_ui(lambda command: self.client.shell(serial, command).output)
+            if result.ok or not result.not_idle:
+                break
+        if result.ok:
+            return result.xml
+        if result.not_idle:
+            raise ScreenNotIdle(f"Phone {serial}'s screen never went idle (a video is playing), so "
+                                f"uiautomator could not dump it after {DUMP_ATTEMPTS} tries: pause "
+                                "the video on the phone (tap it once) and try again.")
+        raise DeviceCommandFailed(f"Phone {serial} could not dump its screen ({result.error}); "
+                                  "unlock the phone, check that it shows an app, and try again.")
 
     def reboot(self, serial: str) -> dict:
         self.client.reboot(self._known(check_serial(serial)))

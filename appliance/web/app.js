@@ -35,7 +35,7 @@ function render(data) {
     cell(row, [h.brand, h.model].filter(Boolean).join(" "));
     cell(row, h.battery_level === null || h.battery_level === undefined ? "" : `${h.battery_level}%`);
     cell(row, h.temperature === null || h.temperature === undefined ? "" : `${h.temperature} °C`, d.hot ? "hot" : "");
-    cell(row, d.usable ? "yes" : (d.quarantined ? `no: ${d.quarantined}` : "no"));
+    cell(row, d.usable ? "yes" : `no: ${d.unusable_reason || d.quarantined || "not usable"}`);
   });
   if (!data.adb_enabled) {
     const row = document.querySelector("#devices tbody").insertRow();

@@ -148,3 +148,52 @@ def test_api_host_that_is_not_this_machine(cli, healthy_box):
     code, found = findings(cli, APPLIANCE_HOST="192.0.2.1", APPLIANCE_PORT=str(free_port()),
                            APPLIANCE_ADB_PORT=str(free_port()))
     assert code == 1 and "cannot listen on 192.0.2.1" in found["API port"]["detail"]
+
+
+def test_phones_missing_the_app_or_the_keyboard_are_warnings_with_what_to_install(
+        tmp_path, healthy_box, sim_farm):
+    from tests.conftest import wait_for
+    from tests.hubkit import hub_config, running_hub
+
+    from .conftest import Cli
+
+    farm = sim_farm(3)
+    ready, no_app, no_keyboard = farm.phones
+    config = hub_config(tmp_path, adb_enabled=True, adb_port=free_port(), adb_path="/usr/bin/adb")
+    with running_hub(config) as hub:
+        devices = hub.services.devices
+        for phone in farm.phones:
+            devices.connect(phone.address)
+        wait_for(lambda: all(getattr(devices.tracker.get(p.address), "health", None)
+                             for p in farm.phones), 5)
+        assert devices.client.shell(no_app.address, "pm uninstall com.zhiliaoapp.musically").ok
+        assert devices.client.shell(no_keyboard.address, "pm uninstall com.android.adbkeyboard").ok
+        for phone in (no_app, no_keyboard):
+            devices.manager.health.check(phone.address)
+
+        cli = Cli(Path(config.state_dir), hub.server.port,
+                  env={"APPLIANCE_ADB_PORT": str(config.adb_port), "APPLIANCE_ADB_ENABLED": "true"})
+        code, found = findings(cli)
+        assert code == 0   # the box is fine; two phones need something installed
+        ok = found[f"phone {ready.address}"]
+        version = devices.tracker.get(ready.address).health["app"]["version"]
+        assert ok["ok"] and not ok["warning"] and version
+        assert f"usable: com.zhiliaoapp.musically {version}" in ok["detail"]
+        app = found[f"phone {no_app.address}"]
+        assert app["warning"] and "TikTok (com.zhiliaoapp.musically) is not installed" in app["detail"]
+        assert "Play Store" in app["fix"] and "Preparing a phone" in app["fix"]
+        keyboard = found[f"phone {no_keyboard.address}"]
+        assert keyboard["warning"] and "ADB keyboard" in keyboard["detail"]
+        assert "ime enable com.android.adbkeyboard/.AdbIME" in keyboard["fix"]
+
+        text = cli("doctor")
+        assert text.exit_code == 0, text.output
+        assert f"warn  phone {no_app.address}" in text.output
+        assert f"ok    phone {ready.address}" in text.output
+        assert "fix: adb install ADBKeyboard.apk" in text.output
+        assert "all checks passed, 2 warning(s)" in text.output
+
+
+def test_phones_are_not_checked_without_a_hub(cli, healthy_box):
+    code, found = findings(cli, **env_for_ports())
+    assert code == 0 and found["phones"]["ok"] and "no hub answers" in found["phones"]["detail"]
