@@ -3,7 +3,9 @@
 `adb_server` (session) - the Debian adb server as its own process on a free port; `.port`,
 `.run(*args)` runs the adb CLI with `-P port`, `.query(service)` talks to the server socket.
 `fresh_adb_server` - the same, one per test (for tests that kill or restart it).
-`sim_farm(count=3, **kw)` - a started SimFarm, stopped at teardown.
+`sim_farm(count=3, **kw)` - a started SimFarm, stopped at teardown; its phones are FAST
+(FAST_PHONE: short dumps, uploads and switches; idle_fail_rate stays the real 0.7). A SimFarm
+keyword goes to SimFarm, any other (or `phone_settings={...}`) overrides a phone setting.
 `connected_phones(phones_or_farm, server=None)` - `adb connect` each, wait until each is `device`.
 """
 
@@ -139,6 +141,11 @@ def fresh_adb_server():
     server.stop()
 
 
+FAST_PHONE = {"dump_seconds": (0.0, 0.01), "upload_seconds": (0.5, 1.0), "switch_seconds": 0.0}
+SIM_FARM_KEYWORDS = {"base_port", "seed", "ui_factory", "reboot_delay", "serial_prefix", "accounts",
+                     "app_build", "locale"}
+
+
 @pytest.fixture
 def sim_farm():
     from appliance.sim import SimFarm
@@ -146,7 +153,9 @@ def sim_farm():
     farms = []
 
     def make(count: int = 3, **kwargs) -> SimFarm:
-        farm = SimFarm(count=count, **kwargs)
+        settings = {**FAST_PHONE, **(kwargs.pop("phone_settings", None) or {})}
+        settings.update({k: kwargs.pop(k) for k in list(kwargs) if k not in SIM_FARM_KEYWORDS})
+        farm = SimFarm(count=count, phone_settings=settings, **kwargs)
         farms.append(farm)
         return farm.start()
 

@@ -1,13 +1,15 @@
 """`appliance demo`: the real hub plus N simulated phones, so a newcomer sees it work without a phone.
 
 The phones (appliance.sim) listen on free loopback ports and are connected through the hub's
-own adb server, exactly as TCP phones are in production; a few sample tasks run on them. The
-main thread runs the hub (`run_hub`); a timer thread ends it for `--duration`.
+own adb server, exactly as TCP phones are in production (app builds 1-3, a real phone's dump and
+upload times); a few sample tasks run on them. The main thread runs the hub (`run_hub`); a timer
+thread ends it for `--duration`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -22,6 +24,18 @@ from appliance.devices.ports import free_port
 
 SAMPLE_SCRIPT = "account_warmup"
 SAMPLE_CONFIG = {"task_duration": 20, "min_duration": 2, "max_duration": 5}
+DEMO_BUILDS = [1, 2, 3]          # the phones are spread over three app builds (round robin)
+# A real phone's figures (SimPhone's defaults: dumps 1-3 s, uploads 20-40 s). Tests may set
+# APPLIANCE_DEMO_FAST=1 to shorten them; the demo itself never does.
+FAST_PHONE = {"dump_seconds": (0.0, 0.05), "upload_seconds": (0.5, 1.0), "switch_seconds": 0.0}
+
+
+def demo_farm(phones: int):
+    from appliance.sim import SimFarm
+
+    fast = os.environ.get("APPLIANCE_DEMO_FAST", "") not in ("", "0")
+    return SimFarm(count=phones, seed=1, app_build=DEMO_BUILDS, locale="en",
+                   phone_settings=FAST_PHONE if fast else {})
 
 
 
@@ -102,7 +116,6 @@ def what_to_try(url: str, serials: list[str], config: Any, accounts: list[str]) 
 def demo(lazy_config, phones: int, port: int, state_dir: str | None, duration: float | None) -> None:
     """Run the hub with simulated phones and sample tasks; print what to try."""
     from appliance.cli.serve import run_hub
-    from appliance.sim import SimFarm
 
     state = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="appliance-demo-"))
     # Its own adb server port, so the demo never fights an adb server already on 5037.
@@ -111,7 +124,7 @@ def demo(lazy_config, phones: int, port: int, state_dir: str | None, duration: f
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     failed: list[str] = []
-    farm = SimFarm(count=phones, seed=1)
+    farm = demo_farm(phones)
     farm.start()
     timer = None
     if duration is not None:

@@ -1,5 +1,6 @@
-"""The virtual Android behind a simulated phone's shell: getprop, pm, am, monkey, input, uiautomator,
-screencap, dumpsys battery/window, settings, wm, ime (file commands are in toybox.py).
+"""The virtual Android behind a simulated phone's shell: getprop, am, monkey, input, screencap,
+dumpsys battery/window/input_method, settings, wm, ime (file commands: toybox.py; pm and dumpsys
+package: packages.py; uiautomator: uiautomator.py; media scanning and `content`: media.py).
 
 `VirtualAndroid.run(line)` is called from adbd stream threads, possibly several at once for one
 phone: the app (ui) is only touched under `ui_lock`; the file system has its own lock.
@@ -15,8 +16,11 @@ import time
 from typing import Callable
 
 from appliance.sim.fs import FsError, VirtualFs
+from appliance.sim.media import SCAN_ACTION, MediaIndex
+from appliance.sim.packages import PackageManager
 from appliance.sim.shell import IO, Shell
 from appliance.sim.toybox import Toybox
+from appliance.sim.uiautomator import UiDumper
 
 MODELS = [  # (model, brand, device, manufacturer, product name)
     ("Pixel 6", "google", "oriole", "Google", "oriole"),
@@ -26,6 +30,9 @@ MODELS = [  # (model, brand, device, manufacturer, product name)
     ("Pixel 7", "google", "panther", "Google", "panther"),
 ]
 RELEASES = [("11", "30"), ("12", "31"), ("13", "33"), ("14", "34")]
+RELEASE_OF_SDK = {"29": "10", "30": "11", "31": "12", "32": "12", "33": "13", "34": "14", "35": "15"}
+LOCALE_TAGS = {"en": "en-US", "fr": "fr-FR", "de": "de-DE", "es": "es-ES", "it": "it-IT", "pt": "pt-BR"}
+ADB_IME = "com.android.adbkeyboard/.AdbIME"
 SETTINGS_DEFAULTS = {
     ("system", "screen_brightness"): "128",
     ("system", "screen_off_timeout"): "60000",
@@ -38,9 +45,20 @@ SETTINGS_DEFAULTS = {
 }
 
 
-def make_props(serial: str, rng: random.Random) -> dict[str, str]:
+def locale_tag(locale: str) -> str:
+    """"fr" -> "fr-FR" (a full tag such as "fr-CA" is kept)."""
+    return locale if "-" in locale else LOCALE_TAGS.get(locale, f"{locale}-{locale.upper()}")
+
+
+def make_props(serial: str, rng: random.Random, *, locale: str = "en", sdk: int | None = None) -> dict[str, str]:
+    """The phone's system properties; the model and Android release are drawn from `rng` (the
+    same draws whatever `sdk` says, so a seed gives the same model), `sdk` forces the release."""
     model, brand, device, manufacturer, name = rng.choice(MODELS)
-    release, sdk = rng.choice(RELEASES)
+    release, sdk_text = rng.choice(RELEASES)
+    if sdk is not None:
+        sdk_text = str(sdk)
+        release = RELEASE_OF_SDK.get(sdk_text, release)
+    sdk = sdk_text
     return {
         "ro.serialno": serial, "ro.boot.serialno": serial,
         "ro.product.model": model, "ro.product.brand": brand, "ro.product.device": device,
@@ -49,14 +67,16 @@ def make_props(serial: str, rng: random.Random) -> dict[str, str]:
         "ro.build.fingerprint": f"{brand}/{name}/{device}:{release}/SIM.{sdk}0101.001/{serial[-4:]}:user/release-keys",
         "ro.product.cpu.abi": "arm64-v8a", "ro.build.type": "user", "ro.debuggable": "0",
         "sys.boot_completed": "1", "init.svc.adbd": "running", "service.adb.tcp.port": "5555",
-        "persist.sys.timezone": "UTC", "ro.product.locale": "en-US", "gsm.operator.alpha": "SimTel",
+        "persist.sys.timezone": "UTC", "ro.product.locale": locale_tag(locale),
+        "persist.sys.locale": locale_tag(locale), "gsm.operator.alpha": "SimTel",
     }
 
 
 class VirtualAndroid:
     def __init__(self, serial: str, rng: random.Random, ui, fs: VirtualFs | None = None,
                  props: dict[str, str] | None = None, screen: tuple[int, int] = (1080, 2400),
-                 clock: Callable[[], float] = time.time, on_reboot: Callable[[], None] | None = None):
+                 clock: Callable[[], float] = time.time, on_reboot: Callable[[], None] | None = None,
+                 dump_seconds=(1.0, 3.0), idle_fail_rate: float = 0.7):
         self.serial = serial
         self.rng = rng
         self.ui = ui
@@ -69,16 +89,18 @@ class VirtualAndroid:
         self.settings: dict[tuple[str, str], str] = dict(SETTINGS_DEFAULTS)
         self.hot_temperature: float | None = None   # the "hot" fault, degrees C
         self.command_log: list[str] = []
-        if hasattr(ui, "file_size"):
-            ui.file_size = self._file_size  # lets the MEDIA_SCANNER broadcast see pushed files
+        self.dumper = UiDumper(self, random.Random(rng.getrandbits(64)), dump_seconds, idle_fail_rate)
+        self.package_manager = PackageManager(self)
+        self.media = MediaIndex(self)
         self._log_lock = threading.Lock()
         self._battery_start = clock()
         self._level0 = rng.randint(35, 92)
         self._temp0 = rng.uniform(27.0, 33.0)
         self._temp_phase = rng.uniform(0, 2 * math.pi)
         self.commands: dict[str, Callable[[list[str], IO], int]] = {
-            "getprop": self._getprop, "setprop": self._setprop, "pm": self._pm, "cmd": self._cmd,
-            "am": self._am, "monkey": self._monkey, "input": self._input, "uiautomator": self._uiautomator,
+            "getprop": self._getprop, "setprop": self._setprop, "pm": self.package_manager.pm,
+            "cmd": self._cmd, "am": self._am, "monkey": self._monkey, "input": self._input,
+            "uiautomator": self.dumper.run, "content": self.media.content,
             "screencap": self._screencap, "dumpsys": self._dumpsys, "settings": self._settings,
             "wm": self._wm, "ime": self._ime, "id": self._id, "whoami": lambda argv, io: _say(io, "shell"),
             "logcat": lambda argv, io: 0, "reboot": self._reboot, "date": self._date,
@@ -118,10 +140,6 @@ class VirtualAndroid:
     def _write_file(self, path: str, data: bytes, append: bool, cwd: str) -> None:
         self.fs.write(path, data, append=append, cwd=cwd)
 
-    def _file_size(self, path: str) -> int | None:
-        entry = self.fs.stat(path)
-        return None if entry is None or entry.is_dir else entry.size
-
     def packages(self) -> list[str]:
         with self.ui_lock:
             return sorted(self.ui.packages())
@@ -155,54 +173,9 @@ class VirtualAndroid:
 
     def _cmd(self, argv, io):
         if len(argv) > 1 and argv[1] == "package":
-            return self._pm(["pm"] + argv[2:], io)
+            return self.package_manager.pm(["pm"] + argv[2:], io)
         io.err.write(f"cmd: Can't find service: {argv[1] if len(argv) > 1 else ''}\n")
         return 20
-
-    def _pm(self, argv, io):
-        sub = argv[1] if len(argv) > 1 else ""
-        args = [a for a in argv[2:] if not a.startswith("-")]
-        if sub == "list" and args[:1] == ["packages"]:
-            needle = args[1] if len(args) > 1 else ""
-            for package in self.packages():
-                if needle in package:
-                    io.out.write(f"package:{package}\n")
-            return 0
-        if sub == "path" and args:
-            if args[0] not in self.packages():
-                return 1
-            io.out.write(f"package:/data/app/{args[0]}-1/base.apk\n")
-            return 0
-        if sub == "install" and args:
-            if not self.fs.exists(args[-1], io.shell.cwd):
-                io.err.write(f"Error: Unable to open file: {args[-1]}\nConsider using a file under /data/local/tmp/\n")
-                return 1
-            stem = posixpath.basename(args[-1]).rsplit(".", 1)[0]
-            package = stem if "." in stem else f"com.sim.{stem}"  # no APK parsing: the name says it
-            with self.ui_lock:
-                self.ui.install(package)
-            io.out.write("Success\n")
-            return 0
-        if sub == "uninstall" and args:
-            if args[0] not in self.packages():
-                io.out.write("Failure [DELETE_FAILED_INTERNAL_ERROR]\n")
-                return 1
-            with self.ui_lock:
-                self.ui.uninstall(args[0])
-            io.out.write("Success\n")
-            return 0
-        if sub == "clear" and args:
-            if args[0] not in self.packages():
-                io.out.write("Failed\n")
-                return 1
-            with self.ui_lock:
-                self.ui.clear_data(args[0])
-            io.out.write("Success\n")
-            return 0
-        if sub in ("grant", "revoke", "disable-user", "enable", "trim-caches"):
-            return 0
-        io.err.write(f"Unknown command: {sub}\n" if sub else "usage: pm [list|path|install|uninstall|clear] ...\n")
-        return 1
 
     def _am(self, argv, io):
         sub = argv[1] if len(argv) > 1 else ""
@@ -232,6 +205,8 @@ class VirtualAndroid:
                 self.ui.force_stop(opts["rest"][0])
             return 0
         if sub == "broadcast":
+            if opts["action"] == SCAN_ACTION:  # the media index, not the app, answers this one
+                return self.media.broadcast(opts["data"], io)
             extras = dict(opts["extras"])
             if opts["data"]:
                 extras["data"] = opts["data"]  # the ui's convention for -d
@@ -282,25 +257,6 @@ class VirtualAndroid:
             return 1
         return 0
 
-    def _uiautomator(self, argv, io):
-        if len(argv) < 2 or argv[1] != "dump":
-            io.err.write("Usage: uiautomator <subcommand> [options]\n")
-            return 1
-        paths = [a for a in argv[2:] if not a.startswith("--")]
-        path = paths[0] if paths else "/sdcard/window_dump.xml"
-        with self.ui_lock:
-            xml = self.ui.dump_xml()
-        if path == "/dev/tty":
-            io.out.write(xml)
-        else:
-            try:
-                self.fs.write(path, xml.encode(), cwd=io.shell.cwd)
-            except FsError as exc:
-                io.err.write(f"ERROR: could not write {path}: {exc}\n")
-                return 1
-        io.out.write(f"UI hierchary dumped to: {path}\n")  # sic: Android's own spelling
-        return 0
-
     def _screencap(self, argv, io):
         with self.ui_lock:
             png = self.ui.screencap_png()
@@ -339,24 +295,36 @@ class VirtualAndroid:
                 io.out.write(f"    mResumedActivity: ActivityRecord{{9e1b7d2 u0 {package}/{short} t42}}\n"
                              f"  ResumedActivity: ActivityRecord{{9e1b7d2 u0 {package}/{short} t42}}\n")
             return 0
-        if service == "package" and len(argv) > 2:
-            if argv[2] in self.packages():
-                uid = 10000 + sum(argv[2].encode()) % 9000
-                io.out.write(f"Packages:\n  Package [{argv[2]}] (5c1d9e2):\n    userId={uid}\n"
-                             f"    versionCode=330104 minSdk=21 targetSdk=33\n    versionName=33.1.4\n")
-            return 0
+        if service == "package":
+            return self.package_manager.dumpsys(argv, io)
         if service == "power":
             io.out.write("POWER MANAGER (dumpsys power)\n  mWakefulness=Awake\n  mStayOn=true\n"
                          "  Display Power: state=ON\n")
             return 0
         if service == "input_method":
-            io.out.write(f"  mCurMethodId={self.settings[('secure', 'default_input_method')]}\n"
-                         "  mInputShown=false\n")
-            return 0
-        if service in ("package", "display", "meminfo", "cpuinfo"):
+            return self._dumpsys_input_method(io)
+        if service in ("display", "meminfo", "cpuinfo"):
             return 0  # real phones print pages here; nothing the simulator can stand behind
         io.err.write(f"Can't find service: {service}\n")
         return 0
+
+    def _dumpsys_input_method(self, io) -> int:
+        with self.ui_lock:
+            shown = bool(self.ui.keyboard_shown())
+            package, activity = self.ui.foreground()
+        method = self.settings[("secure", "default_input_method")]
+        io.out.write(
+            "Current Input Method Manager state:\n  Input Methods: mMethodMapUpdateCount=3\n"
+            + "".join(f"  InputMethod #{i}:\n    mId={ime}\n" for i, ime in enumerate(self._enabled_imes()))
+            + f"  mCurMethodId={method}\n  mCurFocusedWindow=Window{{4f2a1c0 u0 {package}/{activity}}}\n"
+            f"  mCurFocusedWindowSoftInputMode=STATE_UNSPECIFIED|ADJUST_RESIZE\n"
+            f"  mSystemReady=true mInteractive=true\n"
+            f"  mShowRequested={str(shown).lower()} mShowExplicitlyRequested=false mShowForced=false\n"
+            f"  mInputShown={str(shown).lower()}\n")
+        return 0
+
+    def _enabled_imes(self) -> list[str]:
+        return [i for i in self.settings[("secure", "enabled_input_methods")].split(":") if i]
 
     def _settings(self, argv, io):
         args = [a for a in argv[1:] if not a.startswith("--")]
@@ -393,6 +361,9 @@ class VirtualAndroid:
 
     def _ime(self, argv, io):
         if argv[1:2] == ["set"] and len(argv) == 3:
+            if argv[2] not in self._enabled_imes():
+                io.err.write(f"Unknown input method {argv[2]} cannot be selected for user #0\n")
+                return 255
             self.settings[("secure", "default_input_method")] = argv[2]
             io.out.write(f"Input method {argv[2]} selected for user #0\n")
             return 0
@@ -401,6 +372,8 @@ class VirtualAndroid:
                 io.out.write(ime + "\n")
             return 0
         if argv[1:2] in (["enable"], ["disable"]) and len(argv) == 3:
+            enabled = [i for i in self._enabled_imes() if i != argv[2]] + ([argv[2]] if argv[1] == "enable" else [])
+            self.settings[("secure", "enabled_input_methods")] = ":".join(enabled)
             io.out.write(f"Input method {argv[2]}: {'now enabled' if argv[1] == 'enable' else 'now disabled'}\n")
             return 0
         io.err.write("usage: ime [list|set|enable|disable] ...\n")

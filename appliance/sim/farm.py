@@ -1,4 +1,5 @@
-"""SimFarm: many simulated phones in one process, on consecutive ports or on free ports.
+"""SimFarm: many simulated phones in one process, on consecutive ports or on free ports, with
+app builds and locales assigned round robin and shared phone settings (see SimPhone).
 
 Built and started from the caller's thread; each phone then runs on its own adbd threads.
 """
@@ -13,7 +14,9 @@ from appliance.sim.phone import ADB_PORT_PROBE_RANGE, SimPhone
 class SimFarm:
     def __init__(self, count: int = 5, base_port: int | None = None, seed: int = 1, *,
                  ui_factory: Callable | None = None, reboot_delay: float = 1.0,
-                 serial_prefix: str = "SIM", accounts: list[str] | None = None):
+                 serial_prefix: str = "SIM", accounts: list[str] | None = None,
+                 app_build: int | list[int] | None = None, locale: str | list[str] = "en",
+                 phone_settings: dict | None = None):
         if base_port is not None:
             ports = range(base_port, base_port + count)
             if any(port in ADB_PORT_PROBE_RANGE for port in ports) or base_port < 1 or ports[-1] > 65535:
@@ -22,10 +25,14 @@ class SimFarm:
         self.count = count
         self.base_port = base_port
         self.seed = seed
+        builds = _round_robin(1 if app_build is None else app_build)
+        locales = _round_robin(locale)
         self.phones: list[SimPhone] = [
             SimPhone(f"{serial_prefix}{index + 1:04d}", seed=seed,
                      port=0 if base_port is None else base_port + index,
-                     ui_factory=ui_factory, reboot_delay=reboot_delay, accounts=accounts)
+                     ui_factory=ui_factory, reboot_delay=reboot_delay, accounts=accounts,
+                     app_build=builds[index % len(builds)], locale=locales[index % len(locales)],
+                     **(phone_settings or {}))
             for index in range(count)
         ]
         self._by_serial = {phone.serial: phone for phone in self.phones}
@@ -71,3 +78,10 @@ class SimFarm:
 
     def __len__(self) -> int:
         return len(self.phones)
+
+
+def _round_robin(value) -> list:
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values:
+        raise ValueError("an empty list of app builds or locales")
+    return values

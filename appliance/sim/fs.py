@@ -107,7 +107,27 @@ class VirtualFs:
             items += [(name, self._nodes[posixpath.join(full, name)]) for name in sorted(entry.children)]
             return items
 
+    def files_under(self, path: str) -> list[tuple[str, Entry]]:
+        """Every regular file below `path` (recursively), as (normalized path, entry), sorted."""
+        with self._lock:
+            root = self.normalize(path)
+            prefix = root.rstrip("/") + "/"
+            return sorted((name, entry) for name, entry in self._nodes.items()
+                          if name.startswith(prefix) and st.S_ISREG(entry.mode))
+
     # -- changes
+    def touch(self, path: str, mtime: float | None = None, create: bool = True, cwd: str = "/") -> None:
+        """Set a file's mtime (default: now), creating it empty unless `create` is False."""
+        with self._lock:
+            entry = self._nodes.get(self.normalize(path, cwd))
+            if entry is None:
+                if create:
+                    self.write(path, b"", mtime=mtime, cwd=cwd)
+                return
+            if not self.writable(self.normalize(path, cwd)):
+                raise FsError("Permission denied")
+            entry.mtime = self._clock() if mtime is None else mtime
+
     def write(self, path: str, data: bytes, mode: int = 0o644, mtime: float | None = None,
               append: bool = False, cwd: str = "/") -> str:
         with self._lock:

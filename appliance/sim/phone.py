@@ -1,4 +1,5 @@
-"""One simulated phone: its adbd, virtual Android, file system, the app (ui) and its faults.
+"""One simulated phone: its adbd, virtual Android, file system, the app (ui) and its faults, and
+its settings (app build, locale, sdk, how long dumps and uploads take).
 
 Faults are switched from any thread (tests, the `sim` CLI); adbd threads read them on every
 message or command, so each is a single attribute write.
@@ -11,29 +12,43 @@ import threading
 from typing import Callable
 
 from appliance.sim.adbd import Adbd
-from appliance.sim.android import VirtualAndroid
+from appliance.sim.android import VirtualAndroid, make_props
 from appliance.sim.fs import VirtualFs
 
 FAULTS = ("unplug", "stall", "slow", "unauthorized", "hot", "crash")
 ADB_PORT_PROBE_RANGE = range(5555, 5586)  # the adb server probes these: never listen there
 
 
-def default_ui_factory(rng: random.Random, serial: str, screen: tuple[int, int], accounts):
+def default_ui_factory(rng: random.Random, serial: str, screen: tuple[int, int], accounts, **settings):
+    """settings: app_build, locale, sdk, upload_seconds, switch_seconds and any other AndroidUi
+    keyword (popup_rate, splash_seconds, publish_sheet_rate, ...)."""
     from appliance.sim.ui import AndroidUi  # the simulated app + screen (written separately)
-    return AndroidUi(rng, serial, screen=screen, accounts=accounts)
+    return AndroidUi(rng, serial, screen=screen, accounts=accounts, **settings)
 
 
 class SimPhone:
+    """Defaults are a real phone's figures: a dump takes 1-3 s and fails 7 times in 10 while a
+    video plays, an upload 20-40 s, an account switch 3 s. Tests pass shorter ones."""
+
     def __init__(self, serial: str, seed: int = 1, port: int = 0, *, screen: tuple[int, int] = (1080, 2400),
                  accounts: list[str] | None = None, ui_factory: Callable | None = None,
-                 reboot_delay: float = 1.0):
+                 reboot_delay: float = 1.0, app_build: int = 1, locale: str = "en", sdk: int | None = None,
+                 dump_seconds: float | tuple[float, float] = (1.0, 3.0), idle_fail_rate: float = 0.7,
+                 upload_seconds: float | tuple[float, float] = (20.0, 40.0), switch_seconds: float = 3.0,
+                 **ui_settings):
         if port in ADB_PORT_PROBE_RANGE:
             raise ValueError(f"port {port} is in 5555-5585, which the adb server probes by itself")
         self.serial = serial
         self.rng = random.Random(f"{seed}/{serial}")
-        self.ui = (ui_factory or default_ui_factory)(random.Random(f"{seed}/{serial}/ui"), serial, screen, accounts)
+        props = make_props(serial, self.rng, locale=locale, sdk=sdk)  # first: the ui needs the sdk
+        self.settings = dict(app_build=app_build, locale=locale, sdk=int(props["ro.build.version.sdk"]),
+                             upload_seconds=upload_seconds, switch_seconds=switch_seconds, **ui_settings)
+        self.ui = (ui_factory or default_ui_factory)(random.Random(f"{seed}/{serial}/ui"), serial, screen,
+                                                     accounts, **self.settings)
         self.fs = VirtualFs()
-        self.android = VirtualAndroid(serial, self.rng, self.ui, self.fs, screen=screen, on_reboot=self.reboot)
+        self.android = VirtualAndroid(serial, self.rng, self.ui, self.fs, props=props, screen=screen,
+                                      on_reboot=self.reboot, dump_seconds=dump_seconds,
+                                      idle_fail_rate=idle_fail_rate)
         self.adbd = Adbd(self, port)
         self.reboot_delay = reboot_delay
         self.faults: dict[str, dict] = {}   # active faults and their parameters
@@ -55,6 +70,22 @@ class SimPhone:
     @property
     def model(self) -> str:
         return self.props["ro.product.model"]
+
+    @property
+    def dump_seconds(self):
+        return self.android.dumper.dump_seconds
+
+    @dump_seconds.setter
+    def dump_seconds(self, value) -> None:  # a number or (lo, hi); read at every dump
+        self.android.dumper.dump_seconds = value
+
+    @property
+    def idle_fail_rate(self) -> float:
+        return self.android.dumper.idle_fail_rate
+
+    @idle_fail_rate.setter
+    def idle_fail_rate(self, value: float) -> None:
+        self.android.dumper.idle_fail_rate = value
 
     @property
     def command_log(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""toybox-style file and text commands of the simulated phone: ls, cat, rm, mkdir, touch, cp, mv,
+"""toybox-style file and text commands of the simulated phone: ls, cat, rm, mkdir, touch [-c] [-d|-t], cp, mv,
 sleep, md5sum/sha1sum/sha256sum, wc, head, tail, grep.
 
 One `Toybox` per phone over its VirtualFs (which has its own lock); commands run on adbd stream
@@ -7,6 +7,7 @@ threads, paths relative to the running shell's cwd. Messages are toybox's.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import posixpath
 import re
@@ -98,11 +99,27 @@ class Toybox:
         return status
 
     def _touch(self, argv, io):
+        """touch [-acm] [-d DATE | -t [[CC]YY]MMDDhhmm[.ss]] FILE...: mtime = now unless given."""
+        mtime, create, paths = None, True, []
+        args = iter(argv[1:])
+        for arg in args:
+            if arg in ("-d", "-t"):
+                value = next(args, "")
+                mtime = _parse_touch_time(arg, value)
+                if mtime is None:
+                    io.err.write(f"touch: bad date '{value}'\n")
+                    return 1
+            elif arg.startswith("-") and len(arg) > 1:
+                create = create and "c" not in arg
+            else:
+                paths.append(arg)
+        if not paths:
+            io.err.write("touch: Needs 1 argument\n")
+            return 1
         status = 0
-        for path in (a for a in argv[1:] if not a.startswith("-")):
+        for path in paths:
             try:
-                entry = self.fs.stat(path, io.shell.cwd)
-                self.fs.write(path, entry.data if entry else b"", cwd=io.shell.cwd)
+                self.fs.touch(path, mtime, create=create, cwd=io.shell.cwd)
             except FsError as exc:
                 io.err.write(f"touch: '{path}': {exc}\n")
                 status = 1
@@ -119,7 +136,9 @@ class Toybox:
             data = self.fs.read(source, io.shell.cwd)
             if self.fs.is_dir(target, io.shell.cwd):
                 target = posixpath.join(target, posixpath.basename(source))
-            self.fs.write(target, data, cwd=io.shell.cwd)
+            keep = move or "-p" in argv  # a rename (or cp -p) keeps the mtime
+            entry = self.fs.stat(source, io.shell.cwd)
+            self.fs.write(target, data, mtime=entry.mtime if keep and entry else None, cwd=io.shell.cwd)
             if move:
                 self.fs.remove(source, cwd=io.shell.cwd)
         except FsError as exc:
@@ -208,3 +227,30 @@ class Toybox:
         if "q" not in flags:
             io.out.write(f"{len(hits)}\n" if "c" in flags else "".join(h + "\n" for h in hits))
         return 0 if hits else 1
+
+
+def _parse_touch_time(flag: str, value: str) -> float | None:
+    """`-d @EPOCH` / `-d "YYYY-MM-DD[ T]hh:mm[:ss]"` / `-t [[CC]YY]MMDDhhmm[.ss]`, read as UTC."""
+    if flag == "-d":
+        if value.startswith("@"):
+            try:
+                return float(value[1:])
+            except ValueError:
+                return None
+        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+            try:
+                return float(calendar.timegm(time.strptime(value.split(".")[0], fmt)))
+            except ValueError:
+                continue
+        return None
+    digits, _, seconds = value.partition(".")
+    if not digits.isdigit() or len(digits) not in (8, 10, 12) or (seconds and not seconds.isdigit()):
+        return None
+    if len(digits) == 8:
+        digits = time.strftime("%Y", time.gmtime()) + digits
+    elif len(digits) == 10:
+        digits = ("20" if int(digits[:2]) < 69 else "19") + digits
+    try:
+        return float(calendar.timegm(time.strptime(digits + (seconds or "00"), "%Y%m%d%H%M%S")))
+    except ValueError:
+        return None

@@ -81,13 +81,6 @@ def _key_name(code: str) -> str:
         name, name.lower() if len(name) == 1 else name)
 
 
-def _sdcard(path: str) -> str:
-    for prefix in ("/storage/emulated/0/", "/storage/self/primary/", "/mnt/sdcard/"):
-        if path.startswith(prefix):
-            return "/sdcard/" + path[len(prefix):]
-    return path
-
-
 def _short_component(package: str, cls: str) -> str:
     return f"{package}/{cls[len(package):]}" if cls.startswith(package + ".") else f"{package}/{cls}"
 
@@ -113,10 +106,6 @@ class AndroidUi:
                        ad_rate=ad_rate, live_rate=live_rate)
         self.installed = set(SYSTEM_PACKAGES) | {package, ADB_KEYBOARD}
         self.foreign: str | None = None  # another app's package in front of the launcher
-        # Set by the virtual Android so a MEDIA_SCANNER broadcast can learn a file's size
-        # (None: the file does not exist, so its entry is removed) and mtime.
-        self.file_size: Callable[[str], int | None] | None = None
-        self.file_mtime: Callable[[str], float | None] | None = None
         self._png: tuple[str, bytes] | None = None
 
     # -- what the app is ---------------------------------------------------------------------
@@ -297,15 +286,6 @@ class AndroidUi:
                 self.keyevent(extras.get("code", ""))
             elif action == "ADB_EDITOR_CODE" and self._app_in_front():
                 self.app.key("ENTER")
-            elif action == "android.intent.action.MEDIA_SCANNER_SCAN_FILE":
-                path = unquote((data or extras.get("msg", "")).removeprefix("file://"))
-                size = self.file_size(path) if self.file_size else int(extras.get("size", 0) or 0)
-                path = _sdcard(path)
-                if path and size is None:
-                    self.media_remove(path)  # a scan of a deleted file removes it
-                elif path:
-                    mtime = self.file_mtime(path) if self.file_mtime else None
-                    self.media_scan(path, size, mtime)
             self._after()
             return f"Broadcasting: Intent {{ {intent} }}\nBroadcast completed: result=0"
 

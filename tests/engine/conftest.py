@@ -1,6 +1,8 @@
 """A real hub (API + engine + its own adb server on a free port) with simulated phones connected.
 
-`phone_hub(count=5, **settings)` -> PhoneHub: `.call(method, path, body)` speaks the Local API,
+`phone_hub(count=5, *, app_build=None, locale="en", phone_settings=None, **settings)` -> PhoneHub
+(settings: the hub's; app_build/locale: one value or a list assigned round robin; phone_settings
+override conftest.FAST_PHONE): `.call(method, path, body)` speaks the Local API,
 `.serials` are the phones' adb serials, `.farm` the SimFarm, `.sim(serial)` one SimPhone.
 """
 
@@ -72,12 +74,14 @@ def long_warmup() -> dict:
 @pytest.fixture
 def phone_hub(tmp_path, sim_farm):
     with contextlib.ExitStack() as stack:
-        def make(count: int = 5, **settings) -> PhoneHub:
+        def make(count: int = 5, *, app_build=None, locale="en", phone_settings=None,
+                 **settings) -> PhoneHub:
             settings = {"adb_enabled": True, "adb_port": free_port(), "adb_path": ADB_PATH,
                         "plan": "Business", "dispatch_poll_interval": 0.5, "stop_grace": 3,
                         "health_interval": 60, **settings}
             handle = stack.enter_context(running_hub(hub_config(tmp_path, **settings)))
-            farm = sim_farm(count, seed=11)
+            farm = sim_farm(count, seed=11, app_build=app_build, locale=locale,
+                            phone_settings=phone_settings)
             engine = handle.services.engine
             assert engine is not None, "the engine is not wired (adb disabled?)"
             for phone in farm.phones:

@@ -28,7 +28,8 @@ def clock():
 
 @pytest.fixture
 def android(clock):
-    return VirtualAndroid("SIM0042", random.Random(3), AndroidUi(random.Random(3), "SIM0042"), clock=clock)
+    return VirtualAndroid("SIM0042", random.Random(3), AndroidUi(random.Random(3), "SIM0042"), clock=clock,
+                          dump_seconds=0.0, idle_fail_rate=0.0)  # dump failures: test_platform.py
 
 
 def run(android, line: str) -> tuple[str, int]:

@@ -46,3 +46,29 @@ def test_sim_command_runs_phones_until_sigterm(adb_server):
 def test_sim_refuses_the_ports_adb_probes():
     result = CliRunner().invoke(main, ["sim", "--phones", "3", "--base-port", "5554"])
     assert result.exit_code == 2 and "5555" in result.output
+
+
+def test_sim_phone_options_reach_the_phones(monkeypatch):
+    import appliance.sim
+    from tests.sim.fake_ui import fake_factory
+
+    farms = []
+
+    class Farm(appliance.sim.SimFarm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, ui_factory=fake_factory, **kwargs)
+            farms.append(self)
+
+    monkeypatch.setattr(appliance.sim, "SimFarm", Farm)
+    result = CliRunner().invoke(main, ["sim", "--phones", "4", "--duration", "0", "--no-records",
+                                       "--app-build", "1,2", "--app-build", "3", "--locale", "fr",
+                                       "--dump-seconds", "0.5,1.5", "--idle-fail-rate", "0.2",
+                                       "--upload-seconds", "2"])
+    assert result.exit_code == 0, result.output
+    phones = farms[0].phones
+    assert [p.ui.app_build for p in phones] == [1, 2, 3, 1] and {p.ui.locale for p in phones} == {"fr"}
+    assert phones[0].dump_seconds == (0.5, 1.5) and phones[0].idle_fail_rate == 0.2
+    assert phones[0].ui.settings["upload_seconds"] == (2.0, 2.0)
+    assert "app build 2, fr)" in result.output.splitlines()[1]
+    bad = CliRunner().invoke(main, ["sim", "--dump-seconds", "x", "--duration", "0"])
+    assert bad.exit_code == 2 and "LO or LO,HI" in bad.output

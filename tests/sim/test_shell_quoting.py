@@ -73,7 +73,7 @@ def sim(line: str) -> tuple[bytes, int]:
     from appliance.sim.android import VirtualAndroid  # `cat` for the pipe line
 
     class NoUi:
-        file_size = None
+        pass
 
     return VirtualAndroid("SIMQ", __import__("random").Random(1), NoUi()).run(line)
 
