@@ -26,11 +26,15 @@ def default_registry(config: Any = None, accounts: Any = None) -> Registry:
     from appliance.scripts.match_account import MatchAccount
     from appliance.scripts.post import Post
 
+    # TODO(lead): `app_package` is a Config field; getattr until every Config carries it.
+    package = getattr(config, "app_package", None) or "com.zhiliaoapp.musically"
     registry = Registry()
     for script in (AccountWarmup(), Post(config.media_path if config is not None else None), Follow(),
                    Unfollow(), Comment(),
                    MatchAccount(accounts.bind_found if accounts is not None else None)):
-        if accounts is not None and isinstance(script, AppScript):
-            script.package_of = accounts.package_of
+        if isinstance(script, AppScript):
+            script.package = package
+            if accounts is not None:
+                script.package_of = accounts.package_of
         registry.register(script)
     return registry

@@ -4,8 +4,9 @@ following, favouriting or commenting. Runs on an engine worker thread through it
 Steps (inside AppScript.drive: cold start, popups dismissed, switch to the task's account):
 optionally search a topic and open its first video -> loop until task_duration: watch for a
 time drawn from [min_duration, max_duration], then like / follow / favourite / comment each with
-its probability (percent), swipe to the next video -> press HOME (the app records the last
-watch). Every step is a log line.
+its probability (percent), swipe to the next video; ads (`Ad` text) and LIVE items (no `Like
+video` button) are swiped past quickly -> press HOME (the app records the last watch). One dump
+per video; every step is a log line.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from __future__ import annotations
 import time
 
 from appliance.errors import InvalidParams
+from appliance.scripts.accounts import go_home
+from appliance.scripts.anchors import in_region, match, words
 from appliance.scripts.app_script import EMOJIS, AppScript
-from appliance.scripts.ui import Screen, Ui
+from appliance.scripts.comment import post_comment
+from appliance.scripts.hierarchy import Screen
+from appliance.scripts.ui import Ui
 
 _PERCENT = {"type": "number", "minimum": 0, "maximum": 100}
 
@@ -67,109 +72,145 @@ class AccountWarmup(AppScript):
 
 
 class _Warmup:
-    """One warm-up session; lives for one task on its worker thread."""
+    """One warm-up session; lives for one task on its worker thread. One dump per video (plus
+    the pause retry while it plays); ads and LIVE items are swiped past after a short look."""
 
     def __init__(self, ctx, ui: Ui):
         self.ctx, self.cfg, self.rng = ctx, ctx.config, ctx.random
         self.ui = ui
-        self.counts = {"like": 0, "follow": 0, "collect": 0, "comment": 0}
+        self.counts = {"like": 0, "follow": 0, "collect": 0, "comment": 0, "skipped": 0}
         self.comments = [line.strip() for line in self.cfg["comment"].splitlines() if line.strip()]
         self._next_comment = 0
 
     def run(self) -> str:
-        ctx, cfg = self.ctx, self.cfg
-        if ctx.username:   # the account switch left the app on the own profile
-            self.ui.tap("home_tab", step="return to the feed")
-            self.ui.wait("feed", step="return to the feed")
+        ctx, cfg, ui = self.ctx, self.cfg, self.ui
+        go_home(ui)
         in_results = self._search() if cfg["topic"].strip() else False
         started, watched, seconds = time.monotonic(), 0, 0.0
         duration = float(cfg["task_duration"])
         shortest = float(cfg["min_duration"])
+        before = None
         while True:
             left = duration - (time.monotonic() - started)
             # A person does not open another video with no time left to watch it: after the
             # first video, stop when less than min_duration remains (no truncated last watch).
             if left <= 0 or (watched and left < shortest):
                 break
-            screen = self.ui.dump()
-            if self.ui.dismiss_popups(screen):
-                continue
-            author = self._author(screen)
-            watch = min(left, self.rng.uniform(cfg["min_duration"], cfg["max_duration"]))
-            ctx.sleep(watch)
-            watched, seconds = watched + 1, seconds + watch
-            ctx.log(f"watched video {watched} by {author or 'an unknown author'} for {watch:.1f} s")
-            self._act(author)
-            if duration - (time.monotonic() - started) < shortest:
-                break
-            before = self._identity(self.ui.last or screen)
-            self.ui.swipe_up()
-            if in_results and self._identity(self.ui.dump()) == before:
+            screen = ui.look("watch the feed")
+            if screen.name != "feed":
+                screen = self._back_to_video(screen)
+            if in_results and before is not None and self._identity(screen) == before:
                 ctx.log("end of the topic's videos: back to the For You feed")
-                self.ui.back()
-                self.ui.back()
-                self.ui.wait("feed", step="return to the feed")
-                in_results = False
-        self.ui.key("HOME")
+                go_home(ui)
+                in_results, before = False, None
+                continue
+            skip = self._skip_reason(screen)
+            if skip:
+                self.counts["skipped"] += 1
+                ctx.log(f"skipped {skip}")
+                ctx.sleep(min(left, self.rng.uniform(0.5, 1.5)))
+            else:
+                author = self._author(screen)
+                watch = min(left, self.rng.uniform(cfg["min_duration"], cfg["max_duration"]))
+                ctx.sleep(watch)
+                watched, seconds = watched + 1, seconds + watch
+                ctx.log(f"watched video {watched} by {author or 'an unknown author'} for {watch:.1f} s")
+                self._act(screen, author)
+                if duration - (time.monotonic() - started) < shortest:
+                    break
+            before = self._identity(screen)
+            ui.swipe_up()
+        ui.key("HOME")
         c = self.counts
         summary = (f"watched {watched} videos for {seconds:.0f} s; liked {c['like']}, "
-                   f"followed {c['follow']}, favourited {c['collect']}, commented {c['comment']}")
+                   f"followed {c['follow']}, favourited {c['collect']}, commented {c['comment']}"
+                   + (f"; skipped {c['skipped']} ads/LIVE" if c["skipped"] else ""))
         ctx.log(summary)
         return summary
 
     # --- steps ------------------------------------------------------------------------
 
+    def _back_to_video(self, screen: Screen) -> Screen:
+        """A sheet or another screen left open: BACK (bounded) until a video shows again."""
+        for _ in range(3):
+            self.ui.back()
+            screen = self.ui.look("return to the video")
+            if screen.name == "feed":
+                return screen
+        return go_home(self.ui)
+
+    def _skip_reason(self, screen: Screen) -> str:
+        if self.ui.find("feed.ad", screen) is not None:
+            return "an ad"
+        if self.ui.find("feed.like", screen) is None:
+            return "a LIVE stream (no Like button)"
+        return ""
+
     def _search(self) -> bool:
         """Search a topic (one line of `topic`, at random) and open its first video; False
         (and the For You feed) when it has no videos."""
+        ui, ctx = self.ui, self.ctx
         topics = [t.strip() for t in self.cfg["topic"].splitlines() if t.strip()]
         topic = self.rng.choice(topics)
-        self.ctx.log(f"searching the topic {topic!r}")
-        self.ui.tap("feed_search", step="open search")
-        self.ui.tap("search_input", step="focus the search box")
-        self.ui.type_text(topic)
-        self.ui.tap("search_button", step="run the search")
-        self.ui.tap("search_tab_videos", step="show the videos of the topic")
-        node = self.ui.wait([*self.ui._selector("search_video_item"),
-                             *self.ui._selector("search_empty")], step="read the results")
-        if node.short_id != "search_video_item":
-            self.ctx.log(f"no videos for {topic!r}: watching the For You feed instead")
-            self.ui.back()
-            self.ui.wait("feed", step="return to the feed")
+        ctx.log(f"searching the topic {topic!r}")
+        ui.tap_control("feed.search", "open search")
+        screen = ui.wait_for(["search"], "open search", timeout=10)
+        ui.tap_control("search.input", "focus the search box", screen)
+        ui.type_text(topic)
+        submit = ui.find("search.submit", ui.look("run the search"))
+        if submit is not None:
+            ui.tap(submit)
+        else:
+            ui.key("ENTER")
+        step = "show the videos of the topic"
+        screen = ui.wait_for(lambda s: ui.find("search.videos_tab", s) is not None, step, timeout=12)
+        ui.tap_control("search.videos_tab", step, screen)
+        ctx.sleep(0.5)
+        screen = ui.wait_for(lambda s: ui.find("search.first_video", s) is not None or bool(
+            match(s, {"text": {"exact": "no_results"}}, ui.locale)), "read the results", timeout=12)
+        tile = ui.find("search.first_video", screen)
+        if tile is None:
+            ctx.log(f"no videos for {topic!r}: watching the For You feed instead")
+            go_home(ui)
             return False
-        self.ui.tap(node)
-        self.ui.wait("video_page", step="open the first video of the topic")
+        ui.tap(tile)
+        ui.wait_for(["feed"], "open the first video of the topic", timeout=12)
         return True
 
     def _author(self, screen: Screen) -> str:
-        node = self.ui.find("author_name", screen)
-        return node.text if node else ""
+        node = self.ui.find("feed.follow_author", screen)
+        prefixes = words("follow_author", self.ui.locale)
+        if node is not None:
+            for prefix in prefixes:
+                if node.desc.startswith(prefix):
+                    return node.desc[len(prefix):].strip()
+        return ""
 
     def _identity(self, screen: Screen) -> tuple:
-        page = self.ui.find("video_page", screen)
-        desc = next((n.text for n in screen.nodes if n.short_id == "video_desc"), "")
-        return (page.desc if page else "", desc)
+        """What tells two videos apart: the labels outside the right rail (author, caption)."""
+        return tuple(sorted(n.text for n in screen.nodes
+                            if n.text and not in_region(screen, n, "right_rail")))
 
     def _chance(self, key: str) -> bool:
         return self.rng.random() * 100 < float(self.cfg[key])
 
-    def _act(self, author: str) -> None:
+    def _act(self, screen: Screen, author: str) -> None:
         ui, ctx = self.ui, self.ctx
         who = author or "the author"
         if self._chance("like_probable"):
-            node = ui.find("like_button")
+            node = ui.find("feed.like", screen)
             if node is not None and not node.selected:
                 ui.tap(node)
                 self.counts["like"] += 1
                 ctx.log(f"liked the video by {who}")
         if self._chance("floow_probable"):
-            node = ui.find("follow_button")
+            node = ui.find("feed.follow_author", screen)
             if node is not None:
                 ui.tap(node)
                 self.counts["follow"] += 1
                 ctx.log(f"followed {who}")
         if self._chance("collect_probable"):
-            node = ui.find("collect_button")
+            node = ui.find("feed.favourite", screen)
             if node is not None and not node.selected:
                 ui.tap(node)
                 self.counts["collect"] += 1
@@ -180,7 +221,9 @@ class _Warmup:
                 ctx.log("comment chance came up but script_config.comment is empty: skipped",
                         "warning")
             else:
-                self._comment(text, who)
+                post_comment(ctx, ui, text, screen)
+                self.counts["comment"] += 1
+                ctx.log(f"commented on the video by {who}: {text!r}")
 
     def _comment_text(self) -> str | None:
         if not self.comments:
@@ -193,13 +236,3 @@ class _Warmup:
         if self.cfg["insert_emoji"]:
             text = f"{text} {self.rng.choice(EMOJIS)}"
         return text
-
-    def _comment(self, text: str, who: str) -> None:
-        ui = self.ui
-        ui.tap("comment_button", step="open the comments")
-        ui.tap("comment_input", step="focus the comment box")
-        ui.type_text(text)
-        ui.tap("comment_post", step="post the comment")
-        self.counts["comment"] += 1
-        self.ctx.log(f"commented on the video by {who}: {text!r}")
-        ui.tap("comment_close", step="close the comments")

@@ -1,6 +1,7 @@
 """`AppScript`: the shape of every script that drives the short-video app (post, follow, comment,
-match_account): cold-start the app, switch to the task's account, do the work, and on a failed
-UI step keep the screen of that moment with the task. Also the text helpers they share.
+match_account, account_warmup): cold-start the app (version logged, feed recognised, popups
+dismissed), switch to the task's account, do the work, and on a failed UI step keep the screen
+of that moment with the task; the task's dump count is logged at the end. Also text helpers.
 
 Runs on an engine worker thread through the task's ScriptContext, like every Script.
 """
@@ -12,7 +13,9 @@ from typing import Any, Callable
 
 from appliance.errors import InvalidParams
 from appliance.scripts.base import Script
-from appliance.scripts.ui import Ui, UiStepFailed, ensure_account
+from appliance.scripts.accounts import ensure_account
+from appliance.scripts.screens import on_home_feed
+from appliance.scripts.ui import DEFAULT_PACKAGE, Ui, UiStepFailed
 
 #: the level of the log line that holds a failed step's UI dump; TaskService shows it as
 #: `ui_dump` in GET /task/{id} and keeps it out of `logs`.
@@ -29,6 +32,8 @@ class AppScript(Script):
     lives in: a clone app has its own package, and its resource ids carry that package."""
 
     package_of: Callable[[str], str | None] | None = None
+    #: the app's package (config `app_package`), set at wiring
+    package: str = DEFAULT_PACKAGE
 
     def run(self, ctx) -> str | None:
         return self.drive(ctx, lambda ui: self.act(ctx, ui))
@@ -36,7 +41,7 @@ class AppScript(Script):
     def drive(self, ctx, work: Callable[[Ui], str | None]) -> str | None:
         """Start the app, switch to the task's account, then `work(ui)`; a failed UI step
         leaves its screen with the task before it propagates."""
-        ui = Ui(ctx)
+        ui = Ui(ctx, self.package)
         package = self.package_of(ctx.username) if ctx.username and self.package_of else None
         if package and package != ui.package:
             ctx.log(f"@{ctx.username} lives in the app {package}")
@@ -49,23 +54,26 @@ class AppScript(Script):
         except UiStepFailed as exc:
             keep_ui_dump(ctx, exc.dump)
             raise
+        finally:
+            if ui.dumps:
+                ctx.log(ui.summary())
 
     def act(self, ctx, ui: Ui) -> str | None:
         raise NotImplementedError
 
 
-def start_app(ctx, ui: Ui) -> None:
-    """Cold start (a known state: no half-open panel from the last task), popups dismissed."""
-    ctx.log("opening the app")
+def start_app(ctx, ui: Ui, timeout: float = 25.0) -> None:
+    """Cold start (a known state: no half-open panel from the last task), the app's version
+    logged, popups dismissed, until the home feed shows."""
+    ctx.log(f"app {ui.package} {ui.version()}")
     ui.stop_app()
-    try:
-        ui.open_app("feed")
-    except UiStepFailed:
-        last = ui.last
-        if last is not None and ui.exists("login_screen", last):
-            raise UiStepFailed("open the app", f"no account is logged in on phone {ctx.serial}",
-                               dump=last.xml, screen=last.summary()) from None
-        raise
+    ui.launch()
+    step = "open the app"
+    screen = ui.wait_for(lambda s: s.name in ("login",) or (s.name == "feed"
+                         and on_home_feed(s, ui.locale)), step, timeout=timeout, interval=0.7)
+    if screen.name == "login":
+        raise ui.failure(step, f"no account is logged in on phone {ctx.serial}: log one in on "
+                               "the phone, then run match_account", screen)
 
 
 def keep_ui_dump(ctx, dump: str) -> None:
@@ -74,9 +82,8 @@ def keep_ui_dump(ctx, dump: str) -> None:
 
 
 def fail(ui: Ui, step: str, message: str) -> UiStepFailed:
-    """A UiStepFailed for `step` carrying what is on screen now."""
-    screen = ui.dump()
-    return UiStepFailed(step, message, dump=screen.xml, screen=screen.summary())
+    """A UiStepFailed for `step` carrying the last screen seen."""
+    return ui.failure(step, message)
 
 
 # --- text ------------------------------------------------------------------------------------

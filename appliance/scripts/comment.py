@@ -1,15 +1,18 @@
 """`comment`: open a post by its URL and comment on it. One task per post per phone (CONTRACT);
 with `comment_order` sequential the i-th post's task takes the i-th comment option.
 
-Steps: cold-start the app (account switched) -> `am start -d <post url>` -> the video shows ->
-comments -> focus the box -> type the comment (ADB keyboard: byte for byte) -> Post -> the
-comment is listed -> close the panel.
+Steps: cold-start the app (account switched) -> `am start -d <post url>` -> the single video
+(a playing video is paused for the dump) -> `Read or add comments` -> the sheet's input -> type
+(ADB keyboard: byte for byte) -> send (rightmost clickable of the input's row) -> the input
+shows its placeholder again -> close the sheet (`Close`, else BACK).
 Runs on the engine worker thread of its task, through that task's ScriptContext.
 """
 
 from __future__ import annotations
 
+from appliance.scripts.anchors import words
 from appliance.scripts.app_script import EMOJIS, AppScript, bad, option_lines, split_targets
+from appliance.scripts.hierarchy import Screen
 from appliance.scripts.ui import Ui
 
 SCHEMA = {
@@ -82,12 +85,34 @@ class Comment(AppScript):
             text = self.text(ctx, base + offset)
             ctx.log(f"opening {url}")
             ui.open_url(url)
-            page = ui.wait("video_page", timeout=15, step="open the post")
-            ui.tap("comment_button", step="open the comments")
-            ui.tap("comment_input", step="focus the comment box")
-            ui.type_text(text)
-            ui.tap("comment_post", step="post the comment")
-            ctx.log(f"commented on {page.desc or url}: {text!r}")
-            ui.tap("comment_close", step="close the comments")
+            screen = ui.wait_for(lambda s: ui.find("feed.comment", s) is not None,
+                                 "open the post", timeout=20)
+            post_comment(ctx, ui, text, screen)
+            ctx.log(f"commented on {url}: {text!r}")
             done.append(text)
         return f"commented {len(done)} time(s): " + "; ".join(repr(t)[:80] for t in done)
+
+
+def post_comment(ctx, ui: Ui, text: str, screen: Screen) -> None:
+    """On a video: comments -> the input -> type -> send (the rightmost clickable of the input's
+    row, there once text is typed) -> the field shows its placeholder again -> close the sheet."""
+    ui.tap_control("feed.comment", "open the comments", screen)
+    sheet = ui.wait_for(["comments"], "open the comments", timeout=10)
+    ui.tap_control("comment.input", "focus the comment box", sheet)
+    ctx.sleep(0.3)
+    ui.type_text(text)
+    step = "post the comment"
+    sheet = ui.wait_for(lambda s: ui.find("comment.send", s) is not None, step, timeout=8)
+    ui.tap_control("comment.send", step, sheet)
+    sent = ui.wait_for(lambda s: s.name == "comments" and _empty_input(ui, s), step, timeout=8)
+    close = ui.find("comment.close", sent)
+    if close is not None:
+        ui.tap(close)
+    else:
+        ui.back()
+    ui.wait_for(lambda s: s.name != "comments", "close the comments", timeout=8)
+
+
+def _empty_input(ui: Ui, screen: Screen) -> bool:
+    field = ui.find("comment.input", screen)
+    return field is not None and field.text.strip() in words("add_comment", ui.locale)

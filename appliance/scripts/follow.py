@@ -2,9 +2,9 @@
 Following -> Unfollow. One task per target per phone (CONTRACT), so each run has one target.
 
 Steps: cold-start the app (account switched) -> direct: `am start -d https://www.tiktok.com/@user`
-| search: Home -> Search -> type the name -> Users tab -> the exact @user -> the profile shows
-@user -> read the button: already in the wanted state completes with a remark saying so; else
-tap (and confirm the unfollow dialog) -> wait until the button shows the new state.
+| search: Home -> Search -> type the name -> submit -> Users tab -> the row showing @user -> the
+profile whose @handle is @user -> its Follow/Following/Friends Button: already in the wanted
+state completes saying so; else tap (unfollow: `Unfollow` in the sheet) -> wait for the new state.
 Runs on the engine worker thread of its task, through that task's ScriptContext.
 """
 
@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from urllib.parse import quote as url_quote
 
-from appliance.scripts.app_script import AppScript, bad, fail, split_targets
+from appliance.scripts.accounts import go_home
+from appliance.scripts.anchors import match, words
+from appliance.scripts.app_script import AppScript, bad, split_targets
 from appliance.scripts.ui import Ui
 
 SCHEMA = {
@@ -58,48 +60,80 @@ class _FollowBase(AppScript):
         return "; ".join(remarks)
 
     def one(self, ctx, ui: Ui, user: str) -> str:
-        open_profile(ctx, ui, user, ctx.config["access_method"])
-        button = ui.wait("profile_follow_button", step=f"read the follow button of @{user}")
-        following = button.selected or button.text == "Following"
+        screen = open_profile(ctx, ui, user, ctx.config["access_method"])
+        step = f"read the follow button of @{user}"
+        button = ui.need("profile.action", step, screen)
+        following = is_following(ui, button.text)
         who = f"@{ctx.username} " if ctx.username else ""
         if following == self.follow:
             state = "already following" if self.follow else "not following"
-            ctx.log(f"{who}{state} @{user}: nothing to do")
+            ctx.log(f"{who}{state} @{user}: nothing to do (the button reads {button.text!r})")
             return f"{state} @{user}"
-        if self.follow:
-            ui.tap(button)
-            step = f"follow @{user}"
-        else:
-            ui.tap(button)
-            ui.tap("dialog_confirm", step=f"confirm the unfollow of @{user}")
-            step = f"unfollow @{user}"
-        ui.wait({"id": "profile_follow_button", "selected": self.follow}, timeout=10, step=step)
+        step = f"{'follow' if self.follow else 'unfollow'} @{user}"
+        ui.tap(button)
+        if not self.follow:
+            sheet = ui.wait_for(lambda s: ui.find("profile.unfollow", s) is not None, step,
+                                timeout=8)
+            ui.tap_control("profile.unfollow", step, sheet)
+
+        def changed(s) -> bool:
+            node = ui.find("profile.action", s) if s.name == "profile" else None
+            return node is not None and is_following(ui, node.text) == self.follow
+
+        screen = ui.wait_for(changed, step, timeout=12)
+        now = ui.find("profile.action", screen)
         verb = "followed" if self.follow else "unfollowed"
-        ctx.log(f"{who}{verb} @{user}")
+        ctx.log(f"{who}{verb} @{user} (the button now reads {now.text if now else '?'!r})")
         return f"{verb} @{user}"
 
 
-def open_profile(ctx, ui: Ui, user: str, method: str) -> None:
-    shown = {"id": "profile_username", "text": f"@{user}"}
+def is_following(ui: Ui, text: str) -> bool:
+    """`Following` or `Friends` (mutual) count as following."""
+    return text.strip() in words(["following", "friends_state"], ui.locale)
+
+
+def shows_user(ui: Ui, user: str):
+    def test(screen) -> bool:
+        handle = ui.find("profile.handle", screen) if screen.name == "profile" else None
+        return handle is not None and handle.text.strip().lower() == f"@{user}".lower()
+    return test
+
+
+def open_profile(ctx, ui: Ui, user: str, method: str):
+    """The profile of @user (its @handle text equals @user), by deep link or by search."""
+    step = f"open the profile of @{user}"
     if method == "direct":
         url = "https://www.tiktok.com/@" + url_quote(user, safe="._-")
         ctx.log(f"opening {url}")
         ui.open_url(url)
-        ui.wait(shown, timeout=15, step=f"open the profile of @{user}")
-        return
+        return ui.wait_for(shows_user(ui, user), step, timeout=20)
     ctx.log(f"searching for @{user}")
-    ui.tap("home_tab", step="go to the feed")
-    ui.tap("feed_search", step="open search")
-    ui.tap("search_input", step="focus the search box")
+    go_home(ui, "go to the feed")
+    ui.tap_control("feed.search", "open search")
+    screen = ui.wait_for(["search"], "open search", timeout=10)
+    ui.tap_control("search.input", "focus the search box", screen)
     ui.type_text(user)
-    ui.tap("search_button", step="run the search")
-    ui.tap("search_tab_users", step="show the users found")
-    item = ui.wait([{"id": "search_user_item", "desc": f"@{user}"}, {"id": "search_empty"}],
-                   step=f"find @{user} in the results")
-    if item.short_id != "search_user_item":
-        raise fail(ui, f"find @{user} in the results", f"the search found no user @{user}")
-    ui.tap(item)
-    ui.wait(shown, timeout=15, step=f"open the profile of @{user}")
+    submit = ui.find("search.submit", ui.look("run the search"))
+    if submit is not None:
+        ui.tap(submit)
+    else:
+        ui.key("ENTER")
+    find = f"find @{user} in the results"
+    screen = ui.wait_for(lambda s: ui.find("search.users_tab", s) is not None, find, timeout=12)
+    ui.tap_control("search.users_tab", find, screen)
+    wanted = f"@{user}".lower()
+
+    def row_or_empty(s) -> bool:
+        return any(n.text.strip().lower() == wanted for n in s.nodes) or \
+            bool(match(s, {"text": {"exact": "no_results"}}, ui.locale))
+
+    screen = ui.wait_for(row_or_empty, find, timeout=12)
+    handle = next((n for n in screen.nodes if n.text.strip().lower() == wanted), None)
+    if handle is None:
+        raise ui.failure(find, f"the search found no user @{user}; check the name", screen)
+    row = next((a for a in screen.ancestors(handle) if a.clickable), handle)
+    ui.tap(row)
+    return ui.wait_for(shows_user(ui, user), step, timeout=15)
 
 
 class Follow(_FollowBase):

@@ -1,7 +1,7 @@
 """`match_account`: read the accounts logged in on a phone's app and bind them to that phone.
 
-Steps: cold-start the app -> Profile tab -> account switcher -> read every `@name` (and which
-one is current) -> close the sheet -> hand the names to the account registry (`bind`, injected
+Steps: cold-start the app -> Profile tab -> tap the top-centre header -> the "Switch account"
+sheet -> read every row's name (and the current one: selected row, else the header) -> BACK -> hand the names to the account registry (`bind`, injected
 at wiring: device=serial, logged_in=True; accounts bound here but no longer logged in get
 logged_in=False). Runs on an engine worker thread; `bind` takes the store lock itself.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Callable
 
 from appliance.scripts.app_script import AppScript
-from appliance.scripts.ui import Ui, logged_in_accounts
+from appliance.scripts.accounts import logged_in_accounts
+from appliance.scripts.ui import Ui
 
 SCHEMA = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
           "properties": {}, "additionalProperties": True}

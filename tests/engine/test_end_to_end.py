@@ -20,12 +20,16 @@ def test_twenty_warmups_on_five_phones_run_one_at_a_time_in_order(phone_hub):
         sim = hub.sim(serial)
         assert len(sim.app_records("watch")) >= 4
         assert sim.app_records("like")
+    logs = [[line["message"] for line in hub.task(i)["logs"]] for i in per_phone[hub.serials[0]]]
+    for task_id in per_phone[hub.serials[0]]:
+        assert hub.task(task_id)["remark"].startswith("watched ")
+    # The feed names its authors by display name (the real app shows no @handle there); an ad
+    # or a LIVE item is skipped, so a 0.6 s task may watch nothing: look across the four.
+    assert any(m.startswith("watched video 1 by ") and "unknown author" not in m
+               for messages in logs for m in messages)
+    assert any(m.startswith("liked the video by ") for messages in logs for m in messages)
     for task_id in per_phone[hub.serials[0]]:
         task = hub.task(task_id)
-        messages = [line["message"] for line in task["logs"]]
-        assert task["remark"].startswith("watched ")
-        assert any(m.startswith("watched video 1 by @") for m in messages)
-        assert any(m.startswith("liked the video by @") for m in messages)
         assert all({"ts", "level", "message"} <= set(line) for line in task["logs"])
 
 

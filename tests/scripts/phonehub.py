@@ -43,7 +43,8 @@ def wait_records(sim, kind: str, count: int, timeout: float = 10.0) -> list[dict
                     timeout, message=f"{count} {kind} records")
 
 
-SCRIPT_VERBS = {"uiautomator", "input", "am", "monkey", "mkdir", "md5sum", "rm", "wm", "dumpsys"}
+SCRIPT_VERBS = {"uiautomator", "input", "am", "monkey", "mkdir", "md5sum", "rm", "wm", "dumpsys",
+                "cat", "touch", "content", "pm", "grep"}
 
 
 def phone_commands(lines: list[str]) -> list[list[str]]:

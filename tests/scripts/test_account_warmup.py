@@ -10,6 +10,8 @@ import pytest
 from appliance.devices import DeviceClient
 from appliance.scripts import default_registry
 from appliance.scripts.context import ScriptContext, TaskCancelled
+from appliance.scripts.app_script import start_app
+from appliance.scripts.comment import post_comment
 from appliance.scripts.ui import Ui, UiStepFailed
 
 
@@ -32,7 +34,7 @@ def make_ctx(phone, config, cancel=None, seed=3):
 
 
 def warmup_config(**overrides):
-    config = dict(task_duration=1.5, min_duration=0.2, max_duration=0.3, like_probable=100,
+    config = dict(task_duration=4, min_duration=0.2, max_duration=0.3, like_probable=100,
                   floow_probable=100, collect_probable=100, comment_probable=100,
                   comment="nice one\nso good", comment_order="sequential")
     config.update(overrides)
@@ -50,11 +52,12 @@ def test_warmup_watches_and_acts_and_logs_each_step(phone):
     comments = [c["text"] for c in sim.app_records("comment")]
     assert comments[:2] == ["nice one", "so good"]          # sequential order
     messages = [m for _, m in lines]
-    assert messages[0] == "opening the app"
-    assert any(m.startswith("watched video 1 by @") for m in messages)
-    assert any(m.startswith("liked the video by @") for m in messages)
-    assert any(m.startswith("commented on the video by @") for m in messages)
-    assert remark.startswith("watched ") and remark == messages[-1]
+    assert messages[0].startswith("app com.zhiliaoapp.musically 43.1.4")
+    assert any(m.startswith("watched video 1 by ") for m in messages)
+    assert any(m.startswith("liked the video by ") for m in messages)
+    assert any(m.startswith("commented on the video by ") for m in messages)
+    assert remark.startswith("watched ") and remark == messages[-2]
+    assert messages[-1].startswith("dumps: ")
 
 
 def test_topic_search_opens_the_topic_videos(phone):
@@ -73,12 +76,8 @@ def test_type_text_delivers_unicode_and_shell_metacharacters_exactly(phone):
     hostile = "it's $HOME; `id` && \"quotes\" \\ \n second line \U0001F525 привет"
     ctx, _ = make_ctx(phone, warmup_config())
     ui = Ui(ctx)
-    ui.stop_app()
-    ui.open_app()
-    ui.tap("comment_button")
-    ui.tap("comment_input")
-    ui.type_text(hostile)
-    ui.tap("comment_post")
+    start_app(ctx, ui)
+    post_comment(ctx, ui, hostile, ui.look())
     assert sim.app_records("comment")[-1]["text"] == hostile
     assert not any("id" == c.strip() for c in sim.command_log)
 
@@ -86,11 +85,11 @@ def test_type_text_delivers_unicode_and_shell_metacharacters_exactly(phone):
 def test_wait_names_the_step_and_what_was_on_screen(phone):
     ctx, _ = make_ctx(phone, warmup_config())
     ui = Ui(ctx)
-    ui.open_app()
+    start_app(ctx, ui)
     with pytest.raises(UiStepFailed) as info:
-        ui.wait({"id": "no_such_thing"}, timeout=0.3, step="find the impossible")
+        ui.wait_for(["gallery"], "find the impossible", timeout=0.3)
     assert "find the impossible" in info.value.message
-    assert "feed" in info.value.message or "viewpager" in info.value.message
+    assert "the phone shows the feed screen" in info.value.message
     assert "<hierarchy" in info.value.dump
 
 
@@ -98,13 +97,14 @@ def test_popup_is_dismissed_while_waiting(phone):
     sim = phone[0]
     ctx, lines = make_ctx(phone, warmup_config())
     ui = Ui(ctx)
-    ui.open_app()
+    start_app(ctx, ui)
     with sim.android.ui_lock:
         sim.ui.app.force_popup()
-    assert ui.exists({"id": "popup_container"})
-    ui.wait("like_button")
-    assert any("dismissed a popup" in m for _, m in lines)
-    assert sim.app_records("popup")[-1]["choice"] == "Not now"
+    assert ui.dump().name == "dialog"
+    screen = ui.look()
+    assert screen.name == "feed" and ui.find("feed.like", screen)
+    assert any(m.startswith("dismissed the ") for _, m in lines), lines
+    assert sim.app_records("popup")[-1]["choice"] is not None
 
 
 def test_stop_interrupts_a_running_warmup(phone):

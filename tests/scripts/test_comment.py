@@ -2,7 +2,7 @@
 across the fan-out, hostile text byte for byte, a renamed button fails with the step named and
 the screen attached."""
 
-from appliance.scripts.ui import Ui, load_selectors
+from appliance.scripts import controls
 
 from .phonehub import (COMPLETED, FAILED, assert_only_script_commands, messages,  # noqa: F401
                        phone_hub, run_tasks)
@@ -21,7 +21,7 @@ def test_two_posts_sequential_comments_land_in_order(phone_hub):
     records = hub.sim(hub.serials[0]).app_records("comment")
     assert [(r["video_id"], r["text"]) for r in records] == [
         ("7111111111111111111", "first one"), ("7222222222222222222", "second one")]
-    assert any("commented on Video by @chef.lu: 'first one'" in m for m in messages(tasks[0]))
+    assert any(f"commented on {URLS[0]}: 'first one'" in m for m in messages(tasks[0]))
 
 
 HOSTILE = ["$(reboot); `id` && echo \"pwned\" > /sdcard/x | 'single' \\ \U0001F525\U0001F602 日本語",
@@ -56,17 +56,16 @@ def test_comment_content_is_required(phone_hub):
 
 def test_missing_button_fails_naming_the_step_with_the_screen_kept(phone_hub, monkeypatch):
     hub = phone_hub(1)
-    # An app update that renamed the Post button: the selector no longer finds it.
-    monkeypatch.setitem(load_selectors("musically")["selectors"], "comment_post",
-                        [{"id": "renamed_post_button"}])
-    # A tap waits 10 s for its target; 1 s shows the same failure sooner.
-    monkeypatch.setattr(Ui.tap, "__defaults__", (1.0, None))
+    # An app update that moved the send button out of the input's row: the rule finds nothing.
+    monkeypatch.setitem(controls.RULES, "comment_send", lambda screen, locale: [])
     (task,) = run_tasks(hub, {"serials": hub.serials, "script_name": "comment",
                               "script_config": {"target_post_url": URLS[0],
                                                 "comment_content": "hello"}})
     assert task["status"] == FAILED
-    assert task["remark"].startswith("step 'post the comment' failed:")
-    assert "did not appear within 1 s" in task["remark"] and "on screen: feed_root" in task["remark"]
-    assert task["ui_dump"].startswith("<?xml") and "comment_panel" in task["ui_dump"]
+    assert task["remark"].startswith("step 'post the comment' failed:"), task["remark"]
+    assert "did not show within 8 s" in task["remark"]
+    assert "on screen: [comments]" in task["remark"]
+    assert task["ui_dump"].startswith("<?xml") and "Add comment..." not in task["ui_dump"]
+    assert "hello" in task["ui_dump"]
     assert all(line["level"] != "ui_dump" for line in task["logs"])
     assert not hub.sim(hub.serials[0]).app_records("comment")

@@ -69,12 +69,12 @@ def test_account_not_logged_in_on_the_phone_fails_naming_it(phone_hub):
     assert task["status"] == FAILED
     assert task["remark"].startswith("step 'switch to account @elsewhere' failed: @elsewhere "
                                      "is not logged in on this phone")
-    assert "account_list" in task["ui_dump"]
+    assert "Switch account" in task["ui_dump"]
     assert not hub.sim(hub.serials[0]).app_records("follow")
 
 
 def test_an_account_in_a_clone_app_runs_in_that_app(phone_hub, monkeypatch):
-    from appliance.scripts.ui import Ui
+    from appliance.scripts import app_script
 
     hub = phone_hub(1)
     (serial,) = hub.serials
@@ -83,7 +83,7 @@ def test_an_account_in_a_clone_app_runs_in_that_app(phone_hub, monkeypatch):
     with sim.android.ui_lock:
         sim.ui.install(clone)            # the simulator runs only the main app's screens
     hub.ok("POST", "/account", {"username": "twin", "device": serial, "package_name": clone})
-    monkeypatch.setattr(Ui.open_app, "__defaults__", ("feed", 1.0))   # fail fast
+    monkeypatch.setattr(app_script.start_app, "__defaults__", (1.0,))   # fail fast
     before = len(sim.command_log)
     (task,) = run_tasks(hub, {"usernames": ["twin"], "script_name": "follow",
                               "script_config": {"target_user": "dancer_42"}})
