@@ -56,21 +56,32 @@ def in_region(screen: Screen, node: Node, box: str | list) -> bool:
     return node.width > 0 and node.height > 0 and x1 <= fx <= x2 and y1 <= fy <= y2
 
 
+_FOLD = str.maketrans({"\u200e": None, "\u200f": None, "\u00a0": " ", "\u202f": " ",
+                       "\u2019": "'", "\u2018": "'", "\u2026": "..."})
+
+
+def fold(value: str) -> str:
+    """Text as compared: marks (U+200E) dropped, no-break spaces as spaces, typographic
+    apostrophes and the ellipsis character as ASCII (real builds write `Don’t allow` and
+    `Ajouter un commentaire…`, others the ASCII forms)."""
+    return value.translate(_FOLD).strip()
+
+
 def text_matches(value: str, spec: dict, locale: str | None) -> bool:
     """`value` (a node's text or desc) against one {op: arg} spec."""
-    norm = value.replace("\u200e", "").replace("\u00a0", " ").strip()
+    norm = fold(value)
     for op, arg in spec.items():
         if op == "exact":
-            ok = norm in words(arg, locale)
+            ok = norm in [fold(w) for w in words(arg, locale)]
         elif op == "prefix":
-            ok = any(norm.startswith(w) for w in words(arg, locale))
+            ok = any(norm.startswith(fold(w)) for w in words(arg, locale))
         elif op == "contains":
             low = norm.lower()
-            ok = any(w.lower() in low for w in words(arg, locale))
+            ok = any(fold(w).lower() in low for w in words(arg, locale))
         elif op == "literal":
-            ok = norm in [v.strip() for v in _as_list(arg)]
+            ok = norm in [fold(v) for v in _as_list(arg)]
         elif op == "literal_prefix":
-            ok = any(norm.startswith(v) for v in _as_list(arg))
+            ok = any(norm.startswith(fold(v)) for v in _as_list(arg))
         elif op == "regex":
             ok = re.search(arg, norm) is not None
         elif op == "empty":

@@ -97,6 +97,31 @@ def comment_send(screen: Screen, locale) -> list[Node]:
 
 
 @rule
+def like_by_icon(screen: Screen, locale) -> list[Node]:
+    """The right rail's Button holding the ImageView whose desc is `Like` (`J'aime`): real
+    builds name that child even where the container's own desc is empty."""
+    out = []
+    for n in screen.nodes:
+        if n.kind == "Button" and in_region(screen, n, "right_rail") and any(
+                c.kind == "ImageView" and text_matches(c.desc, {"exact": "like"}, locale)
+                for c in screen.descendants(n)):
+            out.append(n)
+    return out[:1]
+
+
+@rule
+def drafts_beside_post(screen: Screen, locale) -> list[Node]:
+    """The Button left of Post in the same bottom row (its label is Drafts in every language)."""
+    post = find_definition(definitions("post.publish"), screen, locale, "caption")
+    if post is None:
+        return []
+    y = post.center[1]
+    row = [n for n in screen.nodes if n.kind == "Button" and n.index != post.index
+           and n.bounds[1] <= y <= n.bounds[3] and n.bounds[2] <= post.bounds[0] + 5]
+    return sorted(row, key=lambda n: -n.bounds[2])[:1]
+
+
+@rule
 def caption_field(screen: Screen, locale) -> list[Node]:
     """The EditText whose text is the caption placeholder, else the first EditText."""
     edits = [n for n in screen.nodes if n.kind == "EditText"]

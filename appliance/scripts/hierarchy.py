@@ -9,6 +9,9 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+#: windows that are never the app: the status bar and the navigation bar ("Home", "Back"), which
+#: all-window dumps (uiautomator2, TikMatrix's agent) include
+SYSTEM_BARS = frozenset({"com.android.systemui"})
 _BOUNDS = re.compile(r"\[(-?\d+),(-?\d+)\]\[(-?\d+),(-?\d+)\]")
 
 
@@ -82,6 +85,9 @@ class Screen:
             if el.tag != "node" and el.get("bounds") is None:
                 self._walk(el, parent)
                 continue
+            if el.get("package") in SYSTEM_BARS:
+                continue    # dumps of every window hold the status and navigation bars
+
             match = _BOUNDS.match(el.get("bounds", ""))
             bounds = tuple(int(v) for v in match.groups()) if match else (0, 0, 0, 0)
             index = len(self.nodes)

@@ -57,8 +57,13 @@ def is_camera(screen: Screen, locale) -> bool:
 def is_caption(screen: Screen, locale) -> bool:
     if _has(screen, locale, class_="EditText", text={"exact": "caption_placeholder"}):
         return True
-    return (_has(screen, locale, text={"exact": "drafts"}, region="bottom_band")
-            and _has(screen, locale, text={"exact": "post"}, region="bottom_band"))
+    if (_has(screen, locale, text={"exact": "drafts"}, region="bottom_band")
+            and _has(screen, locale, text={"exact": "post"}, region="bottom_band")):
+        return True
+    # the description field at the top and a Post button at the bottom (placeholder texts
+    # change between builds; Drafts may be translated where Post is not)
+    return (_has(screen, locale, class_="EditText", region="upper_half")
+            and _has(screen, locale, class_="Button", text={"exact": "post"}, region="bottom_band"))
 
 
 def is_editor(screen: Screen, locale) -> bool:
@@ -93,7 +98,7 @@ def is_feed(screen: Screen, locale) -> bool:
 _ORDER = (("dialog", is_dialog),
           ("account_switcher", lambda s, loc: _has(s, loc, text={"exact": "switch_account"})),
           ("comments", lambda s, loc: _has(s, loc, class_="EditText", text={"exact": "add_comment"})
-           or _comment_title(s, loc)),
+           or _has(s, loc, text={"exact": "comments_title"}) or _comment_title(s, loc)),
           ("gallery", is_gallery), ("camera", is_camera), ("caption", is_caption),
           ("editor", is_editor),
           ("login", lambda s, loc: _has(s, loc, text={"exact": "login"})),
