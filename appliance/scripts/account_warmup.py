@@ -153,15 +153,7 @@ class _Warmup:
         topics = [t.strip() for t in self.cfg["topic"].splitlines() if t.strip()]
         topic = self.rng.choice(topics)
         ctx.log(f"searching the topic {topic!r}")
-        ui.tap_control("feed.search", "open search")
-        screen = ui.wait_for(["search"], "open search", timeout=10)
-        ui.tap_control("search.input", "focus the search box", screen)
-        ui.type_text(topic)
-        submit = ui.find("search.submit", ui.look("run the search"))
-        if submit is not None:
-            ui.tap(submit)
-        else:
-            ui.key("ENTER")
+        ui.search(topic)
         step = "show the videos of the topic"
         screen = ui.wait_for(lambda s: ui.find("search.videos_tab", s) is not None, step, timeout=12)
         ui.tap_control("search.videos_tab", step, screen)

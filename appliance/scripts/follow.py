@@ -109,15 +109,7 @@ def open_profile(ctx, ui: Ui, user: str, method: str):
         return ui.wait_for(shows_user(ui, user), step, timeout=20)
     ctx.log(f"searching for @{user}")
     go_home(ui, "go to the feed")
-    ui.tap_control("feed.search", "open search")
-    screen = ui.wait_for(["search"], "open search", timeout=10)
-    ui.tap_control("search.input", "focus the search box", screen)
-    ui.type_text(user)
-    submit = ui.find("search.submit", ui.look("run the search"))
-    if submit is not None:
-        ui.tap(submit)
-    else:
-        ui.key("ENTER")
+    ui.search(user)
     find = f"find @{user} in the results"
     screen = ui.wait_for(lambda s: ui.find("search.users_tab", s) is not None, find, timeout=12)
     ui.tap_control("search.users_tab", find, screen)

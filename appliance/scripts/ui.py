@@ -183,6 +183,19 @@ class Ui:
             return True
         return False
 
+    def search(self, query: str) -> None:
+        """From a screen with the feed's Search: open search, type `query` and submit it (the
+        `Search` text, or the IME action where a build shows none)."""
+        self.tap_control("feed.search", "open search")
+        screen = self.wait_for(["search"], "open search", timeout=10)
+        self.tap_control("search.input", "focus the search box", screen)
+        self.type_text(query)
+        submit = self.find("search.submit", self.look("run the search"))
+        if submit is not None:
+            self.tap(submit)
+        else:
+            self.key("ENTER")
+
     # --- the app ----------------------------------------------------------------------------
 
     def launch(self) -> None:
