@@ -15,7 +15,7 @@ import time
 
 from appliance.errors import InvalidParams
 from appliance.scripts.accounts import go_home
-from appliance.scripts.anchors import in_region, match, words
+from appliance.scripts.anchors import fold, in_region, match, words
 from appliance.scripts.app_script import EMOJIS, AppScript
 from appliance.scripts.comment import post_comment
 from appliance.scripts.hierarchy import Screen
@@ -171,11 +171,11 @@ class _Warmup:
 
     def _author(self, screen: Screen) -> str:
         node = self.ui.find("feed.follow_author", screen)
-        prefixes = words("follow_author", self.ui.locale)
         if node is not None:
-            for prefix in prefixes:
-                if node.desc.startswith(prefix):
-                    return node.desc[len(prefix):].strip()
+            desc = fold(node.desc)
+            for prefix in map(fold, words("follow_author", self.ui.locale)):
+                if desc.startswith(prefix):
+                    return desc[len(prefix):].strip()
         return ""
 
     def _identity(self, screen: Screen) -> tuple:

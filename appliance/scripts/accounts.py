@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from appliance.scripts.anchors import words
+from appliance.scripts.anchors import is_word
 from appliance.scripts.hierarchy import Node, Screen
 from appliance.scripts.screens import on_home_feed
 from appliance.scripts.ui import Ui, UiStepFailed
@@ -33,15 +33,14 @@ def open_own_profile(ui: Ui, step: str) -> tuple[str, Screen]:
 
 def switcher_rows(ui: Ui, screen: Screen) -> list[tuple[str, Node]]:
     """(account name, its node) for every row of the open switcher sheet, top to bottom."""
-    title = next((n for n in screen.nodes
-                  if n.text.strip() in words("switch_account", ui.locale)), None)
+    title = next((n for n in screen.nodes if is_word(n.text, "switch_account", ui.locale)), None)
     if title is None:
         return []
-    skip = set(words(["switch_account", "add_account", "cancel", "close"], ui.locale))
+    skip = ["switch_account", "add_account", "cancel", "close"]
     rows = []
     for node in screen.nodes[title.index + 1:]:
         text = node.text.strip()
-        if text and text not in skip and node.bounds[1] >= title.bounds[1] \
+        if text and not is_word(text, skip, ui.locale) and node.bounds[1] >= title.bounds[1] \
                 and node.kind in ("TextView", "Button") and " " not in text:
             rows.append((_name(text), node))
     return rows

@@ -64,12 +64,12 @@ def fold(value: str) -> str:
     """Text as compared: marks (U+200E) dropped, no-break spaces as spaces, typographic
     apostrophes and the ellipsis character as ASCII (real builds write `Don’t allow` and
     `Ajouter un commentaire…`, others the ASCII forms)."""
-    return value.translate(_FOLD).strip()
+    return value.translate(_FOLD)
 
 
 def text_matches(value: str, spec: dict, locale: str | None) -> bool:
     """`value` (a node's text or desc) against one {op: arg} spec."""
-    norm = fold(value)
+    norm = fold(value).strip()
     for op, arg in spec.items():
         if op == "exact":
             ok = norm in [fold(w) for w in words(arg, locale)]
@@ -79,7 +79,7 @@ def text_matches(value: str, spec: dict, locale: str | None) -> bool:
             low = norm.lower()
             ok = any(fold(w).lower() in low for w in words(arg, locale))
         elif op == "literal":
-            ok = norm in [fold(v) for v in _as_list(arg)]
+            ok = norm in [fold(v).strip() for v in _as_list(arg)]
         elif op == "literal_prefix":
             ok = any(norm.startswith(fold(v)) for v in _as_list(arg))
         elif op == "regex":
@@ -91,6 +91,11 @@ def text_matches(value: str, spec: dict, locale: str | None) -> bool:
         if not ok:
             return False
     return True
+
+
+def is_word(value: str, keys: str | Iterable[str], locale: str | None) -> bool:
+    """`value` is exactly one of the words of `keys` (folded as every match is)."""
+    return text_matches(value, {"exact": keys if isinstance(keys, str) else list(keys)}, locale)
 
 
 def is_semantic(definition: dict) -> bool:

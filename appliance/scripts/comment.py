@@ -10,7 +10,7 @@ Runs on the engine worker thread of its task, through that task's ScriptContext.
 
 from __future__ import annotations
 
-from appliance.scripts.anchors import words
+from appliance.scripts.anchors import is_word
 from appliance.scripts.app_script import EMOJIS, AppScript, bad, option_lines, split_targets
 from appliance.scripts.hierarchy import Screen
 from appliance.scripts.ui import Ui
@@ -115,4 +115,4 @@ def post_comment(ctx, ui: Ui, text: str, screen: Screen) -> None:
 
 def _empty_input(ui: Ui, screen: Screen) -> bool:
     field = ui.find("comment.input", screen)
-    return field is not None and field.text.strip() in words("add_comment", ui.locale)
+    return field is not None and is_word(field.text, "add_comment", ui.locale)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from appliance.scripts.anchors import (_as_list, in_region, is_semantic, load, match, score,
-                                       text_matches, words)
+from appliance.scripts.anchors import (_as_list, in_region, is_semantic, is_word, load, match,
+                                       score, text_matches)
 from appliance.scripts.hierarchy import Node, Screen
 from appliance.scripts.popups import find_popup
 
@@ -68,8 +68,8 @@ def _unlabeled(node: Node) -> bool:
 @rule
 def only_button_in_nav_row(screen: Screen, locale) -> list[Node]:
     row = [n for n in screen.nodes if in_region(screen, n, "nav_row")]
-    tabs = words(["home", "friends", "inbox", "profile"], locale)
-    if sum(1 for n in row if n.desc in tabs) < 2:
+    tabs = ["home", "friends", "inbox", "profile"]
+    if sum(1 for n in row if is_word(n.desc, tabs, locale)) < 2:
         return []           # no nav row here (a Next button at the bottom is not Create)
     buttons = [n for n in row if n.kind == "Button"]
     return buttons if len(buttons) == 1 else []
@@ -83,7 +83,7 @@ def comment_send(screen: Screen, locale) -> list[Node]:
     if field is None:
         return []
     x1, y1, x2, y2 = field.bounds
-    tools = set(words(["mention_someone", "stickers", "emoji", "mention"], locale))
+    tools = ["mention_someone", "stickers", "emoji", "mention"]
     # the row's container: the input's nearest ancestor spanning most of the width (nodes of
     # the screen below the sheet, like the nav row, are not inside it)
     box = next((a for a in screen.ancestors(field) if a.width >= 0.8 * screen.size[0]
@@ -92,7 +92,7 @@ def comment_send(screen: Screen, locale) -> list[Node]:
     row = [n for n in screen.nodes if n.clickable and n.index != field.index
            and (n.index in inside if inside is not None else n.index > field.index)
            and y1 <= n.center[1] <= y2 and n.bounds[0] >= x2 - 5
-           and n.desc not in tools and n.text not in tools]
+           and not is_word(n.desc, tools, locale) and not is_word(n.text, tools, locale)]
     return sorted(row, key=lambda n: -n.bounds[2])[:1]
 
 
@@ -129,16 +129,21 @@ def caption_field(screen: Screen, locale) -> list[Node]:
     return placeholder or edits[:1]
 
 
-@rule
-def gallery_first_tile(screen: Screen, locale) -> list[Node]:
-    """The grid's first tile (newest media): clickable, unlabeled, about square, topmost then
-    leftmost. The camera's nodes below the gallery are not square tiles."""
+def gallery_tiles(screen: Screen) -> list[Node]:
+    """The gallery grid's tiles in reading order (newest media first): clickable, unlabeled,
+    about square. The camera's nodes below the gallery are not square tiles."""
     w, h = screen.size
     tiles = [n for n in screen.nodes if n.clickable and _unlabeled(n)
              and 0.15 * w <= n.width <= 0.5 * w
              and abs(n.width - n.height) <= 0.15 * max(n.width, n.height)
              and 0.1 <= screen.fraction(n)[1] <= 0.93]
-    return sorted(tiles, key=lambda n: (n.bounds[1], n.bounds[0]))[:1]
+    return sorted(tiles, key=lambda n: (n.bounds[1], n.bounds[0]))
+
+
+@rule
+def gallery_first_tile(screen: Screen, locale) -> list[Node]:
+    """The grid's first tile (newest media), topmost then leftmost."""
+    return gallery_tiles(screen)[:1]
 
 
 @rule
@@ -157,8 +162,8 @@ def camera_gallery_entry(screen: Screen, locale) -> list[Node]:
 def profile_header(screen: Screen, locale) -> list[Node]:
     """The username at the top centre of a profile (y <= 10 %, 28-72 % of the width); not a
     word of the app and not the body @handle."""
-    known = set(words(["profile", "back", "profile_menu", "search", "for_you", "following_tab"], locale))
-    return [n for n in screen.nodes if n.text.strip() and n.text.strip() not in known
+    known = ["profile", "back", "profile_menu", "search", "for_you", "following_tab"]
+    return [n for n in screen.nodes if n.text.strip() and not is_word(n.text, known, locale)
             and in_region(screen, n, "header_centre")]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from urllib.parse import quote as url_quote
 
 from appliance.scripts.accounts import go_home
-from appliance.scripts.anchors import match, words
+from appliance.scripts.anchors import is_word, match
 from appliance.scripts.app_script import AppScript, bad, split_targets
 from appliance.scripts.ui import Ui
 
@@ -89,7 +89,7 @@ class _FollowBase(AppScript):
 
 def is_following(ui: Ui, text: str) -> bool:
     """`Following` or `Friends` (mutual) count as following."""
-    return text.strip() in words(["following", "friends_state"], ui.locale)
+    return is_word(text, ["following", "friends_state"], ui.locale)
 
 
 def shows_user(ui: Ui, user: str):

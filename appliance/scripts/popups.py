@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appliance.scripts.anchors import load, match, words
+from appliance.scripts.anchors import fold, load, match, words
 from appliance.scripts.hierarchy import Node, Screen
 
 #: Android's own (stable, not obfuscated) ids in the permission controller's window
@@ -50,8 +50,8 @@ def find_popup(screen: Screen, locale: str | None) -> Popup | None:
     """The known popup on top of this dump and how to dismiss it, or None."""
     if permission_window(screen):
         packages = load()["permission_packages"]
-        message = " ".join(n.text for n in screen.nodes if n.package in packages).lower()
-        media = any(w.lower() in message for w in words("media_permission", locale))
+        message = fold(" ".join(n.text for n in screen.nodes if n.package in packages)).lower()
+        media = any(fold(w).lower() in message for w in words("media_permission", locale))
         allow, allow_text, deny, deny_text = PERMISSION_POPUP
         if media:
             node = next(iter(match(screen, allow, locale) or match(screen, allow_text, locale)), None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from appliance.scripts.anchors import in_region, match, words
+from appliance.scripts.anchors import fold, in_region, match, words
 from appliance.scripts.hierarchy import Screen
 from appliance.scripts.popups import find_popup, permission_window
 
@@ -25,9 +25,8 @@ def _has(screen: Screen, locale, **definition) -> bool:
 
 def _comment_title(screen: Screen, locale) -> bool:
     pattern = re.compile(r"^[\d][\d.,\sKkMm]*\s(" + "|".join(
-        re.escape(w) for w in words("comments_word", locale)) + r")$")
-    return any(pattern.match(n.text.replace("\u200e", "").replace("\u00a0", " ").strip())
-               for n in screen.nodes if n.text)
+        re.escape(fold(w)) for w in words("comments_word", locale)) + r")$")
+    return any(pattern.match(fold(n.text).strip()) for n in screen.nodes if n.text)
 
 
 def is_dialog(screen: Screen, locale) -> bool:
