@@ -81,11 +81,6 @@ def keep_ui_dump(ctx, dump: str) -> None:
         ctx.log(dump, UI_DUMP_LEVEL)
 
 
-def fail(ui: Ui, step: str, message: str) -> UiStepFailed:
-    """A UiStepFailed for `step` carrying the last screen seen."""
-    return ui.failure(step, message)
-
-
 # --- text ------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import time
 
 from appliance.scripts.anchors import match
 from appliance.scripts.app_script import spin
-from appliance.scripts.controls import RULES
+from appliance.scripts.controls import gallery_tiles
 from appliance.scripts.flow import DONE, run_flow
 from appliance.scripts.hierarchy import Screen
 from appliance.scripts.screens import on_home_feed
@@ -18,16 +18,6 @@ from appliance.scripts.ui import Ui
 
 STEP = "post"
 BADGE_GRACE = 6.0      # seconds on the feed without ever seeing a badge: uploaded fast
-
-
-def gallery_tiles(screen: Screen) -> list:
-    w, h = screen.size
-    tiles = [n for n in screen.nodes if n.clickable and not n.text.strip() and not n.desc.strip()
-             and 0.15 * w <= n.width <= 0.5 * w
-             and abs(n.width - n.height) <= 0.15 * max(n.width, n.height)
-             and 0.1 <= screen.fraction(n)[1] <= 0.93]
-    first = RULES["gallery_first_tile"](screen, None)
-    return sorted(tiles, key=lambda n: (n.bounds[1], n.bounds[0])) if first else []
 
 
 def _same(a: str, b: str) -> bool:
@@ -105,7 +95,6 @@ def publish(ctx, ui: Ui, names: list[str]) -> str:
             ui.tap_control("post.caption", "focus the caption field", screen)
             ctx.sleep(0.3)
             ui.type_text(caption)
-            ui.hide_keyboard()
             state["typed"] = True
             shown = ui.find("post.caption", ui.look("check the caption"))
             if shown is not None and caption and not _same(shown.text, caption):

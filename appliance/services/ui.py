@@ -1,6 +1,6 @@
 """Reading a UI dump for operators (`appliance ui locate`): which screen it shows, where each
 control is. Owns the check that a text is a uiautomator dump; the locating itself belongs to the
-scripts (`appliance.scripts.locate`), imported on first use. No state; the caller's thread.
+scripts (`appliance.scripts.locate`). No state; the caller's thread.
 """
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from appliance.errors import InternalError, InvalidParams
+from appliance.errors import InvalidParams
+from appliance.scripts.locate import locate
 
 
 def check_dump(xml: str, name: str = "the dump") -> None:
@@ -29,9 +30,4 @@ def check_dump(xml: str, name: str = "the dump") -> None:
 
 def locate_screen(xml: str) -> dict[str, Any]:
     """`{"screen": NAME | None, "controls": {CONTROL: [x1, y1, x2, y2] | None, ...}}`."""
-    try:
-        from appliance.scripts.locate import locate
-    except ImportError as exc:
-        raise InternalError("This hub's build has no screen locator (appliance.scripts.locate: "
-                            f"{exc}); update the hub to a release that has it.") from None
     return locate(xml)

@@ -110,10 +110,8 @@ def test_locate_reads_a_phone_through_the_running_hub(tmp_path, sim_farm, locato
 
 
 def test_the_real_locator_reads_a_simulated_phone(cli, tmp_path, sim_farm):
-    try:
-        from appliance.scripts.locate import locate
-    except ImportError as exc:
-        pytest.skip(f"appliance.scripts.locate is not written yet ({exc}); the lead makes this pass")
+    from appliance.scripts.locate import locate
+
     phone = sim_farm(1).phones[0]
     phone.run_shell("monkey -p com.zhiliaoapp.musically 1")   # the app in front: its feed
     xml = phone.ui.dump_xml()
