@@ -164,16 +164,19 @@ class Actions:
         return ({"video"} if g & {READ_VIDEO, READ_SELECTED} else set()) | \
             ({"image"} if g & {READ_IMAGES, READ_SELECTED} else set())
 
-    def grant(self, permission: str) -> bool:
+    def _known(self, permission: str) -> str | None:
+        """The full name of `permission` (short names allowed) if this Android knows it."""
         permission = permission if "." in permission else P + permission
-        if permission not in known_permissions(self.sdk):
-            return False
-        self.granted.add(permission)
-        return True
+        return permission if permission in known_permissions(self.sdk) else None
+
+    def grant(self, permission: str) -> bool:
+        known = self._known(permission)
+        if known:
+            self.granted.add(known)
+        return known is not None
 
     def revoke(self, permission: str) -> bool:
-        permission = permission if "." in permission else P + permission
-        if permission not in known_permissions(self.sdk):
-            return False
-        self.granted.discard(permission)
-        return True
+        known = self._known(permission)
+        if known:
+            self.granted.discard(known)
+        return known is not None

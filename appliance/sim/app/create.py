@@ -17,6 +17,16 @@ SHUTTER_DESC = "@2131888184"
 ROWS = 5  # gallery rows on screen (pitch 360 from y 340)
 
 
+def _tool_column(app, key: str, tools: tuple[str, ...]) -> list[Node]:
+    """The camera's and the editor's column of tool icons on the right (taps do nothing)."""
+    nodes = []
+    for i, tool in enumerate(tools):
+        y = 260 + i * 150
+        nodes.append(Node(IMAGE, app.r(950, y, 1050, y + 100), app.k(key), desc=app.t(tool),
+                          on_tap=lambda: None))
+    return nodes
+
+
 class CameraScreen(Screen):
     activity = "com.ss.android.ugc.aweme.shortvideo.ui.VideoRecordNewActivity"
 
@@ -32,10 +42,7 @@ class CameraScreen(Screen):
                       on_tap=app.pop),
                  Node(TEXT, r(340, 110, 740, 200), k("camera_sound"), text=t("Add sound"),
                       on_tap=lambda: None))
-        for i, tool in enumerate(("Flip", "Speed", "Filters", "Timer")):
-            y = 260 + i * 150
-            root.add(Node(IMAGE, r(950, y, 1050, y + 100), k("camera_tool"), desc=t(tool),
-                          on_tap=lambda: None))
+        root.add(*_tool_column(app, "camera_tool", ("Flip", "Speed", "Filters", "Timer")))
         for i, mode in enumerate(("10m", "60s", "15s", "PHOTO", "TEXT")):
             x = 140 + i * 170
             root.add(Node(TEXT, r(x, 1800, x + 150, 1860), k("camera_mode"), text=t(mode),
@@ -150,10 +157,7 @@ class EditorScreen(Screen):
         root.add(Node(IMAGE, r(20, 100, 140, 220), k("back"), desc=t("Back"), on_tap=app.pop),
                  Node(TEXT, r(340, 110, 740, 200), k("editor_sound"), text=t("Add sound"),
                       on_tap=lambda: None))
-        for i, tool in enumerate(("Text", "Stickers", "Effects", "Filters")):
-            y = 260 + i * 150
-            root.add(Node(IMAGE, r(950, y, 1050, y + 100), k("editor_tool"), desc=t(tool),
-                          on_tap=lambda: None))
+        root.add(*_tool_column(app, "editor_tool", ("Text", "Stickers", "Effects", "Filters")))
         return root.add(
             Node(BUTTON, r(40, 2260, 400, 2370), k("editor_story"), text=t("Your Story"),
                  color="light", on_tap=lambda: None),
