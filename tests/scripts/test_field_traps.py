@@ -26,7 +26,7 @@ def test_every_script_on_three_builds_and_two_locales(phone_hub):
     base = {"serials": hub.serials}
     tasks = ok(run_tasks(hub, {**base, "script_name": "match_account"}, timeout=90))
     for serial, task in zip(hub.serials, tasks):
-        assert task["remark"].startswith(f"bound ") or "found" in task["remark"]
+        assert task["remark"].startswith("bound ") or "found" in task["remark"]
     ok(run_tasks(hub, {**base, "script_name": "post", "script_config": {
         "captions": "hello matrix", "material_list": ["clip.mp4"], "upload_wait_time": 30}}, timeout=120))
     ok(run_tasks(hub, {**base, "script_name": "follow", "script_config": {

@@ -91,7 +91,7 @@ def test_search_profile_follow_sheet_and_popup(build, locale):
     d.tap("search.submit")
     on(d, "search", "search.users_tab", "search.videos_tab")
     d.ui.view_intent("https://www.tiktok.com/@someone_x")
-    found = on(d, "profile", "profile.handle", "profile.action")
+    on(d, "profile", "profile.handle", "profile.action")
     d.tap("profile.action")
     on(d, "profile", "profile.action")
     d.tap("profile.action")
