@@ -67,6 +67,48 @@ def _path(value: Any) -> Path:
     return Path(_str(value)).expanduser()
 
 
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        if isinstance(value, str) and value.strip().lower() in choices:
+            return value.strip().lower()
+        raise ValueError(f"expected one of {', '.join(choices)}")
+
+    return convert
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """Host names the hub answers to (the Host header's name part), lower-cased."""
+    if isinstance(value, str):
+        value = [part for part in value.replace(",", " ").split() if part]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("expected a list of host names such as [\"hub.local\"]")
+    out = []
+    for item in value:
+        name = str(item).strip().lower().rstrip(".")
+        if not name or any(c in name for c in "/:@ \t"):
+            raise ValueError(f"{item!r} is not a host name (write it as hub.local, without port)")
+        out.append(name)
+    return tuple(out)
+
+
+def _host(value: Any) -> str:
+    """The address to bind: an IPv4 or IPv6 address (0.0.0.0 for every interface)."""
+    text = _str(value).strip()
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        raise ValueError("expected an IP address such as 0.0.0.0 (every interface) or "
+                         "127.0.0.1 (this box only)") from None
+
+
+def default_state_dir() -> str:
+    """An absolute folder that does not depend on where a command is started: XDG's state
+    folder of the user (systemd's unit sets /var/lib/appliance instead)."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                            "state")
+    return os.path.join(os.path.abspath(base), "appliance")
+
+
 def _plan(value: Any) -> str:
     for plan in PLANS:
         if isinstance(value, str) and value.strip().lower() == plan.lower():
@@ -113,13 +155,31 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     # --- server ---
-    Setting("host", "0.0.0.0", _str, "Address the API binds to."),
+    Setting("host", "0.0.0.0", _host, "Address the API binds to (an IP address)."),
     Setting("port", 50809, _int(0, 65535), "Port of the API (TikMatrix clients expect 50809)."),
     Setting("threads", 8, _int(1, 64), "Request threads of the web server."),
     Setting("max_body_bytes", 1048576, _int(1024), "Largest request body accepted (41301 above)."),
     Setting("shutdown_timeout", 10.0, _float(0), "Seconds a graceful stop waits for requests."),
+    Setting("connection_limit", 256, _int(8, 10000),
+            "Open connections the API holds at most; beyond it new ones wait in the backlog."),
+    Setting("connections_per_address", 32, _int(1, 10000),
+            "Open connections one client address may hold; more are closed at once."),
+    Setting("idle_timeout", 30.0, _float(1),
+            "Seconds a connection may stay open without sending a request."),
+    Setting("request_timeout", 15.0, _float(1),
+            "Seconds a client has to send a whole request once it starts (slow senders dropped)."),
+    Setting("server_names", (), _names,
+            "Host names the hub answers to without a token, besides loopback names and its own "
+            "addresses (e.g. [\"hub.local\"]); requests naming another host need the token."),
+    # --- logging ---
+    Setting("log_level", "info", _choice("debug", "info", "warning", "error"),
+            "Least severe log lines written: debug, info, warning or error."),
+    Setting("log_format", "text", _choice("text", "json"),
+            "Log lines as text or as one JSON object per line."),
+    Setting("access_log", True, _bool, "Log one line per HTTP request (method, path, code, time)."),
     # --- state and access ---
-    Setting("state_dir", "./appliance-state", _path, "Folder of the store, token and adb key."),
+    Setting("state_dir", default_state_dir(), _path,
+            "Folder of the store, token and adb key (default: ~/.local/state/appliance)."),
     Setting("plan", "Pro", _plan, "License plan: Starter (no API), Pro, Team or Business."),
     Setting("trusted_networks", (), _networks,
             "Networks whose requests need no token, besides loopback (e.g. [\"10.0.0.0/8\"])."),
@@ -154,13 +214,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("media_dir", "media", _path,
             "Folder of media files for posts; relative paths are under state_dir."),
     Setting("retention_days", 30, _int(0), "Finished tasks older than this are archived (0: never)."),
+    Setting("archive_keep_days", 365, _int(0),
+            "Archive files older than this are deleted (0: kept forever)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 Config = dataclasses.make_dataclass(
     "Config",
-    [(s.name, Any, dataclasses.field(default=s.default)) for s in SETTINGS],
+    [(s.name, Any, dataclasses.field(default=s.convert(s.default))) for s in SETTINGS],
     frozen=True,
     namespace={
         "__doc__": "The hub's settings, read once at start (see SETTINGS for each one's meaning).",
