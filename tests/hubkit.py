@@ -24,6 +24,9 @@ from typing import Any
 from appliance.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
+# falcon's TestClient names the host falconframework.org; a client on the box names the hub
+# (the Access gate gives no free pass to a foreign Host: DNS rebinding).
+LOCAL_HOST = {"Host": "localhost:50809"}
 
 
 def hub_config(tmp_path: Path, **settings: Any):

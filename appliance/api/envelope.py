@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 import falcon
@@ -66,11 +67,29 @@ def handle_unexpected(req, resp, ex: Exception, params) -> None:
                             "It has been logged; retry, and check the hub's log if it persists.")
 
 
+def _finite(obj: Any) -> Any:
+    """`obj` with every non-finite float as null (JSON has no Infinity or NaN)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {key: _finite(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(value) for value in obj]
+    return obj
+
+
 def json_dumps(obj: Any) -> bytes:
     """UTF-8 JSON bytes (falcon sends bytes from `dumps` as they are). A lone surrogate (a stored
-    `"\\ud800"` escape) has no UTF-8 form: that answer is escaped to ASCII instead of crashing."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    `"\\ud800"` escape) has no UTF-8 form: that answer is escaped to ASCII instead of crashing.
+    Always valid JSON: a non-finite number (stored before requests refused them) is sent as null
+    rather than as `Infinity`, which would break every client reading the answer."""
+    try:
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        log.warning("an answer held a non-finite number; it is sent as null")
+        text = json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"))
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        return json.dumps(json.loads(text), ensure_ascii=True,
+                          separators=(",", ":")).encode("ascii")

@@ -49,8 +49,9 @@ class BodyLimit:
 
 
 class Access:
-    """Loopback and trusted networks need no token; everyone else sends `Bearer <token>`, and so
-    does a web page of another site, wherever its browser runs."""
+    """Loopback and trusted networks need no token when the Host header names the hub; everyone
+    else sends `Bearer <token>`, and so does a web page of another site, wherever its browser
+    runs, or of a name that merely resolves to the hub (DNS rebinding)."""
 
     def __init__(self, access: Any):
         self.access = access
@@ -59,12 +60,20 @@ class Access:
         path = routed_path(req)
         if not path.startswith(GUARDED_PREFIXES) and path != API_PREFIX:
             return
-        if self.access.is_trusted(req.remote_addr) and not cross_site(req):
+        trusted = self.access.is_trusted(req.remote_addr)
+        host = req.get_header("Host")
+        named = self.access.names_hub(host)
+        if trusted and named and not cross_site(req):
             return
         if not self.access.token_ok(req.get_header("Authorization")):
+            why = ""
+            if trusted and not named:
+                why = (f" The request names the host {host!r}, which is not one of this hub's "
+                       "names; to reach the hub under that name without a token, add it to the "
+                       "setting server_names.")
             raise Unauthorized("This request needs the API token: send 'Authorization: Bearer "
                                "<token>' (the hub's administrator shows it with "
-                               "`appliance token show`).")
+                               f"`appliance token show`).{why}")
 
 
 class PlanGate:

@@ -5,6 +5,7 @@ Pure helpers called on waitress worker threads; no shared state."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from appliance.domain.schema import apply_defaults, validate
@@ -18,6 +19,35 @@ _BOOLEANS = {**dict.fromkeys(("true", "t", "yes", "y", "1", "on"), True),   # fa
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+class _Floats:
+    """json.loads's parse_float hook: notes whether any number overflowed to +-Infinity
+    (`1e400`), which JSON cannot carry back out: stored, it would break every reader."""
+
+    def __init__(self) -> None:
+        self.non_finite = False
+
+    def __call__(self, text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            self.non_finite = True
+        return value
+
+
+def _non_finite_field(body: Any) -> tuple[str, Any]:
+    """The dotted path (`script_config.count`, `serials[2]`) of the first non-finite number."""
+    stack: list[tuple[Any, str]] = [(body, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return path, value
+        if isinstance(value, dict):
+            stack.extend((item, f"{path}.{key}" if path else str(key))
+                         for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
+    return "", None
 
 
 def _depth(body: Any) -> int:
@@ -57,8 +87,10 @@ def read_json(req, max_bytes: int, schema: dict | None = None, required: bool = 
             raise InvalidParams("The request body is empty; send a JSON object.")
         body: Any = {}
     else:
+        floats = _Floats()
         try:
-            body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant,
+                              parse_float=floats)
         except UnicodeDecodeError:
             raise InvalidParams("The request body is not UTF-8; send JSON encoded as UTF-8.") from None
         except RecursionError:
@@ -73,6 +105,11 @@ def read_json(req, max_bytes: int, schema: dict | None = None, required: bool = 
         if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(body) > MAX_DEPTH:
             raise InvalidParams(f"The request body is nested more than {MAX_DEPTH} levels deep; "
                                 "send flatter JSON.")
+        if floats.non_finite:
+            field, _value = _non_finite_field(body)
+            raise InvalidParams(f"Invalid parameter {field or 'body'}: the number is too large to "
+                                "be a finite number (JSON numbers must be finite); send a "
+                                "smaller value.", data={"field": field or None})
         if b"\\u" in raw and not _unicode_ok(body):
             raise InvalidParams("The request body holds a lone UTF-16 surrogate escape (such as "
                                 "\\ud800); send text as valid Unicode.")

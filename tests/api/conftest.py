@@ -7,7 +7,7 @@ import pytest
 
 from appliance.api.app import create_app
 from appliance.services import build_services
-from tests.hubkit import hub_config
+from tests.hubkit import LOCAL_HOST, hub_config
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def make_client(tmp_path):
         settings.setdefault("state_dir", str(tmp_path / f"state{len(opened)}"))
         services = build_services(hub_config(tmp_path, **settings))
         opened.append(services)
-        return falcon.testing.TestClient(create_app(services)), services
+        return falcon.testing.TestClient(create_app(services), headers=LOCAL_HOST), services
 
     yield make
     for services in opened:

@@ -3,6 +3,10 @@ cannot crash an answer, and nothing internal (tracebacks, paths) in what a calle
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 OUTSIDE = "198.51.100.7"
 
 
@@ -104,7 +108,7 @@ def test_backup_that_cannot_be_written_says_why(services_client):
 def test_a_page_of_another_site_gets_no_free_pass_from_loopback(make_client):
     # A browser on the hub (or on a trusted network) visiting a hostile page must not let that
     # page create tasks or reboot phones with a "simple" cross-site POST.
-    client, services = make_client()
+    client, services = make_client(server_names=["hub.lan"])
     body = b'{"script_name":"follow","serials":["A1"],"script_config":{"target_users":["x"]}}'
     for headers in ({"Origin": "https://evil.example", "Content-Type": "text/plain"},
                     {"Origin": "null"},
@@ -226,3 +230,58 @@ def test_the_state_directory_is_closed_to_other_users(make_client, tmp_path):
     state.chmod(0o755)
     make_client(state_dir=str(state))
     assert state.stat().st_mode & 0o777 == 0o750
+
+
+def test_a_name_that_merely_resolves_to_the_hub_gets_no_free_pass(make_client):
+    # DNS rebinding: evil.example resolves to 127.0.0.1, so the browser calls it same-origin.
+    client, services = make_client(server_names=["hub.lan"])
+    body = b'{"script_name":"follow","serials":["A1"],"script_config":{"target_users":["x"]}}'
+    for host in ("evil.example", "evil.example:50809", "127.0.0.1.evil.example", "localhost.evil"):
+        result = client.simulate_post("/api/v1/task", body=body, headers={
+            "Host": host, "Sec-Fetch-Site": "same-origin", "Origin": f"http://{host}"})
+        assert result.status_code == 401 and result.json["code"] == 40101, host
+        assert "server_names" in result.json["message"]
+        assert client.simulate_get("/ui/overview", headers={"Host": host}).json["code"] == 40101
+    assert services.tasks.stats()["total"] == 0
+    # the hub's own names pass: loopback names and addresses, its IPs, configured names
+    for host in ("localhost", "LOCALHOST:50809", "box.localhost", "127.0.0.1:50809", "[::1]:50809",
+                 "192.168.1.20:50809", "hub.lan", "hub.lan.:50809"):
+        result = client.simulate_post("/api/v1/task", body=body, headers={
+            "Host": host, "Sec-Fetch-Site": "same-origin"})
+        assert result.json["code"] == 0, host
+    # with the token, any name works (a reverse proxy, a client using a DNS name)
+    token = services.access._token.read()
+    result = client.simulate_post("/api/v1/task", body=body, headers={
+        "Host": "evil.example", "Authorization": f"Bearer {token}"})
+    assert result.json["code"] == 0
+
+
+def test_a_number_too_large_to_be_finite_is_refused_naming_its_field(client):
+    # 1e400 parses as Infinity: stored, it was served back as invalid JSON to every reader.
+    for raw, field in ((b'{"script_name":"follow","serials":["A1"],"min_interval":1e400}',
+                        "min_interval"),
+                       (b'{"script_name":"follow","serials":["A1"],"script_config":'
+                        b'{"target_users":["x"],"n":[1,-1E999]}}', "script_config.n[1]")):
+        result = client.simulate_post("/api/v1/task", body=raw,
+                                      headers={"Content-Type": "application/json"})
+        assert result.status_code == 400 and result.json["code"] == 40001, result.json
+        assert result.json["data"]["field"] == field
+        assert field in result.json["message"]
+    assert client.simulate_get("/api/v1/task").json["data"]["total"] == 0
+    # big finite numbers are still numbers
+    result = client.simulate_post("/api/v1/task", body=b'{"script_name":"follow","serials":["A1"],'
+                                  b'"script_config":{"target_users":["x"],"n":1e300}}')
+    assert result.json["code"] == 0, result.json
+
+
+def test_a_non_finite_number_already_in_the_store_is_served_as_valid_json(services_client):
+    client, services = services_client
+    task = services.store.tasks.create_many([{"serial": "A1", "script_name": "follow",
+                                              "status": 0, "script_config": {"n": float("inf")}}])[0]
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in {text}"))
+
+    body = strict(client.simulate_get(f"/api/v1/task/{task['id']}").text)
+    assert body["code"] == 0 and body["data"]["script_config"]["n"] is None
+    assert strict(client.simulate_get("/api/v1/task").text)["data"]["total"] == 1

@@ -8,7 +8,7 @@ import pytest
 
 from appliance.api.app import create_app
 from appliance.services import build_services
-from tests.hubkit import hub_config
+from tests.hubkit import LOCAL_HOST, hub_config
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def api(tmp_path):
     services = build_services(hub_config(tmp_path))
     services.config.media_path.mkdir(parents=True, exist_ok=True)
     (services.config.media_path / "ok.mp4").write_bytes(b"x")
-    yield falcon.testing.TestClient(create_app(services)), services
+    yield falcon.testing.TestClient(create_app(services), headers=LOCAL_HOST), services
     services.close()
 
 
