@@ -31,6 +31,8 @@ def _send(resp: falcon.Response, status: int, code: int, message: str, data: Any
     resp.media = {"code": code, "message": message, "data": data}
 
 
+INTERNAL_MESSAGE = ("Internal error: the hub could not complete this request. It has been logged; "
+                    "retry, and check the hub's log if it persists.")
 STORE_MESSAGE = ("The hub could not read or write its store. Retry; if it persists, the hub's "
                  "administrator should free disk space and run `appliance doctor` on the hub.")
 
@@ -63,8 +65,7 @@ def handle_unexpected(req, resp, ex: Exception, params) -> None:
     if isinstance(ex, falcon.HTTPError):
         return handle_http_error(req, resp, ex, params)
     log.exception("internal error on %s %s", req.method, req.path)
-    _send(resp, 500, 50001, "Internal error: the hub could not complete this request. "
-                            "It has been logged; retry, and check the hub's log if it persists.")
+    _send(resp, 500, 50001, INTERNAL_MESSAGE)
 
 
 def _finite(obj: Any) -> Any:

@@ -1,9 +1,10 @@
-"""The hub's HTTP server: waitress around the falcon app, with a graceful stop.
+"""The hub's HTTP server: waitress around the falcon app, with connection limits, graceful stop.
 
 `HubServer.start()` runs waitress's loop on its own thread ("http-loop"); request threads are
-waitress's. `stop()` (any thread) stops accepting, waits for queued and running requests up to a
-deadline, then closes every connection and joins the loop. Loop-side work goes through waitress's
-trigger so the asyncore map is only touched on the loop thread.
+waitress's. The loop thread owns the connections (per-address caps and deadlines live in
+`api/connections.py`). `stop()` (any thread) stops accepting, waits for queued and running
+requests up to a deadline, then closes every connection and joins the loop. Loop-side work goes
+through waitress's trigger so the loop's map is only touched on the loop thread.
 """
 
 from __future__ import annotations
@@ -12,22 +13,26 @@ import logging
 import threading
 import time
 
-import waitress
 from waitress import wasyncore
+
+from appliance.api.connections import HubWSGIServer
 
 log = logging.getLogger("appliance.server")
 
 
 class HubServer:
-    def __init__(self, app, host: str, port: int, threads: int = 8, max_body_bytes: int = 1 << 20):
-        # Waitress's own 413 (plain text) is only a backstop for bodies far over our limit;
-        # the envelope's 41301 comes from the app (BodyLimit, read_json).
-        self.server = waitress.create_server(
+    """Defaults of the keyword settings are those of `appliance/config.py`."""
+
+    def __init__(self, app, host: str, port: int, threads: int = 8, max_body_bytes: int = 1 << 20,
+                 *, connection_limit: int = 256, connections_per_address: int = 32,
+                 idle_timeout: float = 30.0, request_timeout: float = 15.0):
+        self.server = HubWSGIServer(
             app, host=host, port=port, threads=threads, ident="appliance",
-            max_request_body_size=max_body_bytes * 4, clear_untrusted_proxy_headers=True,
-            connection_limit=200, channel_timeout=60)
+            clear_untrusted_proxy_headers=True, connection_limit=connection_limit,
+            max_body_bytes=max_body_bytes, connections_per_address=connections_per_address,
+            idle_timeout=idle_timeout, request_timeout=request_timeout)
         self.host = host
-        self.port = self.server.effective_port
+        self.port = int(self.server.effective_port)   # waitress gives the numeric string
         self._thread: threading.Thread | None = None
         self._stopped = False
         # One warning per request under load is noise; real problems are logged elsewhere.
@@ -46,11 +51,10 @@ class HubServer:
         with dispatcher.lock:
             if dispatcher.queue or dispatcher.active_count > 0:
                 return True
-        for channel in list(self.server._map.values()):
+        for channel in list(self.server.active_channels.values()):
             # `request`: one being received (headers or body still arriving); `requests`: parsed
             # and waiting for a thread; outbufs: an answer not yet flushed to the client.
-            if (getattr(channel, "request", None) is not None or getattr(channel, "requests", None)
-                    or getattr(channel, "total_outbufs_len", 0)):
+            if channel.request is not None or channel.requests or channel.total_outbufs_len:
                 return True
         return False
 
@@ -83,9 +87,8 @@ class HubServer:
         self.server.task_dispatcher.shutdown(cancel_pending=False, timeout=1)
 
         def close_all() -> None:
-            for channel in list(self.server._map.values()):
-                if channel is not self.server.trigger:
-                    channel.close()
+            for channel in list(self.server.active_channels.values()):
+                channel.close()
             self.server.trigger.close()
 
         self.server.trigger.pull_trigger(close_all)

@@ -1,0 +1,144 @@
+"""Waitress extended where it invites it: connection caps, deadlines, and its own errors enveloped.
+
+`HubWSGIServer` closes a connection at accept when its address already holds
+`connections_per_address`, and its maintenance drops idle connections and slow senders (a request
+started but not fully received within `request_timeout`, however often bytes trickle in).
+`EnvelopeErrorTask` answers what waitress refuses itself (malformed request, headers or body over
+its limits, an internal failure) in the envelope. Waitress's loop thread ("http-loop") owns the
+per-address counts and the receive clocks: accept, read, close and maintenance all run there; the
+error task runs on a waitress worker thread and reads only the server's fixed limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask
+
+from appliance.api import envelope
+
+log = logging.getLogger("appliance.server")
+
+
+class EnvelopeErrorTask(ErrorTask):
+    """Waitress's error answer (its own status line) with an envelope body instead of plain text."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        code, message = self._describe(error.code, " ".join(str(error.body).split())[:100])
+        body = envelope.json_dumps({"code": code, "message": message, "data": None})
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+    def _describe(self, status: int, detail: str) -> tuple[int, str]:
+        server = self.channel.server
+        if status == 413:
+            return 41301, (f"The request body is over the limit of {server.max_body_bytes} bytes; "
+                           "send less data per request.")
+        if status == 431:
+            # 40001 like any other malformed request: CONTRACT has no code of its own for it.
+            return 40001, (f"The request's line and headers are over the limit of "
+                           f"{server.adj.max_request_header_size} bytes; send shorter headers.")
+        if status == 501:
+            # The client chose an encoding the hub does not speak: its request to fix, not a fault.
+            return 40001, (f"{detail.rstrip('.')}: send the body with Content-Length or "
+                           "Transfer-Encoding: chunked.")
+        if status >= 500:
+            return 50001, envelope.INTERNAL_MESSAGE
+        return 40001, (f"The hub could not read this HTTP request ({detail.rstrip('.')}); send "
+                       "well-formed HTTP/1.1, with bytes outside ASCII in the URL percent-encoded.")
+
+
+class HubChannel(HTTPChannel):
+    """One client connection: counted per address, and timed from the first byte of each request."""
+
+    error_task_class = EnvelopeErrorTask
+    # time.time() (waitress's clock) when the request being received began to arrive.
+    receiving_since = 0.0
+    client_host: str | None = None   # set while counted in the server's per_address
+
+    def __init__(self, server: "HubWSGIServer", sock, addr, adj, map=None):
+        super().__init__(server, sock, addr, adj, map=map)
+        self.client_host = addr[0]
+        server.per_address[self.client_host] += 1
+
+    def received(self, data: bytes) -> bool:
+        began = self.request
+        result = super().received(data)
+        if self.request is not None and self.request is not began:
+            self.receiving_since = time.time()
+        return result
+
+    def del_channel(self, map=None) -> None:
+        super().del_channel(map)
+        if self.client_host is not None:
+            self.server.release(self.client_host)
+            self.client_host = None
+
+
+class HubWSGIServer(TcpWSGIServer):
+    """Waitress's TCP server with per-address caps and the two deadlines (see module docstring)."""
+
+    channel_class = HubChannel
+
+    def __init__(self, app, *, max_body_bytes: int, connections_per_address: int,
+                 idle_timeout: float, request_timeout: float, **adjustments):
+        self.max_body_bytes = max_body_bytes
+        self.connections_per_address = connections_per_address
+        self.idle_timeout = idle_timeout
+        self.request_timeout = request_timeout
+        self.per_address: Counter[str] = Counter()
+        self.refusing: set[str] = set()   # addresses at their cap, logged once until they drop
+        # Waitress refuses a body at its headers when Content-Length reaches its limit: one over
+        # ours, so the 41301 comes before any of the body is read. Deadlines are checked every
+        # second; poll() because select() fails on descriptors above 1023.
+        super().__init__(app, max_request_body_size=max_body_bytes + 1, cleanup_interval=1,
+                         asyncore_use_poll=True, **adjustments)
+
+    def handle_accept(self) -> None:
+        try:
+            pair = self.accept()
+            if pair is None:
+                return
+            conn, addr = pair
+            self.set_socket_options(conn)
+        except OSError:
+            return  # the client left before we accepted it
+        host = addr[0]
+        if self.per_address[host] >= self.connections_per_address:
+            conn.close()
+            if host not in self.refusing:
+                self.refusing.add(host)
+                log.warning("%s holds %d connections, the most one address may; closing its new "
+                            "ones", host, self.connections_per_address)
+            return
+        self.channel_class(self, conn, addr, self.adj, map=self._map)
+
+    def release(self, host: str) -> None:
+        """A counted connection of `host` closed (its channel left the loop's map)."""
+        left = self.per_address[host] - 1
+        if left:
+            self.per_address[host] = left
+        else:
+            del self.per_address[host]
+        self.refusing.discard(host)
+
+    def maintenance(self, now: float) -> None:
+        """Close idle connections and slow senders; waitress calls it every cleanup_interval."""
+        slow_since, idle_since = now - self.request_timeout, now - self.idle_timeout
+        for channel in self.active_channels.values():
+            if channel.requests:
+                # A request is being served: the connection is neither idle nor slow, and the
+                # clock of a request received behind it starts when the hub is ready for it.
+                channel.receiving_since = now
+            elif channel.request is not None and channel.receiving_since < slow_since:
+                channel.will_close = True
+            elif channel.last_activity < idle_since:
+                channel.will_close = True
