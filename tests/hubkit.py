@@ -147,3 +147,20 @@ class HubProcess:
     def terminate(self, timeout: float = 30) -> int:
         self.proc.terminate()
         return self.proc.wait(timeout)
+
+
+class Scrape:
+    """A `/metrics` answer parsed: `.families` (names), `.value(sample, **labels)` (0 if absent)."""
+
+    def __init__(self, text: str):
+        from prometheus_client.parser import text_string_to_metric_families
+
+        self.families: set[str] = set()
+        self.samples: dict = {}
+        for family in text_string_to_metric_families(text):
+            self.families.add(family.name)
+            for sample in family.samples:
+                self.samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+
+    def value(self, sample: str, **labels: str) -> float:
+        return self.samples.get((sample, frozenset(labels.items())), 0.0)

@@ -11,19 +11,24 @@ from typing import Any
 import falcon
 import falcon.media
 
-from appliance.api import accounts, admin, dashboard, devices, envelope, license, meta, tasks
+from appliance.api import (accounts, admin, dashboard, devices, envelope, license, meta, metrics,
+                           tasks)
+from appliance.api.metrics import Observe
 from appliance.api.middleware import API_PREFIX, Access, BodyLimit, PlanGate
+from appliance.api.options import OptionsAnswer
 from appliance.api.schemas import OpenApi
 from appliance.errors import ApplianceError
 
 # Route families in registration order: each module's add_routes adds its routes and their
 # OpenAPI operations together.
-FAMILIES = (meta, tasks, license, devices, accounts, admin, dashboard)
+FAMILIES = (meta, tasks, license, devices, accounts, admin, dashboard, metrics)
 
 
 def create_app(services: Any) -> falcon.App:
-    app = falcon.App(middleware=[BodyLimit(services.config.max_body_bytes),
-                                 Access(services.access), PlanGate(services.license)])
+    # Observe first: it times and logs every answer, the gates' refusals included.
+    app = falcon.App(middleware=[Observe(), BodyLimit(services.config.max_body_bytes),
+                                 Access(services.access), PlanGate(services.license),
+                                 OptionsAnswer()])
     json_handler = falcon.media.JSONHandler(dumps=envelope.json_dumps)
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.req_options.strip_url_path_trailing_slash = True

@@ -33,6 +33,7 @@ from appliance.errors import (
     DeviceUnauthorized,
     InvalidParams,
 )
+from appliance.metrics import timed_adb
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SYNC_CHUNK = 64 * 1024
@@ -149,6 +150,7 @@ class DeviceClient:
             conn.close()
 
     # --- shell ---
+    @timed_adb("shell")
     def _shell_raw(self, serial: str, command: str, timeout, cancel,
                    max_output: int = MAX_OUTPUT) -> tuple[bytes, int]:
         if not isinstance(command, str) or not command.strip():
@@ -221,6 +223,7 @@ class DeviceClient:
         message = conn.read_exactly(length).decode("utf-8", "replace")
         return DeviceCommandFailed(f"{what} failed: {message}")
 
+    @timed_adb("push")
     def push(self, serial: str, local: Path | str, remote: str, timeout: float | None = None,
              cancel: threading.Event | None = None, mode: int = 0o644) -> int:
         """Copy a local file to `remote` on the phone; returns its size, checked on the phone."""
@@ -254,6 +257,7 @@ class DeviceClient:
         finally:
             conn.close()
 
+    @timed_adb("pull")
     def pull(self, serial: str, remote: str, local: Path | str, timeout: float | None = None,
              cancel: threading.Event | None = None) -> int:
         """Copy `remote` from the phone to a local file (replaced only when complete); its size."""
@@ -292,6 +296,7 @@ class DeviceClient:
             part.unlink(missing_ok=True)
 
     # --- phones and the server ---
+    @timed_adb("reboot")
     def reboot(self, serial: str, timeout: float | None = None) -> None:
         """Ask the phone to reboot; returns once it has taken the request (it then goes away)."""
         deadline = self._deadline(timeout)
@@ -300,6 +305,7 @@ class DeviceClient:
         except (DeviceLost, DeviceTimeout):
             pass  # the phone dropping its link is what a reboot looks like
 
+    @timed_adb("connect")
     def connect(self, address: str, timeout: float | None = None) -> str:
         """`adb connect address` (host:port); returns the serial the phone is listed under."""
         deadline = self._deadline(timeout)
@@ -324,6 +330,7 @@ class DeviceClient:
             self.tcp_phones.add(address)
         return address
 
+    @timed_adb("disconnect")
     def disconnect(self, address: str, timeout: float | None = None, forget: bool = True) -> None:
         """`adb disconnect address`; the address is no longer reconnected after a server restart."""
         deadline = self._deadline(timeout)

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from appliance.domain.tasks import FAILED, PENDING, RUNNING, iso, transition
 from appliance.errors import (AdbServerDown, ApplianceError, DeviceError, DeviceLost,
                               DeviceNotFound, DeviceOffline, DeviceTimeout, DeviceUnauthorized)
+from appliance.metrics import TASK_RUN_SECONDS, task_started
 from appliance.scripts.context import ScriptContext, TaskCancelled
 
 log = logging.getLogger("appliance.engine")
@@ -112,6 +113,7 @@ class Outcome:
         if doc is None or doc["status"] != RUNNING or doc.get("_run") != run.token:
             return False
         run.task, run.began = doc, True
+        task_started(doc, now)
         return True
 
     def write(self, run: Run, ok: bool, remark: str, extra: dict | None = None) -> dict | None:
@@ -192,6 +194,7 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
         on_end(run)
         return
     task = run.task
+    started = time.monotonic()
     try:
         script = registry.get(name)
         script_config = script.validate(task.get("script_config") or {})
@@ -218,6 +221,8 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
         try:
             if not run.abandoned:
                 outcome.write(run, ok, remark)
+                TASK_RUN_SECONDS.labels(name, "completed" if ok else "failed").observe(
+                    time.monotonic() - started)
         except Exception:
             log.exception("task %s: could not store its outcome", run.task_id)
         run.done.set()

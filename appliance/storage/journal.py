@@ -38,8 +38,11 @@ from __future__ import annotations
 import os
 import struct
 import threading
+import time
 import zlib
 from pathlib import Path
+
+from appliance.metrics import FSYNC_SECONDS
 
 HEADER = struct.Struct("<II")
 MAX_RECORD = 1 << 30  # a length above this is garbage, not a record
@@ -193,8 +196,10 @@ class Journal:
                 target = self.seq
                 fd = self.fd
                 self._cond.release()
+                started = time.perf_counter()
                 try:
                     os.fdatasync(fd)
+                    FSYNC_SECONDS.observe(time.perf_counter() - started)
                 except OSError as exc:
                     # After a failed fsync the page cache state is unknown (fsyncgate): stop.
                     self.broken = f"journal fsync failed: {exc}"
