@@ -8,7 +8,6 @@ thread ends it for `--duration`.
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 import threading
@@ -116,12 +115,13 @@ def what_to_try(url: str, serials: list[str], config: Any, accounts: list[str]) 
 def demo(lazy_config, phones: int, port: int, state_dir: str | None, duration: float | None) -> None:
     """Run the hub with simulated phones and sample tasks; print what to try."""
     from appliance.cli.serve import run_hub
+    from appliance.logs import setup_logging
 
     state = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="appliance-demo-"))
     # Its own adb server port, so the demo never fights an adb server already on 5037.
     config = lazy_config.get(host="127.0.0.1", port=port, state_dir=str(state),
                              adb_enabled=True, adb_port=free_port(), plan="Pro")
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(config.replace(log_level="warning"))   # info lines would bury what it prints
     stop = threading.Event()
     failed: list[str] = []
     farm = demo_farm(phones)

@@ -1,55 +1,135 @@
 """`appliance serve`: run the hub in the foreground until SIGTERM or Ctrl-C, then stop gracefully.
 
-Signal handlers only set an event; the main thread then stops accepting, drains requests,
-stops the engine and devices, and closes the store (exit code 0).
+Signal handlers only set events; the main thread then stops accepting, drains requests, stops
+the engine and devices, and closes the store (exit code 0). SIGHUP re-reads the config file on
+the main thread: the logging settings change live, the others are named as needing a restart.
 """
 
 from __future__ import annotations
 
+import fcntl
+import ipaddress
 import logging
 import signal
+import socket
+import struct
 import threading
+from typing import Any, Callable
 
 import click
 
+from appliance.config import SETTINGS
 from appliance.errors import ApplianceError
+from appliance.logs import setup_logging
+
+log = logging.getLogger("appliance")
+
+LIVE_SETTINGS = ("log_level", "log_format", "access_log")   # what a SIGHUP applies at once
+# Seconds between looks at the SIGHUP flag: the main thread waits on the caller's stop event,
+# which a reload must not set.
+RELOAD_CHECK = 1.0
+_SIOCGIFADDR = 0x8915
 
 
-def run_hub(config, on_ready=None, stop_event: threading.Event | None = None) -> int:
-    """Serve until `stop_event` is set or SIGTERM/SIGINT arrives. Returns the exit code."""
+def interface_addresses() -> list[str]:
+    """The box's IPv4 addresses, loopback excluded (Linux; best effort: [] when unknown)."""
+    found: list[str] = []
+    try:
+        interfaces = socket.if_nameindex()
+    except OSError:
+        return found
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for _, name in interfaces:
+            try:
+                answer = fcntl.ioctl(sock.fileno(), _SIOCGIFADDR,
+                                     struct.pack("256s", name.encode()[:15]))
+            except OSError:
+                continue   # an interface without an IPv4 address
+            address = socket.inet_ntoa(answer[20:24])
+            if not ipaddress.ip_address(address).is_loopback and address not in found:
+                found.append(address)
+    return found
+
+
+def listen_urls(host: str, port: int) -> list[str]:
+    """Where clients reach the API: loopback first; for a wildcard bind, the box's addresses."""
+    if host in ("0.0.0.0", "::"):
+        hosts = ["127.0.0.1" if host == "0.0.0.0" else "::1", *interface_addresses()]
+    else:
+        hosts = [host]
+    return [f"http://{f'[{h}]' if ':' in h else h}:{port}/api/v1/" for h in hosts]
+
+
+def reload_config(running: Any, reread: Callable[[], Any]) -> Any:
+    """SIGHUP: the config file again. Applies the live settings and returns the running config
+    with them; a bad file is logged and changes nothing (the hub never stops for it)."""
+    try:
+        fresh = reread()
+    except (ApplianceError, click.ClickException) as exc:
+        log.error("config not reloaded, the running settings stay: %s", exc.message)
+        return running
+    except OSError as exc:
+        log.error("config not reloaded, the running settings stay: cannot read %s (%s)",
+                  exc.filename, exc.strerror)
+        return running
+    changed = [s.name for s in SETTINGS if getattr(fresh, s.name) != getattr(running, s.name)]
+    live = {name: getattr(fresh, name) for name in changed if name in LIVE_SETTINGS}
+    running = running.replace(**live)
+    setup_logging(running)
+    later = [name for name in changed if name not in LIVE_SETTINGS]
+    log.info("config reloaded: %s", ", ".join(f"{k} = {v}" for k, v in live.items())
+             or "no live setting changed")
+    if later:
+        log.warning("changed settings %s take effect at the next restart "
+                    "(`sudo systemctl restart appliance`)", ", ".join(later))
+    return running
+
+
+def run_hub(config, on_ready=None, stop_event: threading.Event | None = None,
+            reread: Callable[[], Any] | None = None) -> int:
+    """Serve until `stop_event` is set or SIGTERM/SIGINT arrives. Returns the exit code.
+    With `reread` (a fresh Config from the same sources), SIGHUP reloads the config."""
     from appliance import sdnotify
     from appliance.api.app import create_app
     from appliance.api.server import HubServer
     from appliance.services import build_services
 
     stop_event = stop_event or threading.Event()
-    log = logging.getLogger("appliance")
     services = build_services(config)
     try:
         server = HubServer(create_app(services), config.host, config.port, config.threads,
-                           config.max_body_bytes)
+                           config.max_body_bytes, connection_limit=config.connection_limit,
+                           connections_per_address=config.connections_per_address,
+                           idle_timeout=config.idle_timeout,
+                           request_timeout=config.request_timeout)
     except OSError as exc:
         services.close()
         raise click.ClickException(
             f"Cannot listen on {config.host}:{config.port}: {exc.strerror or exc}. "
             "Stop whatever uses that port or choose another with --port.") from None
+    hup = threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous[sig] = signal.signal(sig, lambda *_: stop_event.set())
+        if reread is not None:
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda *_: hup.set())
     try:
         services.start()
         server.start()
-        host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
-        log.info("hub listening on http://%s:%d/api/v1/ (state in %s)",
-                 host, server.port, config.state_dir)
+        first, *others = listen_urls(config.host, int(server.port))
+        log.info("serving %s%s; state in %s", first,
+                 f" (also {', '.join(others)})" if others else "", config.state_dir)
         if on_ready:
             on_ready(server, services)
         # systemd (Type=notify): READY once the API answers; the watchdog pings only while the
         # HTTP loop lives, so a wedged hub is restarted by WatchdogSec.
         sdnotify.ready(f"serving on port {server.port}")
         watchdog = sdnotify.start_watchdog(healthy=server.alive)
-        stop_event.wait()
+        while not stop_event.wait(RELOAD_CHECK):
+            if hup.is_set():
+                hup.clear()
+                config = reload_config(config, reread)
         log.info("stopping: draining requests")
         sdnotify.stopping()
         if watchdog is not None:
@@ -72,19 +152,18 @@ def run_hub(config, on_ready=None, stop_event: threading.Event | None = None) ->
 @click.option("--no-adb", is_flag=True, help="Serve the API and store only; run nothing on phones.")
 @click.pass_obj
 def serve(lazy_config, host, port, state_dir, no_adb) -> None:
-    """Run the hub: the Local API on HOST:PORT, the task engine and the adb server."""
+    """Run the hub: the Local API on HOST:PORT, the task engine and the adb server.
+    SIGHUP re-reads the config file (log settings change at once)."""
+    from appliance.cli import LazyConfig
+
     overrides = {k: v for k, v in (("host", host), ("port", port), ("state_dir", state_dir))
                  if v is not None}
     if no_adb:
         overrides["adb_enabled"] = False
     config = lazy_config.get(**overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-    def ready(server, services) -> None:
-        click.echo(f"appliance: serving http://{config.host}:{server.port}/api/v1/", err=True)
-
+    setup_logging(config)
     try:
-        code = run_hub(config, on_ready=ready)
+        code = run_hub(config, reread=lambda: LazyConfig(lazy_config.path).get(**overrides))
     except ApplianceError as exc:
         raise click.ClickException(exc.message) from None
     raise SystemExit(code)
