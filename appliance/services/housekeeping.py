@@ -1,8 +1,10 @@
-"""Retention: finished tasks older than `retention_days` leave the live table for the archive.
+"""Retention: finished tasks older than `retention_days` leave the live table for the archive,
+and archive files older than `archive_keep_days` are deleted.
 
 One daemon thread ("housekeeping") runs a pass at start and then every few hours; a pass is
 `store.tasks.archive_finished(cutoff)`, which works in short batches under the store lock, so
-requests and the engine are never held up for long. `appliance db archives` reads the result.
+requests and the engine are never held up for long, then `prune_archives`, which touches only
+files. `appliance db archives` reads the result.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import logging
 import threading
 from datetime import datetime, timedelta
 from typing import Any, Callable
+
+from appliance.storage.archive import prune_archives
 
 log = logging.getLogger("appliance.housekeeping")
 
@@ -25,14 +29,28 @@ class Housekeeping:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
-        """Archive what is due now; returns how many tasks moved (0 when retention is off)."""
-        if self.config.retention_days <= 0:
-            return 0
-        cutoff = self.clock() - timedelta(days=self.config.retention_days)
-        moved = self.store.tasks.archive_finished(cutoff)
-        if moved:
-            log.info("archived %d tasks finished before %s", moved, cutoff.isoformat())
+        """Archive what is due now, then prune old archive files; returns how many tasks moved
+        (0 when retention is off)."""
+        moved = 0
+        if self.config.retention_days > 0:
+            cutoff = self.clock() - timedelta(days=self.config.retention_days)
+            moved = self.store.tasks.archive_finished(cutoff)
+            if moved:
+                log.info("archived %d tasks finished before %s", moved, cutoff.isoformat())
+        self.prune()
         return moved
+
+    def prune(self) -> int:
+        """Delete archive files written more than `archive_keep_days` ago (0: keep them all);
+        returns how many went."""
+        if self.config.archive_keep_days <= 0:
+            return 0
+        cutoff = self.clock() - timedelta(days=self.config.archive_keep_days)
+        gone = prune_archives(self.store.state_dir, cutoff)
+        if gone:
+            log.info("deleted %d archive files written before %s (archive_keep_days = %d)",
+                     len(gone), cutoff.isoformat(), self.config.archive_keep_days)
+        return len(gone)
 
     def start(self) -> None:
         self._stop.clear()
@@ -50,5 +68,5 @@ class Housekeeping:
             try:
                 self.run_once()
             except Exception:  # a loop that never dies: log it and try again next pass
-                log.exception("retention pass failed; the tasks stay in the live table")
+                log.exception("retention pass failed; the tasks and archive files stay as they are")
             self._stop.wait(self.interval)

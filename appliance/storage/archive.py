@@ -2,7 +2,8 @@
 
 Files are `state_dir/archive/tasks-<UTC timestamp>.jsonl.gz`, one task (with its `logs`) per
 line, one file per batch, written and fsynced before the tasks are deleted (under the store
-lock). `read_archive(path)` reads one back; `archive_files(state_dir)` lists them.
+lock). `read_archive(path)` reads one back; `archive_files(state_dir)` lists them;
+`prune_archives(state_dir, cutoff)` deletes those written before a time (housekeeping thread).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
+from appliance.errors import StoreError
 from appliance.storage.journal import fsync_dir
 
 
@@ -37,13 +39,44 @@ def write_archive(folder: Path, rows: list[str]) -> Path:
     return path
 
 
-def read_archive(path: str | Path) -> Iterator[dict]:
-    """Yield the archived tasks of one archive file, oldest id first."""
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
+def read_archive(path: str | Path) -> list[dict]:
+    """The archived tasks of one archive file, oldest id first; StoreError naming the file
+    when it is damaged (cut short, not gzip, not JSON lines); OSError when it cannot be read."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except (gzip.BadGzipFile, EOFError, zlib.error):
+        why = "it is not a whole gzip file"
+    except ValueError:   # bad UTF-8 or JSON
+        why = "its lines are not JSON"
+    raise StoreError(f"the archive file {path} is damaged ({why}); move it out of the archive "
+                     "folder (a backup may still hold its tasks)")
 
 
 def archive_files(state_dir: Path) -> list[Path]:
     return sorted((state_dir / "archive").glob("tasks-*.jsonl.gz"))
+
+
+def written_at(path: Path) -> datetime | None:
+    """When an archive file was written, from the UTC timestamp in its name (the mtime changes
+    when files are copied or restored); None for a name without one."""
+    stamp = path.name.removeprefix("tasks-").split(".", 1)[0].split("-", 1)[0]
+    try:
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def prune_archives(state_dir: Path, cutoff: datetime) -> list[Path]:
+    """Delete the archive files written before `cutoff` (naive: UTC); returns what went."""
+    if cutoff.tzinfo is None:
+        cutoff = cutoff.replace(tzinfo=timezone.utc)
+    gone = []
+    for path in archive_files(state_dir):
+        when = written_at(path)
+        if when is not None and when < cutoff:
+            path.unlink(missing_ok=True)
+            gone.append(path)
+    if gone:
+        fsync_dir(state_dir / "archive")
+    return gone
