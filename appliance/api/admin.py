@@ -7,8 +7,6 @@ waitress worker thread; the destination is confined to `state_dir/backups/`.
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,39 +14,7 @@ from appliance.api.envelope import ok
 from appliance.api.requests import read_json
 from appliance.errors import InternalError, InvalidParams, Unauthorized
 from appliance.services.access import is_loopback
-
-BACKUP_FOLDER = "backups"
-NAME_MAX = 255   # bytes in one file name on Linux file systems
-
-
-def default_backup_name() -> str:
-    return datetime.now(timezone.utc).strftime("store-%Y%m%dT%H%M%SZ.snap")
-
-
-def backup_destination(state_dir: Path, name: str | None) -> Path:
-    """`state_dir/backups/<name>`; InvalidParams for names that would leave that folder."""
-    folder = (Path(state_dir) / BACKUP_FOLDER).resolve()
-    name = name or default_backup_name()
-    if not isinstance(name, str) or "\0" in name:
-        raise InvalidParams("Field 'path' must be a file name inside the backups folder.")
-    if any(len(part.encode("utf-8", "surrogatepass")) > NAME_MAX for part in Path(name).parts):
-        raise InvalidParams(f"Field 'path' has a name longer than {NAME_MAX} bytes; use a shorter one.")
-    dest = (folder / name).resolve()
-    if dest == folder or folder not in dest.parents:
-        raise InvalidParams(f"Field 'path' must stay inside {folder}; got {name!r}.")
-    return dest
-
-
-def private_backup(store, state_dir: Path, dest: Path) -> Path:
-    """`store.backup(dest)` in a backups folder only the hub's user may enter, the copy 0600:
-    backups hold the accounts' passwords. Raises OSError, StoreError."""
-    root = Path(state_dir) / BACKUP_FOLDER
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(root, 0o700)   # a folder made by an older version was 0755
-    dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    written = Path(store.backup(dest))
-    os.chmod(written, 0o600)
-    return written
+from appliance.storage.backup import backup_destination, private_backup
 
 
 class DbBackup:

@@ -1,8 +1,9 @@
-"""`appliance db backup|check|compact|archives|archive`: look after the store in the state directory.
+"""`appliance db backup|restore|check|compact|archives|archive`: look after the store in the
+state directory.
 
 Only one process may open the store (a flock). `backup` is safe beside a running hub: it asks
-the hub (`POST /admin/db/backup`) to copy under its own lock. `check` and `compact` need the store
-alone and refuse while a hub holds it. Main thread only.
+the hub (`POST /admin/db/backup`) to copy under its own lock. `restore`, `check` and `compact`
+need the store alone and refuse while a hub holds it. Main thread only.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import click
 from appliance.cli.hubclient import as_state_owner, client, echo_json
 from appliance.errors import ApplianceError, StoreError
 
-# appliance.api.admin (falcon) and appliance.storage are imported inside the commands, so that
-# `appliance --help` does not pay for them.
+# appliance.storage is imported inside the commands, so that `appliance --help` does not pay for it.
 
 
 def hub_holds_store(state_dir: Path) -> bool:
@@ -45,9 +45,7 @@ def _state_dir(ctx: click.Context, must_exist: bool) -> Path:
     return state_dir
 
 
-def _open_alone(ctx: click.Context, state_dir: Path, what: str):
-    from appliance.storage import Store
-
+def _refuse_beside_a_hub(ctx: click.Context, state_dir: Path, what: str) -> None:
     if hub_holds_store(state_dir):
         hub = client(ctx, timeout=5)
         where = (f"it answers at {hub.url}" if hub.health() is not None
@@ -55,15 +53,18 @@ def _open_alone(ctx: click.Context, state_dir: Path, what: str):
         raise click.ClickException(
             f"a running hub holds the store in {state_dir} ({where}); {what} needs the store "
             "alone: stop the hub first (`sudo systemctl stop appliance`), then run this again.")
-    try:
-        return Store.open(state_dir)
-    except StoreError as exc:
-        raise click.ClickException(exc.message) from None
+
+
+def _open_alone(ctx: click.Context, state_dir: Path, what: str):
+    from appliance.storage import Store
+
+    _refuse_beside_a_hub(ctx, state_dir, what)
+    return Store.open(state_dir)   # a StoreError is a sentence already (see cli/__init__.py)
 
 
 @click.group()
 def db() -> None:
-    """Back up, check or compact the task store; read the retention archive."""
+    """Back up, restore, check or compact the task store; read the retention archive."""
 
 
 @db.command("backup")
@@ -73,10 +74,9 @@ def db() -> None:
 def backup(ctx: click.Context, name: str | None, as_json: bool) -> None:
     """Write a consistent copy of the store to STATE_DIR/backups/NAME (safe while the hub runs).
 
-    Restore: stop the hub, move the state directory's store files away and copy the backup to
-    STATE_DIR/store.snap.
+    `appliance db restore` puts it back.
     """
-    from appliance.api.admin import BACKUP_FOLDER, backup_destination, private_backup
+    from appliance.storage.backup import BACKUP_FOLDER, backup_destination, private_backup
 
     state_dir = _state_dir(ctx, must_exist=True)
     try:
@@ -96,8 +96,6 @@ def backup(ctx: click.Context, name: str | None, as_json: bool) -> None:
             store = _open_alone(ctx, state_dir, "backup")
             try:
                 written = private_backup(store, state_dir, dest)
-            except StoreError as exc:
-                raise click.ClickException(exc.message) from None
             finally:
                 store.close()
         result = {"path": str(written), "bytes": written.stat().st_size, "by": "cli"}
@@ -106,6 +104,44 @@ def backup(ctx: click.Context, name: str | None, as_json: bool) -> None:
     else:
         how = "by the running hub" if result.get("by") == "hub" else "from the store directly"
         click.echo(f"backup written {how}: {result['path']} ({result['bytes']} bytes)")
+
+
+@db.command("restore")
+@click.argument("backup", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def restore(ctx: click.Context, backup: Path, as_json: bool) -> None:
+    """Make BACKUP (a file from `appliance db backup`, or a name in STATE_DIR/backups) the store
+    (the hub must be stopped).
+
+    The backup is checked before anything changes; the replaced store is kept in
+    STATE_DIR/replaced-<time>/, and restoring that folder undoes the restore.
+    """
+    from appliance.storage.backup import BACKUP_FOLDER
+    from appliance.storage.backup import restore as restore_store
+
+    state_dir = _state_dir(ctx, must_exist=True)
+    if not backup.exists() and (state_dir / BACKUP_FOLDER / backup).exists():
+        backup = state_dir / BACKUP_FOLDER / backup
+    if not backup.exists():
+        raise click.ClickException(f"no backup {backup}: give a file that `appliance db backup` "
+                                   f"wrote (they are in {state_dir / BACKUP_FOLDER})")
+    backup = backup.resolve()
+    _refuse_beside_a_hub(ctx, state_dir, "restore")
+    with as_state_owner(state_dir):
+        done = restore_store(state_dir, backup)
+    result = {"restored": str(backup), "tasks": done.tasks, "accounts": done.accounts,
+              "replaced": None if done.aside is None else str(done.aside)}
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"restored {backup} into {state_dir}: {done.tasks} tasks, {done.accounts} accounts")
+    if done.aside is None:
+        click.echo("there was no store before it")
+    else:
+        click.echo(f"the replaced store is kept in {done.aside}; to undo, run "
+                   f"`appliance db restore {done.aside}`")
+    click.echo("start the hub to use it (`sudo systemctl start appliance`)")
 
 
 @db.command("check")
@@ -147,8 +183,6 @@ def compact(ctx: click.Context, as_json: bool) -> None:
         store = _open_alone(ctx, state_dir, "compact")
         try:
             store.compact()
-        except StoreError as exc:
-            raise click.ClickException(exc.message) from None
         finally:
             store.close()
     after = size()
@@ -156,7 +190,6 @@ def compact(ctx: click.Context, as_json: bool) -> None:
         echo_json({"bytes_before": before, "bytes_after": after})
     else:
         click.echo(f"store compacted: {before} -> {after} bytes")
-
 
 
 @db.command("archives")
@@ -171,15 +204,25 @@ def archives(ctx: click.Context, as_json: bool) -> None:
     from appliance.storage.archive import archive_files
 
     state_dir = _state_dir(ctx, must_exist=True)
-    files = [{"file": p.name, "bytes": p.stat().st_size, "tasks": sum(1 for _ in read_archive(p))}
-             for p in archive_files(state_dir)]
+    files = []
+    for path in archive_files(state_dir):
+        entry = {"file": path.name, "bytes": path.stat().st_size, "tasks": None}
+        try:
+            entry["tasks"] = len(read_archive(path))
+        except StoreError as exc:
+            entry["damaged"] = exc.message
+        files.append(entry)
     if as_json:
         echo_json(files)
         return
     if not files:
         click.echo(f"no archived tasks in {state_dir / 'archive'}")
     for f in files:
-        click.echo(f"{f['file']}  {f['tasks']} tasks  {f['bytes']} bytes")
+        tasks = f"{f['tasks']} tasks" if f["tasks"] is not None else "DAMAGED"
+        click.echo(f"{f['file']}  {tasks}  {f['bytes']} bytes")
+    for f in files:
+        if "damaged" in f:
+            click.echo(f["damaged"])
 
 
 @db.command("archive")
@@ -195,7 +238,7 @@ def archive(ctx: click.Context, file: str, as_json: bool) -> None:
     by_name = {p.name: p for p in archive_files(state_dir)}
     if file not in by_name:   # names only: nothing outside the archive folder is ever read
         raise click.ClickException(f"no archive named {file!r}; `appliance db archives` lists them")
-    tasks = list(read_archive(by_name[file]))
+    tasks = read_archive(by_name[file])
     if as_json:
         echo_json(tasks)
         return
