@@ -6,8 +6,11 @@ BIN     := dist/appliance
 UNITDIR := /etc/systemd/system
 CONFDIR := /etc/appliance
 UDEVDIR := /etc/udev/rules.d
+STATEDIR := /var/lib/appliance
+# What `make install` puts in place and `make uninstall` takes away again.
+INSTALLED := $(PREFIX)/bin/appliance $(UNITDIR)/appliance.service $(UDEVDIR)/51-android.rules
 
-.PHONY: setup demo binary install test clean
+.PHONY: setup demo binary install uninstall test clean
 
 # --- development: `make demo` runs the hub with simulated phones, `make test` runs the tests ---
 # Both start from a fresh Debian-like machine: they install adb (Debian package) and a venv.
@@ -52,6 +55,32 @@ install: $(BIN)
 		udevadm control --reload-rules 2>/dev/null && udevadm trigger --subsystem-match=usb || true; \
 		systemctl daemon-reload || true; \
 		echo "installed: start with 'sudo systemctl enable --now appliance', then 'appliance doctor'"; \
+	fi
+
+# Needs root. Keeps the operator's config and data (store, token, adb key, backups) unless
+# PURGE=1, which also removes the service user.
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl disable --now appliance.service 2>/dev/null && echo "stopped and disabled appliance.service" || true; \
+	fi
+	@for f in $(INSTALLED); do \
+		if [ -e "$(DESTDIR)$$f" ]; then rm -f "$(DESTDIR)$$f" && echo "removed $(DESTDIR)$$f"; fi; \
+	done
+	@if [ -z "$(DESTDIR)" ]; then \
+		systemctl daemon-reload 2>/dev/null || true; \
+		udevadm control --reload-rules 2>/dev/null || true; \
+	fi
+	@if [ "$(PURGE)" = 1 ]; then \
+		for d in $(CONFDIR) $(STATEDIR); do \
+			if [ -e "$(DESTDIR)$$d" ]; then rm -rf "$(DESTDIR)$$d" && echo "purged $(DESTDIR)$$d"; fi; \
+		done; \
+		if [ -z "$(DESTDIR)" ] && id -u appliance >/dev/null 2>&1; then \
+			userdel appliance && echo "removed the user appliance"; \
+		fi; \
+	else \
+		for d in $(CONFDIR)/appliance.toml $(STATEDIR); do \
+			if [ -e "$(DESTDIR)$$d" ]; then echo "kept $(DESTDIR)$$d (your config or data; 'sudo make uninstall PURGE=1' removes it too)"; fi; \
+		done; \
 	fi
 
 test: setup
