@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from appliance.errors import BodyTooLarge, PlanForbidsApi, Unauthorized
 
 API_PREFIX = "/api/v1"
-# Paths whose data needs the access rule: the Local API and the dashboard's JSON.
+# Paths whose data needs the access rule: the Local API, the dashboard's JSON and the metrics.
 GUARDED_PREFIXES = (API_PREFIX + "/", "/ui/")
+GUARDED_PATHS = {API_PREFIX, "/metrics"}
 # Open on every plan (CONTRACT: license/check answers 40301 itself; the OpenAPI document is open).
 PLAN_EXEMPT = {API_PREFIX + "/license/check", API_PREFIX + "/openapi.json"}
 
@@ -58,7 +59,7 @@ class Access:
 
     def process_request(self, req, resp) -> None:
         path = routed_path(req)
-        if not path.startswith(GUARDED_PREFIXES) and path != API_PREFIX:
+        if not path.startswith(GUARDED_PREFIXES) and path not in GUARDED_PATHS:
             return
         trusted = self.access.is_trusted(req.remote_addr)
         host = req.get_header("Host")
