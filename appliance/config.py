@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 import tomllib
 from dataclasses import dataclass
@@ -35,7 +36,10 @@ def _int(low: int | None = None, high: int | None = None) -> Callable[[Any], int
     def convert(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise ValueError("expected a whole number")
-        number = int(value)
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError("expected a whole number") from None
         if low is not None and number < low:
             raise ValueError(f"must be at least {low}")
         if high is not None and number > high:
@@ -49,7 +53,12 @@ def _float(low: float | None = None) -> Callable[[Any], float]:
     def convert(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise ValueError("expected a number")
-        number = float(value)
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError("expected a number") from None
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number")
         if low is not None and number < low:
             raise ValueError(f"must be at least {low}")
         return number
@@ -176,7 +185,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Least severe log lines written: debug, info, warning or error."),
     Setting("log_format", "text", _choice("text", "json"),
             "Log lines as text or as one JSON object per line."),
-    Setting("access_log", True, _bool, "Log one line per HTTP request (method, path, code, time)."),
+    Setting("access_log", True, _bool, "Log one line per HTTP request (method, path, code, time) at level info."),
     # --- state and access ---
     Setting("state_dir", default_state_dir(), _path,
             "Folder of the store, token and adb key (default: ~/.local/state/appliance)."),
@@ -274,7 +283,12 @@ def load_config(
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"Config file {path} does not exist; pass an existing file.") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except OSError as exc:
+            raise ConfigError(f"Config file {path} cannot be read ({exc.strerror}); check its "
+                              "permissions, or run the command as a user that may read it.") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"Config file {path} is not UTF-8 text; save it as UTF-8.") from None
+        except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from None
         for name, value in raw.items():
             values[name] = _convert(name, value, str(path))

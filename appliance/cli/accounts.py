@@ -7,8 +7,11 @@ password (import only: the hub never gives a password back). Main thread only.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,6 +55,24 @@ def _row_body(row: dict, line: int) -> dict:
     return body
 
 
+def _read_csv(path: str) -> str:
+    """The text of a CSV file ('-': standard input), UTF-8 with or without a BOM."""
+    name = "standard input" if path == "-" else path
+    try:
+        data = click.get_binary_stream("stdin").read() if path == "-" else Path(path).read_bytes()
+    except FileNotFoundError:
+        raise click.ClickException(f"no file {path}: give the path of a CSV file "
+                                   "(`appliance accounts export FILE` writes one)") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        utf16 = data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        raise click.ClickException(
+            f"{name} is {'UTF-16' if utf16 else 'not UTF-8'} text: save it as \"CSV UTF-8\" "
+            "(in Excel: Save As, CSV UTF-8; in LibreOffice: character set Unicode (UTF-8)) and "
+            "import again") from None
+
+
 @click.group()
 def accounts() -> None:
     """The accounts the hub runs tasks for (registry, CSV import and export)."""
@@ -83,16 +104,15 @@ def list_accounts(ctx, device, as_json) -> None:
 def import_accounts(ctx, path) -> None:
     """Add or update accounts from a CSV file (header row; username required; '-' is stdin).
     Rows naming an existing username update it."""
-    handle = sys.stdin if path == "-" else open(path, newline="", encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(_read_csv(path), newline=""))
     try:
-        reader = csv.DictReader(handle)
         unknown = set(reader.fieldnames or []) - set(IMPORT_COLUMNS)
         if "username" not in (reader.fieldnames or []):
             raise click.ClickException("the CSV needs a header row with a 'username' column")
         rows = [_row_body(row, i) for i, row in enumerate(reader, start=2)]
-    finally:
-        if handle is not sys.stdin:
-            handle.close()
+    except csv.Error as exc:
+        raise click.ClickException(f"line {reader.line_num} of {path} is not CSV ({exc}): "
+                                   "save the file as CSV and import again") from None
     if unknown:
         click.echo(f"ignored column(s): {', '.join(sorted(unknown))}", err=True)
     hub = client(ctx)

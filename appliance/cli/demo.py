@@ -8,7 +8,6 @@ thread ends it for `--duration`.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import threading
 import time
@@ -24,15 +23,14 @@ from appliance.devices.ports import free_port
 SAMPLE_SCRIPT = "account_warmup"
 SAMPLE_CONFIG = {"task_duration": 20, "min_duration": 2, "max_duration": 5}
 DEMO_BUILDS = [1, 2, 3]          # the phones are spread over three app builds (round robin)
-# A real phone's figures (SimPhone's defaults: dumps 1-3 s, uploads 20-40 s). Tests may set
-# APPLIANCE_DEMO_FAST=1 to shorten them; the demo itself never does.
+# A real phone's figures (SimPhone's defaults: dumps 1-3 s, uploads 20-40 s). Tests may pass
+# the hidden --fast-phones to shorten them; the demo itself never does.
 FAST_PHONE = {"dump_seconds": (0.0, 0.05), "upload_seconds": (0.5, 1.0), "switch_seconds": 0.0}
 
 
-def demo_farm(phones: int):
+def demo_farm(phones: int, fast: bool = False):
     from appliance.sim import SimFarm
 
-    fast = os.environ.get("APPLIANCE_DEMO_FAST", "") not in ("", "0")
     return SimFarm(count=phones, seed=1, app_build=DEMO_BUILDS, locale="en",
                    phone_settings=FAST_PHONE if fast else {})
 
@@ -109,10 +107,13 @@ def what_to_try(url: str, serials: list[str], config: Any, accounts: list[str]) 
               help="API port (0: any free port).")
 @click.option("--state-dir", type=click.Path(file_okay=False), default=None,
               help="Folder of the demo's store (default: a new temporary folder).")
+@click.option("--fast-phones", is_flag=True, hidden=True,
+              help="Simulated phones answer at once (for tests; a real phone is slower).")
 @click.option("--duration", type=click.FloatRange(0), default=None,
               help="Stop by itself after this many seconds (for CI).")
 @click.pass_obj
-def demo(lazy_config, phones: int, port: int, state_dir: str | None, duration: float | None) -> None:
+def demo(lazy_config, phones: int, port: int, state_dir: str | None, duration: float | None,
+         fast_phones: bool) -> None:
     """Run the hub with simulated phones and sample tasks; print what to try."""
     from appliance.cli.serve import run_hub
     from appliance.logs import setup_logging
@@ -124,7 +125,7 @@ def demo(lazy_config, phones: int, port: int, state_dir: str | None, duration: f
     setup_logging(config.replace(log_level="warning"))   # info lines would bury what it prints
     stop = threading.Event()
     failed: list[str] = []
-    farm = demo_farm(phones)
+    farm = demo_farm(phones, fast_phones)
     farm.start()
     timer = None
     if duration is not None:

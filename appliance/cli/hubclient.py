@@ -8,6 +8,7 @@ Main thread only.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import urllib.error
@@ -22,7 +23,8 @@ _ANY_HOST = {"0.0.0.0", "::", "", "*"}
 
 
 class HubDown(click.ClickException):
-    """Nothing answers at the hub's address."""
+    """No hub answers at the hub's address (nothing listens, or something that is not a hub,
+    or no answer in time)."""
 
 
 class HubError(click.ClickException):
@@ -66,21 +68,41 @@ class HubClient:
         if data is not None:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        status, body = self._send(request, timeout)
+        return status, _decode(body)
+
+    def _send(self, request: urllib.request.Request, timeout: float | None) -> tuple[int, bytes]:
+        """(HTTP status, body) of one request; HubDown when no hub answers it."""
+        timeout = timeout or self.timeout
         try:
-            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
-                return response.status, _decode(response.read())
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.read()
         except urllib.error.HTTPError as exc:
-            return exc.code, _decode(exc.read())
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-            raise HubDown(f"no hub answers at {self.url}: start it with `appliance serve` "
-                          f"({getattr(exc, 'reason', exc)})") from None
+            return exc.code, exc.read()
+        except (TimeoutError, urllib.error.URLError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError):
+                raise HubDown(f"the hub at {self.url} did not answer within {timeout:g} s: it "
+                              "may be busy; see `appliance status` or its log, then try "
+                              "again") from None
+            why = reason.strerror if isinstance(reason, OSError) and reason.strerror else reason
+            raise HubDown(f"no hub answers at {self.url}: start it with `appliance serve` (or "
+                          "`sudo systemctl start appliance`), or point --config / APPLIANCE_PORT "
+                          f"at the hub's port ({str(why).lower()})") from None
+        except ConnectionError:
+            raise HubDown(f"the connection to {self.url} closed without an answer: if the hub "
+                          "runs there, see its log (journalctl -u appliance); otherwise point "
+                          "--config / APPLIANCE_PORT at the hub's port") from None
+        except http.client.HTTPException:
+            raise HubDown(f"something at {self.url} answers, but not in HTTP as the hub does: "
+                          "point --config / APPLIANCE_PORT at the hub's port (50809 unless its "
+                          "config says otherwise)") from None
 
     def call(self, method: str, path: str, body: Any = None, timeout: float | None = None,
              prefix: str = "/api/v1") -> Any:
         status, answer = self.raw(method, prefix + path, body, timeout)
         if not isinstance(answer, dict) or "code" not in answer:
-            raise click.ClickException(f"the hub at {self.url} answered HTTP {status} without "
-                                       f"an envelope; is another program on that port?")
+            raise _not_an_envelope(self.url, status)
         if answer["code"] != 0:
             raise HubError(answer.get("message") or "error", answer["code"], answer.get("data"))
         return answer.get("data")
@@ -89,17 +111,13 @@ class HubClient:
         """The body of a GET that answers something other than JSON (PNG, XML); an error
         envelope raises HubError with the hub's sentence, no answer HubDown."""
         request = urllib.request.Request(self.url + prefix + path, headers=self._headers())
-        try:
-            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
-                return response.read()
-        except urllib.error.HTTPError as exc:
-            answer = _decode(exc.read())
-            answer = answer if isinstance(answer, dict) else {}
-            raise HubError(answer.get("message") or f"HTTP {exc.code}", answer.get("code", 0),
-                           answer.get("data")) from None
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-            raise HubDown(f"no hub answers at {self.url}: start it with `appliance serve` "
-                          f"({getattr(exc, 'reason', exc)})") from None
+        status, body = self._send(request, timeout)
+        if status == 200:
+            return body
+        answer = _decode(body)
+        if not isinstance(answer, dict) or "code" not in answer:
+            raise _not_an_envelope(self.url, status)
+        raise HubError(answer.get("message") or "error", answer["code"], answer.get("data"))
 
     def health(self, timeout: float = 3.0) -> dict | None:
         """The hub's /healthz answer, or None when no hub answers there."""
@@ -110,6 +128,11 @@ class HubClient:
         if status == 200 and isinstance(answer, dict) and answer.get("status") == "ok":
             return answer
         return None
+
+
+def _not_an_envelope(url: str, status: int) -> click.ClickException:
+    return click.ClickException(f"the hub at {url} answered HTTP {status} without an envelope; "
+                                "is another program on that port?")
 
 
 def _decode(raw: bytes) -> Any:

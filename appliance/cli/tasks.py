@@ -60,6 +60,24 @@ def _print_task(task: dict) -> None:
             click.echo(f"  {line.get('ts', '')}  {line.get('level', ''):<7} {line.get('message', '')}")
 
 
+def _script_config(value: str) -> Any:
+    """--config: JSON text, or @FILE holding it (UTF-8)."""
+    text = value
+    if value.startswith("@"):
+        try:
+            text = Path(value[1:]).read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise click.BadParameter(f"cannot read {value[1:]}: {exc.strerror}; give @FILE of an "
+                                     "existing JSON file", param_hint="--config") from None
+        except UnicodeDecodeError:
+            raise click.BadParameter(f"{value[1:]} is not UTF-8 text: save it as UTF-8",
+                                     param_hint="--config") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--config") from None
+
+
 @click.group()
 def tasks() -> None:
     """List, create and manage tasks on the running hub."""
@@ -126,11 +144,7 @@ def create_task(ctx, serials, usernames, script_name, script_config, multi_accou
     body: dict[str, Any] = {"script_name": script_name}
     body["serials" if serials else "usernames"] = list(serials or usernames)
     if script_config:
-        text = Path(script_config[1:]).read_text() if script_config.startswith("@") else script_config
-        try:
-            body["script_config"] = json.loads(text)
-        except ValueError as exc:
-            raise click.BadParameter(f"not JSON: {exc}", param_hint="--config") from None
+        body["script_config"] = _script_config(script_config)
     if multi_account:
         body["enable_multi_account"] = True
     for key, value in (("min_interval", min_interval), ("max_interval", max_interval),
