@@ -50,14 +50,23 @@ HEALTH = {"type": "object", "properties": {
 DEVICE = {"type": "object", "properties": {
     "serial": {"type": "string"},
     "state": {"type": "string", "enum": list(STATES),
-              "description": "unknown while the hub re-syncs with its adb server"},
+              "description": "stalled: adb lists it but it answers nothing (no tasks until it "
+                             "answers again); unauthorized: accept the RSA key prompt on the "
+                             "phone; unknown while the hub re-syncs with its adb server"},
+    "stalled_since": {"type": ["string", "null"],
+                      "description": "while stalled: when the check that got no answer began"},
     "adb_state": {"type": "string", "description": "the state adb reports, unabridged"},
     "transport": {"type": "string", "enum": ["usb", "tcp"]},
-    "usable": {"type": "boolean", "description": "gets tasks: online, not hot, not quarantined, "
-                                                 "app and ADB keyboard not found missing"},
+    "usable": {"type": "boolean", "description": "gets tasks: state device, not held, app and "
+                                                 "ADB keyboard not found missing"},
     "unusable_reason": {"type": ["string", "null"],
                         "description": "why it gets no tasks and what to do; null when usable"},
     "hot": {"type": "boolean"}, "quarantined": {"type": ["string", "null"]},
+    "held": {"type": ["object", "null"], "description": "the hub keeps it from new tasks "
+             "(quarantined, resting hot, or its last task lost it); null when not",
+             "properties": {"reason": {"type": "string"},
+                            "until": {"type": ["string", "null"],
+                                      "description": "when the hold ends, if a time ends it"}}},
     "first_seen": {"type": "string"}, "last_seen": {"type": "string"},
     "changed_at": {"type": "string"}, "health": HEALTH}}
 

@@ -15,7 +15,7 @@ import click
 
 from appliance.cli.hubclient import client, echo_json
 
-STATE_CHOICES = ("device", "offline", "unauthorized", "absent", "unknown")
+STATE_CHOICES = ("device", "stalled", "offline", "unauthorized", "absent", "unknown")
 
 
 def serial_path(serial: str) -> str:
@@ -32,7 +32,8 @@ def _app(health: dict) -> str:
 
 def _flags(device: dict) -> str:
     health = device.get("health") or {}
-    flags = ["hot" if device.get("hot") else "",
+    flags = ["held" if device.get("held") else "",
+             "hot" if device.get("hot") else "",
              "quarantined" if device.get("quarantined") else "",
              "no-app" if (health.get("app") or {}).get("installed") is False else "",
              "no-keyboard" if health.get("keyboard_installed") is False else ""]
@@ -99,9 +100,11 @@ def show(ctx: click.Context, serial: str, as_json: bool) -> None:
     lines = [
         ("serial", device["serial"]),
         ("state", f"{device['state']} (adb: {device.get('adb_state', '?')}, "
-                  f"{device.get('transport', '?')})"),
+                  f"{device.get('transport', '?')})"
+                  + (f", since {device['stalled_since']}" if device.get("stalled_since") else "")),
         ("usable", "yes" if device.get("usable") else
          f"NO: {device.get('unusable_reason') or 'not usable'}"),
+        ("held", (device.get("held") or {}).get("reason") or "no"),
         ("model", " ".join(str(v) for v in (health.get("brand"), health.get("model")) if v) or "-"),
         ("android", f"{health.get('android_version') or '-'} (sdk {health.get('sdk') or '-'})"),
         ("screen", health.get("screen_size") or "-"),

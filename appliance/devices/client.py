@@ -94,6 +94,7 @@ class DeviceClient:
         self.known = known or (lambda serial: False)
         self.tcp_phones = tcp_phones
         self.on_lost: Callable[[str], None] = lambda serial: None   # the tracker re-polls
+        self.on_timeout: Callable[[str], None] = lambda serial: None   # health checks it now
 
     # --- connections ---
     def _deadline(self, timeout: float | None) -> float:
@@ -146,6 +147,9 @@ class DeviceClient:
             return conn.read_all(limit)
         except EndOfStream:
             raise self._lost(serial, what) from None
+        except DeviceTimeout:
+            self.on_timeout(serial)   # the phone may have stalled: is it answering anything?
+            raise
         finally:
             conn.close()
 

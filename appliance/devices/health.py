@@ -2,9 +2,11 @@
 and whether the TikTok app (`app_package`, with its version) and the ADB keyboard are installed.
 
 The health thread decides which phones are due and hands each check to a small pool, so a stalled
-phone costs one pool worker for one deadline and never delays the others. A phone above
-`hot_temperature` is hot (not usable) until it is back under `cool_temperature`; a phone without
-the app or the keyboard is not usable either (see DeviceInfo.unusable_reason).
+phone costs one pool worker for one deadline and never delays the others. A check that gets no
+answer marks the phone "stalled" (no tasks) and it is checked again every few seconds until one
+answers; a call of anyone else that times out has the phone checked at once (`check_soon`).
+A phone above `hot_temperature` is hot (not usable) until it is back under `cool_temperature`;
+a phone without the app or the keyboard is not usable either (see DeviceInfo.unusable_reason).
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from appliance.devices.quoting import quote
-from appliance.errors import DeviceError
+from appliance.errors import DeviceError, DeviceTimeout
 
 log = logging.getLogger(__name__)
+
+STALL_RECHECK = 5.0   # seconds between the end of an unanswered check and the next one
 
 DEFAULT_APP_PACKAGE = "com.zhiliaoapp.musically"
 ADB_KEYBOARD = "com.android.adbkeyboard"
 ADB_KEYBOARD_IME = "com.android.adbkeyboard/.AdbIME"
 _SECTIONS = ("::props", "::wm", "::app", "::version", "::keyboard")
+ONLINE = ("device", "stalled")   # adb lists them as devices: the states this thread checks
 
 
 def health_command(package: str = DEFAULT_APP_PACKAGE) -> str:
@@ -165,9 +170,18 @@ class HealthMonitor:
         """Wait for the checks still in flight (after `stop`; bounded by their deadlines)."""
         self._pool.shutdown(wait=True)
 
+    def check_soon(self, serial: str) -> None:
+        """A call to the phone timed out (any thread): check now whether it answers at all."""
+        with self._lock:
+            if serial in self._busy:
+                return
+            self._due[serial] = 0.0
+        self._wake.set()
+
     def _on_change(self, serial: str, state: str) -> None:
         with self._lock:
-            came_online = state == "device" and self._states.get(serial) != "device"
+            # stalled -> device comes from a check that was just answered: no new one either.
+            came_online = state == "device" and self._states.get(serial) not in ONLINE
             self._states[serial] = state
             # A usability change (hot, quarantine, app missing) repeats the state: no new check.
             if came_online and serial not in self._busy \
@@ -179,7 +193,7 @@ class HealthMonitor:
     def _run(self) -> None:
         while not self._stop.is_set():
             now = time.monotonic()
-            for info in self.tracker.list(state="device"):
+            for info in [i for state in ONLINE for i in self.tracker.list(state)]:
                 with self._lock:
                     if info.serial in self._busy or self._due.get(info.serial, 0.0) > now:
                         continue
@@ -194,8 +208,13 @@ class HealthMonitor:
 
     def check(self, serial: str) -> dict[str, Any] | None:
         """One health check; records it on the tracker. Errors are logged, not raised."""
+        began = time.time()
         try:
-            result = self.client.shell(serial, self.command, timeout=self.timeout)
+            try:
+                result = self.client.shell(serial, self.command, timeout=self.timeout)
+            except DeviceTimeout:
+                self._stalled(serial, began)
+                return None
             health = parse_health(result.output, self.package)
             health["checked_at"] = time.time()
             info = self.tracker.get(serial)
@@ -210,6 +229,8 @@ class HealthMonitor:
                     log.warning("phone %s gets no tasks: %s not installed", serial, " and ".join(missing))
                 else:
                     log.info("phone %s has the app and the ADB keyboard again", serial)
+            if info is not None and info.stalled_since is not None:
+                log.warning("phone %s answers again", serial)
             self.tracker.set_health(serial, health, hot)
             return health
         except DeviceError as exc:
@@ -221,3 +242,12 @@ class HealthMonitor:
         finally:
             with self._lock:
                 self._busy.discard(serial)
+
+    def _stalled(self, serial: str, began: float) -> None:
+        info = self.tracker.get(serial)
+        if info is not None and info.state == "device":
+            log.warning("phone %s does not answer (no answer to its health check in %g s): "
+                        "stalled, no new tasks", serial, self.timeout)
+        self.tracker.stalled(serial, began)
+        with self._lock:
+            self._due[serial] = time.monotonic() + min(self.interval, STALL_RECHECK)

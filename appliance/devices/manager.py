@@ -2,7 +2,8 @@
 
 Built by services, started once by `Services.start()`. After every adb server restart, and every
 few seconds for TCP phones that dropped, it reconnects the remembered TCP addresses on a thread
-of its own, so the supervisor and the tracker never wait on a phone.
+of its own, so the supervisor and the tracker never wait on a phone. It wires the parts to each
+other: a call that times out has the phone health-checked, a newly listed serial is remembered.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 
 from appliance.devices.client import DeviceClient
 from appliance.devices.health import HealthMonitor
+from appliance.devices.seen import SeenPhones
 from appliance.devices.server import AdbServer, TcpPhones
 from appliance.devices.tracker import DeviceTracker
-from appliance.errors import DeviceError
+from appliance.errors import DeviceError, DeviceUnauthorized
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,9 @@ class DeviceManager:
         self.tcp_phones = TcpPhones(store)
         self.server = AdbServer(config.adb_path, config.adb_port, Path(config.state_dir),
                                 host=host, on_restart=self._after_restart)
+        self.seen = SeenPhones(store)
         self.tracker = DeviceTracker(host, config.adb_port, config.track_poll_interval)
+        self.tracker.on_new_serials = self.seen.record
         self.client = DeviceClient(host, config.adb_port, config.adb_timeout,
                                    known=self.tracker.known, tcp_phones=self.tcp_phones)
         self.client.on_lost = lambda serial: self.tracker.refresh_soon()
@@ -40,6 +44,7 @@ class DeviceManager:
                                     config.hot_temperature, config.cool_temperature,
                                     timeout=min(10.0, config.adb_timeout),
                                     package=config.app_package)
+        self.client.on_timeout = self.health.check_soon
         self._reconnect_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="adb-reconnect")
         self._reconnecting: set[str] = set()
         self._lock = threading.Lock()
@@ -83,7 +88,9 @@ class DeviceManager:
         for address in self.tcp_phones.list():
             if only_dropped:
                 info = self.tracker.get(address)
-                if info is not None and info.state in ("device", "unauthorized", "unknown"):
+                # A stalled phone stays attached: a new connection would not answer either.
+                if info is not None and info.state in ("device", "stalled", "unauthorized",
+                                                       "unknown"):
                     continue
             with self._lock:
                 if address in self._reconnecting:
@@ -107,6 +114,8 @@ class DeviceManager:
                     pass
             # forget nothing here: a failed attempt keeps the address for the next round
             self.client.connect(address, timeout=CONNECT_TIMEOUT)
+        except DeviceUnauthorized:
+            self.tracker.refresh_soon()   # adb lists it unauthorized now; its stream will not say
         except DeviceError as exc:
             log.debug("reconnect of %s failed: %s", address, exc.message)
         finally:

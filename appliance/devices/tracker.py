@@ -1,10 +1,9 @@
 """Which phones the hub can use right now: `host:track-devices` (polling as fallback) + flags.
 
-The tracker thread owns the connection to the adb server and is the only writer of states; the
-health thread writes health and `hot` (and what it found of the app and the ADB keyboard), the
-engine `quarantine`. Readers (any thread) get copies. When tracking breaks every phone turns
-"unknown" until the next full list: never stale. `DeviceInfo.unusable_reason` says why a phone
-gets no tasks, in words an operator acts on.
+The tracker thread owns the connection to the adb server and is the only writer of adb states;
+the health thread writes health, `hot` and "stalled" (what it found of the phone), the engine
+`quarantine` and `hold`. Readers (any thread) get copies (`DeviceInfo`, devices/info.py). When
+tracking breaks every phone turns "unknown" until the next full list: never stale.
 """
 
 from __future__ import annotations
@@ -14,106 +13,16 @@ import logging
 import socket
 import threading
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable
 
-from appliance.devices.health import ADB_KEYBOARD, ADB_KEYBOARD_IME
+from appliance.devices.health import ONLINE
+from appliance.devices.info import STATES, DeviceInfo, normalize
 from appliance.devices.wire import host_query, parse_device_list
 from appliance.errors import DeviceError
 
+__all__ = ["STATES", "DeviceInfo", "DeviceTracker", "normalize"]
+
 log = logging.getLogger(__name__)
-
-STATES = ("device", "offline", "unauthorized", "absent", "unknown")
-PREPARING = "see README, 'Preparing a phone'"
-STATE_REASONS = {
-    "offline": "the phone is offline: check its cable or Wi-Fi and that USB debugging is still on "
-               "(a TCP phone is reconnected by the hub once it answers)",
-    "absent": "the phone is not connected to the hub: plug it in, or "
-              "`appliance devices connect HOST:PORT` for a phone on Wi-Fi",
-    "unauthorized": "the phone has not accepted this hub's adb key: unlock it and tap "
-                    f"\"Always allow from this computer\" on the USB debugging prompt ({PREPARING})",
-    "unknown": "the hub is re-syncing with its adb server: wait a few seconds",
-}
-
-
-def normalize(adb_state: str) -> str:
-    """adb's many states -> the five the hub shows (the raw one stays in `adb_state`)."""
-    if adb_state == "device":
-        return "device"
-    if adb_state in ("unauthorized", "authorizing"):
-        return "unauthorized"
-    return "offline"  # offline, connecting, bootloader, recovery, sideload, no permissions, host
-
-
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
-@dataclass
-class DeviceInfo:
-    serial: str
-    state: str
-    adb_state: str
-    first_seen: float
-    last_seen: float
-    changed_at: float
-    hot: bool = False
-    quarantined: str | None = None      # the reason, while quarantined
-    health: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def transport(self) -> str:
-        return "tcp" if ":" in self.serial else "usb"
-
-    @property
-    def app_missing(self) -> bool:
-        """The last health check found the app not installed (not checked yet: False)."""
-        return (self.health.get("app") or {}).get("installed") is False
-
-    @property
-    def keyboard_missing(self) -> bool:
-        return self.health.get("keyboard_installed") is False
-
-    @property
-    def usable(self) -> bool:
-        return (self.state == "device" and not self.hot and not self.quarantined
-                and not self.app_missing and not self.keyboard_missing)
-
-    @property
-    def unusable_reason(self) -> str | None:
-        """Why the phone gets no tasks, with what to do; None while it is usable."""
-        if self.state != "device":
-            return STATE_REASONS.get(self.state, f"the phone is {self.state}")
-        reasons = []
-        if self.quarantined:
-            reasons.append(f"quarantined ({self.quarantined}): no new tasks until it is unplugged "
-                           "and plugged back, or disconnected and connected again")
-        if self.hot:
-            temperature = self.health.get("temperature")
-            reasons.append("the phone is hot" + (f" ({temperature:.1f} C)" if temperature is not None
-                                                 else "") + ": it rests until it has cooled down "
-                           "(cool_temperature)")
-        if self.app_missing:
-            package = (self.health.get("app") or {}).get("package")
-            reasons.append(f"TikTok ({package}) is not installed on this phone: install it from "
-                           f"the Play Store ({PREPARING})")
-        if self.keyboard_missing:
-            reasons.append(f"the ADB keyboard ({ADB_KEYBOARD}) is not installed: adb install "
-                           f"ADBKeyboard.apk, then `adb shell ime enable {ADB_KEYBOARD_IME}` "
-                           "(see README)")
-        return "; ".join(reasons) or None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The API's device object (timestamps as ISO 8601 with offset)."""
-        out = asdict(self)
-        out.update(transport=self.transport, usable=self.usable,
-                   unusable_reason=self.unusable_reason,
-                   first_seen=_iso(self.first_seen), last_seen=_iso(self.last_seen),
-                   changed_at=_iso(self.changed_at))
-        return out
 
 
 class TrackUnsupported(Exception):
@@ -138,30 +47,50 @@ class DeviceTracker:
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
         self._next_poll = 0.0
+        # Called on the tracker thread with the serials adb lists for the first time since start.
+        self.on_new_serials: Callable[[list[str]], None] = lambda serials: None
 
     # --- readers (any thread) ---
     def get(self, serial: str) -> DeviceInfo | None:
         with self._lock:
             info = self._devices.get(serial)
-            return copy.deepcopy(info) if info else None
+            return copy.deepcopy(self._current(info, self.clock())) if info else None
 
     def list(self, state: str | None = None) -> list[DeviceInfo]:
+        now = self.clock()
         with self._lock:
-            items = [copy.deepcopy(i) for i in self._devices.values() if state in (None, i.state)]
+            items = [copy.deepcopy(self._current(i, now)) for i in self._devices.values()
+                     if state in (None, i.state)]
         return sorted(items, key=lambda i: i.serial)
 
     def usable(self, serial: str) -> bool:
         with self._lock:
             info = self._devices.get(serial)
-            return bool(info and info.usable)
+            return bool(info and self._current(info, self.clock()).usable)
+
+    def usable_serials(self) -> set[str]:
+        """The phones that get tasks now (the engine's dispatch pass asks only them)."""
+        now = self.clock()
+        with self._lock:
+            return {serial for serial, info in self._devices.items()
+                    if self._current(info, now).usable}
 
     def known(self, serial: str) -> bool:
         with self._lock:
             return serial in self._devices
 
+    @staticmethod
+    def _current(info: DeviceInfo, now: float) -> DeviceInfo:
+        """`info` with a hold that has run out dropped (under the lock). Nobody is told: the
+        engine asks `usable` at every dispatch pass."""
+        if info.hold_until is not None and info.hold_until <= now:
+            info.hold_reason = info.hold_until = None
+        return info
+
     def subscribe(self, callback: Callable[[str, str], None]) -> Callable[[], None]:
         """Call `callback(serial, state)` on the tracker (or health) thread after every state
-        change, and when usability changes (hot, quarantine). Returns an unsubscribe function."""
+        change, and when usability changes (hot, quarantine, hold). Returns an unsubscribe
+        function."""
         with self._lock:
             self._subscribers.append(callback)
 
@@ -192,65 +121,103 @@ class DeviceTracker:
     def apply(self, states: dict[str, str]) -> None:
         """Merge one complete device list {serial: adb state} (tracker thread)."""
         now = self.clock()
-        events = []
+        with self._lock:
+            new = [serial for serial in states if serial not in self._devices]
+        if new:
+            self._first_listed(new)
+        events: list[tuple[str, str]] = []
         with self._lock:
             for serial, adb_state in states.items():
                 state = normalize(adb_state)
                 info = self._devices.get(serial)
                 if info is None:
-                    info = self._devices[serial] = DeviceInfo(serial, "absent", adb_state, now, now, now)
-                    previous = None
-                else:
-                    previous = info.state
-                info.adb_state = adb_state
-                info.last_seen = now
-                if state != previous:
-                    if state == "device" and previous in ("offline", "absent"):
-                        info.quarantined = None   # it disconnected and came back
-                    info.state, info.changed_at = state, now
+                    self._devices[serial] = DeviceInfo(serial, state, adb_state, now, now, now)
                     events.append((serial, state))
+                    continue
+                info.adb_state, info.last_seen = adb_state, now
+                if state != "device":
+                    info.stalled_since = None   # a stall belongs to the link that went away
+                elif info.stalled_since is not None:
+                    state = "stalled"           # adb cannot tell; the health check did
+                self._move(info, state, now, events)
             for serial, info in self._devices.items():
                 if serial not in states and info.state != "absent":
-                    info.state, info.adb_state, info.changed_at = "absent", "absent", now
-                    events.append((serial, "absent"))
+                    info.adb_state, info.stalled_since = "absent", None
+                    self._move(info, "absent", now, events)
             self.syncs += 1
         self._notify(events)
+
+    def _first_listed(self, serials: list[str]) -> None:
+        """Tell `on_new_serials` before anyone can see these phones listed, so whoever sees a
+        phone here finds it remembered too (SeenPhones). Its failure must not stop tracking."""
+        try:
+            self.on_new_serials(serials)
+        except Exception:
+            log.exception("could not remember the new phones %s", serials)
 
     def mark_unknown(self) -> None:
         """Tracking broke: nothing known is trusted until the next full list."""
         now = self.clock()
-        events = []
+        events: list[tuple[str, str]] = []
         with self._lock:
-            for serial, info in self._devices.items():
-                if info.state != "unknown":
-                    info.state, info.changed_at = "unknown", now
-                    events.append((serial, "unknown"))
+            for info in self._devices.values():
+                self._move(info, "unknown", now, events)
         self._notify(events)
 
+    @staticmethod
+    def _move(info: DeviceInfo, state: str, now: float, events: list[tuple[str, str]]) -> None:
+        """Change `info` to `state` (under the lock), with what coming back clears."""
+        previous = info.state
+        if state == previous:
+            return
+        if state == "device" and previous in ("offline", "absent"):
+            info.quarantined = None   # it disconnected and came back
+        if state == "device" and previous != "unknown":
+            info.hold_reason = info.hold_until = None   # back, or answering again
+        info.state, info.changed_at = state, now
+        events.append((info.serial, state))
+
     def refresh_soon(self) -> None:
-        """Poll the server's list at the next chance (a caller saw a phone vanish)."""
+        """Poll the server's list at the next chance (a caller saw a phone vanish, or adb said
+        it is unauthorized: adb 29's tracking stream does not report that change for TCP)."""
         self._next_poll = 0.0
 
     def quarantine(self, serial: str, reason: str) -> None:
         """No new tasks for this phone until it disconnects and comes back (engine thread)."""
         self._set_flags(serial, quarantined=reason or "quarantined")
 
-    def set_health(self, serial: str, health: dict[str, Any], hot: bool) -> None:
-        """Record a health reading and the hot flag (health thread)."""
-        self._set_flags(serial, health=health, hot=hot)
+    def hold(self, serial: str, reason: str, seconds: float) -> None:
+        """No new tasks for `seconds`, or until the phone comes back sooner (engine thread)."""
+        self._set_flags(serial, hold_reason=reason, hold_until=self.clock() + seconds)
 
-    def _set_flags(self, serial: str, **changes: Any) -> None:
-        events = []
+    def set_health(self, serial: str, health: dict[str, Any], hot: bool) -> None:
+        """Record a health reading and the hot flag (health thread); the phone answered, so it
+        is not stalled."""
+        self._set_flags(serial, health=health, hot=hot, stalled_since=None)
+
+    def stalled(self, serial: str, since: float) -> None:
+        """A health check begun at `since` got no answer (health thread): no new tasks until one
+        answers. Only a phone adb lists as a device can stall; the first `since` is kept."""
+        self._set_flags(serial, only_if=lambda info: info.state in ONLINE
+                        and info.stalled_since is None, stalled_since=since)
+
+    def _set_flags(self, serial: str, only_if: Callable[[DeviceInfo], bool] | None = None,
+                   **changes: Any) -> None:
+        events: list[tuple[str, str]] = []
         with self._lock:
             info = self._devices.get(serial)
-            if info is None:
+            if info is None or (only_if is not None and not only_if(info)):
                 return
-            before = info.usable
+            now = self.clock()
+            before = self._current(info, now).usable
             for name, value in changes.items():
                 setattr(info, name, value)
+            if info.state in ONLINE:
+                self._move(info, "stalled" if info.stalled_since is not None else "device",
+                           now, events)
             if "health" in changes and info.state == "device":
-                info.last_seen = self.clock()
-            if info.usable != before:
+                info.last_seen = now
+            if not events and info.usable != before:
                 events.append((serial, info.state))
         self._notify(events)
 

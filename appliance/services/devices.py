@@ -16,8 +16,8 @@ from typing import Any
 from appliance.devices.manager import DeviceManager
 from appliance.devices.tracker import STATES
 from appliance.devices.uidump import dump_ui
-from appliance.errors import (DeviceCommandFailed, DeviceNotFound, FeatureDisabled, InvalidParams,
-                              ScreenNotIdle)
+from appliance.errors import (DeviceCommandFailed, DeviceNotFound, DeviceUnauthorized,
+                              FeatureDisabled, InvalidParams, ScreenNotIdle)
 
 SERIAL_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -100,7 +100,11 @@ class DeviceService:
     def connect(self, address: Any) -> dict:
         """adb connect; the phone is remembered and reconnected after restarts. Raises
         DeviceOffline (unreachable), DeviceUnauthorized, DeviceTimeout."""
-        serial = self.client.connect(parse_address(address))
+        try:
+            serial = self.client.connect(parse_address(address))
+        except DeviceUnauthorized:
+            self.tracker.refresh_soon()   # listed "unauthorized" at once, not "offline"
+            raise
         self.tracker.wait_for(serial, lambda info: info is not None and info.state != "unknown",
                               CONNECT_WAIT)
         info = self.tracker.get(serial)
