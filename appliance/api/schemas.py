@@ -37,6 +37,14 @@ CREATE_TASK = {
     "errorMessage": {"oneOf": "give exactly one of serials or usernames"},
 }
 
+TASKS_CREATED = {"type": "object", "properties": {
+    "task_ids": {"type": "array", "items": {"type": "integer"}},
+    "created_count": {"type": "integer"},
+    "unknown_serials": {"type": "array", "items": {"type": "string"},
+                        "description": "serials this hub has never seen (their tasks are created "
+                                       "all the same and wait, saying so in their remark); with "
+                                       "adb disabled, those it never saw while adb was on"}}}
+
 TASK_IDS = {
     "type": "object",
     "properties": {"task_ids": {"type": "array", "items": TASK_ID, "minItems": 1,

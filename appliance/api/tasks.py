@@ -81,14 +81,13 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     app.add_route(prefix + "/task/{task_id}/retry", item, suffix="retry")
 
     ids = {"type": "array", "items": {"type": "integer"}}
-    created = {"type": "object", "properties": {"task_ids": ids, "created_count": {"type": "integer"}}}
     page = {"type": "object", "properties": {
         "tasks": {"type": "array", "items": schemas.TASK}, "total": {"type": "integer"},
         "page": {"type": "integer"}, "page_size": {"type": "integer"}}}
     deleted = {"type": "object", "properties": {"deleted_ids": ids, "not_found": ids}}
     add = openapi.add_path
     add("/task", "post", "Create tasks (one per device, account or target; all or nothing)",
-        body=schemas.CREATE_TASK, data=created)
+        body=schemas.CREATE_TASK, data=schemas.TASKS_CREATED)
     add("/task", "get", "List tasks, newest first", query=schemas.LIST_TASKS_QUERY, data=page)
     add("/task/stats", "get", "Task counts by status", data=schemas.STATS)
     add("/task/batch", "delete", "Delete several tasks (running ones are stopped first)",

@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import Any, Callable
 
+from appliance.devices.seen import SeenPhones
 from appliance.domain import fanout
 from appliance.domain.tasks import FAILED, PENDING, RUNNING, new_task, public, transition
 from appliance.errors import InvalidParams, NotFound, ScriptNameMissing
@@ -47,6 +48,12 @@ def check_config_size(configs: list[dict], copies: int) -> None:
                                 data={"field": "script_config"})
 
 
+def never_seen(serial: str) -> str:
+    """The remark of a pending task whose phone the hub has never seen (cleared when it starts)."""
+    return (f"Waiting: the hub has never seen phone {serial}; check the serial "
+            "(appliance devices) or plug the phone in.")
+
+
 class _Raced(Exception):
     """The task started running between our read and our write: go round again."""
 
@@ -62,11 +69,14 @@ class TaskService:
         self.clock = clock
         self.registry = registry   # scripts registry; None until the engine issue wires it
         self.engine = engine       # engine.Engine or None (nothing runs: tasks stay pending)
+        self.seen = SeenPhones(store)   # written by the devices layer when a phone is first listed
 
     # --- create ---------------------------------------------------------------------------
 
     def create(self, body: dict, source: str = "api") -> dict:
-        """Validated body -> tasks, all or nothing. Returns {"task_ids", "created_count"}."""
+        """Validated body -> tasks, all or nothing. Returns {"task_ids", "created_count",
+        "unknown_serials"}: the serials the hub has never seen get their tasks all the same
+        (CONTRACT), and those tasks say so in their remark while adb is on."""
         name = require_script_name(body)
         min_i, max_i = body.get("min_interval", 1), body.get("max_interval", 5)
         if min_i > max_i:
@@ -84,10 +94,15 @@ class TaskService:
                          script_config=config, source=source, min_interval=min_i,
                          max_interval=max_i, start_time=body.get("start_time"), now=now)
                 for slot, config in fanout.expand(slots, configs)]
+        unknown = self.seen.unknown(slot.serial for slot in slots)
+        if unknown and self.config.adb_enabled:   # with adb off no phone can appear: no advice
+            remarks = {serial: never_seen(serial) for serial in unknown}
+            for doc in docs:
+                doc["remark"] = remarks.get(doc["serial"], "")
         created = self.store.tasks.create_many(docs)
         self._wake()
         ids = [doc["id"] for doc in created]
-        return {"task_ids": ids, "created_count": len(ids)}
+        return {"task_ids": ids, "created_count": len(ids), "unknown_serials": unknown}
 
     def _script_configs(self, name: str, config: dict) -> list[dict]:
         if self.registry is None:
