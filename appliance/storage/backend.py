@@ -2,8 +2,8 @@
 
 Stock TinyDB reads and rewrites the whole table on every write; here a write touches only the
 documents it changes, and each transaction becomes one journal record. Live documents are kept
-as their JSON text (immutable: a shallow copy of a table is a consistent snapshot, reads decode
-a fresh deep copy, and snapshots need no re-encoding). Callers hold the store lock.
+as compact immutable records (see `DocTable`): a shallow copy of a table is a consistent
+snapshot, and reads decode a fresh deep copy. Callers hold the store lock.
 """
 
 from __future__ import annotations
@@ -28,75 +28,149 @@ loads = json.loads
 # listener(doc_id, old index fields or None, new index fields or None), after each change
 Listener = Callable[[int, Any, Any], None]
 
+# Kept as they are, like strings; anything else (lists, objects) as JSON text.
+_PLAIN = (int, float, bool, type(None))
+# Characters the pool of a table may hold (each string counted with its entry's overhead): it
+# only shares the strings of new documents, so clearing it when full loses no data.
+POOL_CHARS = 1 << 20
 
-def _hashable(value: Any) -> Any:
-    # An index key must be hashable; a list or object where a scalar belongs is kept as text.
-    return dumps(value) if isinstance(value, (dict, list)) else value
+
+class Shape:
+    """The field names of a kind of document, in order; which values are JSON text (lists and
+    objects); where each of the table's index fields sits (-1: absent). Shared by records."""
+
+    __slots__ = ("keys", "nested", "kept")
+
+    def __init__(self, keys: tuple[str, ...], nested: tuple[int, ...], index_fields: tuple):
+        self.keys, self.nested = keys, nested
+        where = {key: pos for pos, key in enumerate(keys)}
+        self.kept = tuple(where.get(name, -1) for name in index_fields)
 
 
 class DocTable(Mapping):
-    """A live table as TinyDB reads it (str id -> doc); stores each doc as its JSON text.
+    """A live table as TinyDB reads it (str id -> doc), each document kept as a record.
 
-    `raw` maps str id -> text. If `index_fields` is set, `fields` maps int id -> the tuple of
-    those fields' values, so indexes and filters never need to decode a document.
+    A record is a tuple: the document's values in order, then the number of its `Shape` in the
+    table (not the object: a tuple of strings and numbers only is not tracked by the cyclic
+    GC, which would otherwise walk every record at each full collection). Lists and objects
+    are kept as JSON text (immutable, decoded afresh by every read). Strings of new documents go
+    through a pool, so the values that many documents repeat (serial, script name, the
+    script_config of a batch, created_at) are held once. The values of `index_fields` are read
+    from the records without decoding anything.
     """
 
     kind = "docs"
 
     def __init__(self, index_fields: tuple[str, ...] = ()):
-        self.raw: dict[str, Any] = {}
+        self.records: dict[int, Any] = {}
         self.index_fields = index_fields
-        self.fields: dict[int, tuple] = {}
+        self._shape_ids: dict[tuple, int] = {}
+        self._shapes: list[Shape] = []
+        self._pool: dict[str, str] = {}
+        self._pool_chars = 0
 
     # Mapping interface (what TinyDB's Table reads)
-    def __getitem__(self, key: str) -> dict:
-        return loads(self.raw[key])
+    def __getitem__(self, key: str | int) -> dict:
+        return self.doc_of(self.records[int(key)])
 
-    def get(self, key: str, default: Any = None) -> Any:
-        text = self.raw.get(key)
-        return default if text is None else loads(text)
+    def get(self, key: str | int, default: Any = None) -> Any:
+        record = self.records.get(int(key))
+        return default if record is None else self.doc_of(record)
 
     def __contains__(self, key: object) -> bool:
-        return key in self.raw
+        try:
+            return int(key) in self.records  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return False
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.raw)
+        return map(str, list(self.records))
 
     def __len__(self) -> int:
-        return len(self.raw)
+        return len(self.records)
 
-    # raw access for the storage
-    def fields_of(self, doc: dict) -> tuple:
-        get = doc.get
-        row = tuple([get(f) for f in self.index_fields])
-        try:
-            hash(row)
-            return row
-        except TypeError:
-            return tuple([_hashable(v) for v in row])
+    # records
+    def record_of(self, doc: dict, old: Any = None, pool: dict | None = None) -> Any:
+        """`doc` as a record. Strings equal to those of `old` (the record it replaces) are reused;
+        those of a new document go through `pool` (default: the table's own)."""
+        if old is not None:
+            pool = {value: value for value in old if value.__class__ is str}
+        elif pool is None:
+            pool = self._pool
+            if self._pool_chars > POOL_CHARS:
+                pool.clear()
+                self._pool_chars = 0
+        values: list[Any] = []
+        nested = []
+        added = 0
+        for value in doc.values():
+            cls = value.__class__
+            if cls is not str:
+                if cls in _PLAIN:
+                    values.append(value)
+                    continue
+                nested.append(len(values))
+                value = dumps(value)
+            shared = pool.get(value)
+            if shared is None:
+                pool[value] = shared = value
+                added += len(value) + 64   # with the pool entry's own overhead
+            values.append(shared)
+        if pool is self._pool:
+            self._pool_chars += added
+        shape_id = self._shape_ids.get((tuple(doc), tuple(nested)))
+        if shape_id is None:
+            if not all(key.__class__ is str for key in doc):
+                return self.record_of(loads(dumps(doc)), old, pool)  # JSON makes keys strings
+            shape_id = self._shape_ids[(tuple(doc), tuple(nested))] = len(self._shapes)
+            self._shapes.append(Shape(tuple(doc), tuple(nested), self.index_fields))
+        values.append(shape_id)
+        return tuple(values)
 
-    def set_raw(self, key: str, raw: Any, doc: dict | None = None) -> tuple[Any, Any, Any]:
-        """Store raw (text, or None to delete); returns (old raw, old fields, new fields)."""
-        old = self.raw.get(key)
-        old_fields = new_fields = None
-        if self.index_fields:
-            old_fields = self.fields.pop(int(key), None)
-        if raw is None:
-            self.raw.pop(key, None)
-        else:
-            self.raw[key] = raw
-            if self.index_fields:
-                new_fields = self.fields_of(doc if doc is not None else loads(raw))
-                self.fields[int(key)] = new_fields
-        return old, old_fields, new_fields
+    def shape(self, record: Any) -> Shape:
+        return self._shapes[record[-1]]
 
-    def text_of(self, raw: Any) -> str:
-        return raw
+    def doc_of(self, record: Any) -> dict:
+        shape = self.shape(record)
+        doc = dict(zip(shape.keys, record))
+        for pos in shape.nested:
+            doc[shape.keys[pos]] = loads(record[pos])
+        return doc
 
-    def raw_of(self, text: str) -> Any:
-        return text
+    def text_of(self, record: Any) -> str:
+        return dumps(self.doc_of(record))
 
-    def appended(self, key: str, item_text: str, limit: int) -> Any:
+    @staticmethod
+    def same(a: Any, b: Any) -> bool:
+        """Equal records, type for type (1, 1.0 and True differ in JSON)."""
+        return len(a) == len(b) and all(
+            x is y or (x.__class__ is y.__class__ and x == y) for x, y in zip(a, b))
+
+    def field_rows(self) -> Iterator[tuple[int, tuple]]:
+        """(id, values of `index_fields`) of every document; None for an absent field."""
+        fields = self._fields
+        return ((doc_id, fields(record)) for doc_id, record in self.records.items())
+
+    def value(self, doc_id: int, index_pos: int) -> Any:
+        """One index field's value (the `index_pos`-th of `index_fields`) of an existing doc."""
+        record = self.records[doc_id]
+        pos = self.shape(record).kept[index_pos]
+        return record[pos] if pos >= 0 else None
+
+    def _fields(self, record: Any) -> tuple:
+        return tuple([record[pos] if pos >= 0 else None for pos in self.shape(record).kept])
+
+    def set_record(self, key: int, record: Any) -> tuple[Any, Any, Any]:
+        """Store a record (None deletes); returns (old record, old fields, new fields)."""
+        old = self.records.pop(key, None) if record is None else self.records.get(key)
+        if record is not None:
+            self.records[key] = record
+        if not self.index_fields:
+            return old, None, None
+        return (old, None if old is None else self._fields(old),
+                None if record is None else self._fields(record))
+
+    def appended(self, key: int, item_text: str, limit: int) -> Any:
         raise TypeError("append is only for line tables")
 
 
@@ -108,29 +182,19 @@ class LineTable(DocTable):
 
     kind = "lines"
 
-    def __getitem__(self, key: str) -> dict:
-        return {"lines": [loads(t) for t in self.raw[key]]}
+    def record_of(self, doc: dict, old: Any = None, pool: dict | None = None) -> Any:
+        return tuple(dumps(line) for line in doc.get("lines", ()))
 
-    def get(self, key: str, default: Any = None) -> Any:
-        lines = self.raw.get(key)
-        return default if lines is None else {"lines": [loads(t) for t in lines]}
+    def doc_of(self, record: Any) -> dict:
+        return {"lines": [loads(text) for text in record]}
 
-    def set_raw(self, key: str, raw: Any, doc: dict | None = None) -> tuple[Any, Any, Any]:
-        old = self.raw.get(key)
-        if raw is None:
-            self.raw.pop(key, None)
-        else:
-            self.raw[key] = raw
-        return old, None, None
+    def text_of(self, record: Any) -> str:
+        return '{"lines":[' + ",".join(record) + "]}"
 
-    def text_of(self, raw: Any) -> str:
-        return '{"lines":[' + ",".join(raw) + "]}"
+    same = staticmethod(tuple.__eq__)
 
-    def raw_of(self, text: str) -> Any:
-        return tuple(dumps(line) for line in loads(text).get("lines", ()))
-
-    def appended(self, key: str, item_text: str, limit: int) -> Any:
-        old = self.raw.get(key, ())
+    def appended(self, key: int, item_text: str, limit: int) -> Any:
+        old = self.records.get(key, ())
         return (old[-(limit - 1):] if limit > 1 else ()) + (item_text,)
 
 
@@ -147,7 +211,7 @@ class _Tracked(MutableMapping):
             if value is _GONE:
                 raise KeyError(doc_id)
             return value
-        value = self.live[str(doc_id)]  # a fresh decode: the updater may mutate it freely
+        value = self.live[doc_id]  # a fresh decode: the updater may mutate it freely
         self.changed[doc_id] = value
         return value
 
@@ -162,12 +226,11 @@ class _Tracked(MutableMapping):
     def __contains__(self, doc_id: object) -> bool:
         if doc_id in self.changed:
             return self.changed[doc_id] is not _GONE
-        return str(doc_id) in self.live.raw
+        return doc_id in self.live.records
 
     def __iter__(self) -> Iterator[int]:
         seen = set()
-        for key in list(self.live.raw):
-            doc_id = int(key)
+        for doc_id in list(self.live.records):
             seen.add(doc_id)
             if self.changed.get(doc_id) is not _GONE:
                 yield doc_id
@@ -199,7 +262,7 @@ class JournalStorage(Storage):
         self.listeners: dict[str, list[Listener]] = {}
         self.on_commit: Callable[[], None] | None = None  # e.g. start a snapshot when large
         self._ops: list[str] | None = None
-        self._undo: list[tuple[str, str, Any]] = []
+        self._undo: list[tuple[str, int, Any]] = []
         self._depth = 0
         self.last_seq = 0
 
@@ -254,34 +317,36 @@ class JournalStorage(Storage):
         self.hw[table] = self.hw.get(table, 0) + 1
         return self.hw[table]
 
-    def _set(self, table: str, key: str, raw: Any, doc: dict | None = None) -> Any:
-        old, old_fields, new_fields = self.table(table).set_raw(key, raw, doc)
+    def _set(self, table: str, doc_id: int, record: Any) -> Any:
+        old, old_fields, new_fields = self.table(table).set_record(doc_id, record)
         if old_fields != new_fields or (old_fields is None) != (new_fields is None):
             for listener in self.listeners.get(table, ()):
-                listener(int(key), old_fields, new_fields)
+                listener(doc_id, old_fields, new_fields)
         return old
 
-    def put(self, table: str, doc_id: int, doc: dict, text: str | None = None) -> None:
-        """Insert or replace one document."""
-        if text is None:
-            text = dumps(doc)
+    def put(self, table: str, doc_id: int, doc: dict, record: Any = None) -> None:
+        """Insert or replace one document (`record`: its record, if the caller made it)."""
+        doc_id = int(doc_id)
         live = self.table(table)
-        self._record('["put",' + dumps(table) + "," + str(int(doc_id)) + "," + text + "]")
+        if record is None:
+            record = live.record_of(doc, live.records.get(doc_id))
+        self._record('["put",' + dumps(table) + "," + str(doc_id) + "," + dumps(doc) + "]")
         if doc_id > self.hw.get(table, 0):
             self.hw[table] = doc_id
-        self._undo.append((table, str(doc_id), self._set(table, str(doc_id), live.raw_of(text), doc)))
+        self._undo.append((table, doc_id, self._set(table, doc_id, record)))
 
     def delete(self, table: str, doc_id: int) -> None:
-        self._record('["del",' + dumps(table) + "," + str(int(doc_id)) + "]")
-        self._undo.append((table, str(doc_id), self._set(table, str(doc_id), None)))
+        doc_id = int(doc_id)
+        self._record('["del",' + dumps(table) + "," + str(doc_id) + "]")
+        self._undo.append((table, doc_id, self._set(table, doc_id, None)))
 
     def append(self, table: str, doc_id: int, item: Any, limit: int) -> None:
         """Append `item` to a line table's list, keeping the last `limit`; the record is the item."""
         text = dumps(item)
         live = self.table(table)
-        key = str(doc_id)
         self._record('["app",%s,%d,"lines",%s,%d]' % (dumps(table), doc_id, text, limit))
-        self._undo.append((table, key, self._set(table, key, live.appended(key, text, limit))))
+        record = live.appended(doc_id, text, limit)
+        self._undo.append((table, doc_id, self._set(table, doc_id, record)))
 
     def _record(self, op: str) -> None:
         if self._ops is None:
@@ -289,34 +354,33 @@ class JournalStorage(Storage):
         self._ops.append(op)
 
     # --- loading ---
-    def replay(self, record: dict[str, Any]) -> None:
-        """Apply one journal transaction at open (no journal write, no undo)."""
+    def replay(self, record: dict[str, Any], pool: dict[str, str] | None = None) -> None:
+        """Apply one journal transaction at open (no journal write, no undo); `pool` shares equal
+        strings across everything loaded."""
         for op in record["ops"]:
-            kind, table, doc_id = op[0], op[1], op[2]
-            key = str(doc_id)
+            kind, table, doc_id = op[0], op[1], int(op[2])
             live = self.table(table)
             if kind == "put":
-                self._set(table, key, live.raw_of(dumps(op[3])), op[3])
+                self._set(table, doc_id, live.record_of(op[3], pool=pool))
             elif kind == "del":
-                self._set(table, key, None)
+                self._set(table, doc_id, None)
             elif kind == "app":
-                self._set(table, key, live.appended(key, dumps(op[4]), op[5]))
+                self._set(table, doc_id, live.appended(doc_id, dumps(op[4]), op[5]))
             else:
                 raise ValueError(f"unknown operation {kind!r}")
         for table, value in record.get("hw", {}).items():
             if value > self.hw.get(table, 0):
                 self.hw[table] = value
 
-    def copy(self) -> tuple[dict[str, tuple[DocTable, dict, dict]], dict[str, int]]:
-        """A consistent copy for a snapshot: raw values are immutable, so shallow is enough."""
-        return ({name: (t, dict(t.raw), dict(t.fields)) for name, t in self.tables.items()},
-                dict(self.hw))
+    def copy(self) -> tuple[dict[str, tuple[DocTable, dict]], dict[str, int]]:
+        """A consistent copy for a snapshot: records are immutable, so shallow is enough."""
+        return {name: (t, dict(t.records)) for name, t in self.tables.items()}, dict(self.hw)
 
     def load_docs(self, table: str, docs: dict[str, dict]) -> None:
         """Fill a table from decoded docs (migration); no journal record."""
-        live = self.table(table)
+        live, pool = self.table(table), {}
         for key, doc in docs.items():
-            live.set_raw(str(key), live.raw_of(dumps(doc)), doc)
+            live.set_record(int(key), live.record_of(doc, pool=pool))
 
 
 class JournalTable(Table):
@@ -338,15 +402,14 @@ class JournalTable(Table):
         updater(tracked)  # type: ignore[arg-type]
         with storage.transaction():
             for doc_id, doc in tracked.changed.items():
-                key = str(doc_id)
+                old = live.records.get(doc_id)
                 if doc is _GONE:
-                    if key in live.raw:
+                    if old is not None:
                         storage.delete(self.name, doc_id)
                     continue
-                text = dumps(doc)
-                old = live.raw.get(key)
-                if old is None or live.text_of(old) != text:
-                    storage.put(self.name, doc_id, doc, text)
+                record = live.record_of(doc, old)
+                if old is None or not live.same(old, record):
+                    storage.put(self.name, doc_id, doc, record)
         self.clear_cache()
 
     def __len__(self) -> int:

@@ -1,8 +1,9 @@
-"""In-memory indexes of the tasks table: ids in order, ids per field value, counts for stats.
+"""In-memory indexes of the tasks table: ids in order, ids per field value (and per status and
+phone: the queues the dispatcher reads), counts for stats.
 
 Kept up to date by a storage listener on every change (under the store lock), rebuilt in one
-pass at open from the values the tasks table keeps beside each document's text. Lists are
-sorted ascending by id; newest first means reading them backwards.
+pass at open from the index fields of the tasks table's records. Lists are sorted ascending by
+id; newest first means reading them backwards.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from bisect import bisect_left, insort
 from typing import Any, Iterable
 
 INDEXED = ("status", "serial", "script_name", "source", "username")
-# Kept beside each task's text (the first ones are INDEXED): retention reads finished_at
-# without decoding documents.
+# The index fields of the tasks table (the first ones are INDEXED): retention reads finished_at
+# from the records without decoding documents.
 KEPT = INDEXED + ("finished_at",)
+STATUS, SERIAL = INDEXED.index("status"), INDEXED.index("serial")
 _FEW = 64  # up to this many pending removals go one by one; more, and lists are filtered once
 
 
@@ -30,8 +32,13 @@ def _remove(ids: list[int], doc_id: int) -> None:
         del ids[pos]
 
 
+def _same(a: Any, b: Any) -> bool:
+    return a is b or (a == b and type(a) is type(b))
+
+
 class TaskIndex:
-    """Sorted id lists: `all` and `ids(field, value)` for each field of INDEXED.
+    """Sorted id lists: `all`, `ids(field, value)` for each field of INDEXED, and per status the
+    ids of each phone (`queue(status, serial)`: a phone's pending tasks without a scan).
 
     Removals are queued and applied on the next read or add, so deleting thousands of tasks
     (retention, batch delete) filters each list once instead of shifting it once per task.
@@ -40,6 +47,7 @@ class TaskIndex:
     def __init__(self) -> None:
         self._all: list[int] = []
         self._by: dict[str, dict[Any, list[int]]] = {f: {} for f in INDEXED}
+        self._queues: dict[Any, dict[Any, list[int]]] = {}   # status -> serial -> ids
         self._gone: list[tuple[int, tuple]] = []
 
     @property
@@ -59,6 +67,21 @@ class TaskIndex:
     def count(self, field: str, value: Any) -> int:
         return len(self.ids(field, value))
 
+    @property
+    def queues(self) -> dict[Any, dict[Any, list[int]]]:
+        self._flush()
+        return self._queues
+
+    def queue(self, status: Any, serial: Any) -> list[int]:
+        """Ids of the tasks of `serial` in `status`."""
+        self._flush()
+        return self._queues.get(status, {}).get(serial, [])
+
+    def serials(self, status: Any) -> list[Any]:
+        """The serials that have tasks in `status`."""
+        self._flush()
+        return list(self._queues.get(status, ()))
+
     def build(self, fields: Iterable[tuple[int, tuple]]) -> None:
         """Rebuild from (id, values of KEPT in order) pairs (only the INDEXED ones are used)."""
         pairs = sorted(fields, key=lambda p: p[0])
@@ -68,6 +91,9 @@ class TaskIndex:
             values.clear()
             for doc_id, row in pairs:
                 values.setdefault(row[pos], []).append(doc_id)
+        self._queues = {}
+        for doc_id, row in pairs:
+            self._queues.setdefault(row[STATUS], {}).setdefault(row[SERIAL], []).append(doc_id)
 
     def changed(self, doc_id: int, old: tuple | None, new: tuple | None) -> None:
         """Storage listener: move `doc_id` between buckets for the fields that changed."""
@@ -81,11 +107,15 @@ class TaskIndex:
         for pos, values in enumerate(self._by.values()):
             before = old[pos] if old is not None else _ABSENT
             after = new[pos]
-            if before is after or (before == after and type(before) is type(after)):
+            if _same(before, after):
                 continue
             if before is not _ABSENT:
                 self._drop(values, before, doc_id)
             _add(values.setdefault(after, []), doc_id)
+        if old is None or not (_same(old[STATUS], new[STATUS]) and _same(old[SERIAL], new[SERIAL])):
+            if old is not None:
+                self._unqueue(old, doc_id)
+            _add(self._queues.setdefault(new[STATUS], {}).setdefault(new[SERIAL], []), doc_id)
 
     def _drop(self, values: dict[Any, list[int]], value: Any, doc_id: int) -> None:
         bucket = values.get(value)
@@ -93,6 +123,13 @@ class TaskIndex:
             _remove(bucket, doc_id)
             if not bucket:
                 del values[value]
+
+    def _unqueue(self, old: tuple, doc_id: int) -> None:
+        serials = self._queues.get(old[STATUS])
+        if serials is not None:
+            self._drop(serials, old[SERIAL], doc_id)
+            if not serials:
+                del self._queues[old[STATUS]]
 
     def _flush(self) -> None:
         if not self._gone:
@@ -103,16 +140,27 @@ class TaskIndex:
                 _remove(self._all, doc_id)
                 for pos, values in enumerate(self._by.values()):
                     self._drop(values, old[pos], doc_id)
+                self._unqueue(old, doc_id)
             return
         dead = {doc_id for doc_id, _ in gone}
         self._all[:] = [i for i in self._all if i not in dead]
         for pos, values in enumerate(self._by.values()):
-            for value in {old[pos] for _, old in gone}:
-                bucket = values.get(value)
-                if bucket is not None:
-                    bucket[:] = [i for i in bucket if i not in dead]
-                    if not bucket:
-                        del values[value]
+            _filter(values, {old[pos] for _, old in gone}, dead)
+        for status in {old[STATUS] for _, old in gone}:
+            serials = self._queues.get(status, {})
+            _filter(serials, {old[SERIAL] for _, old in gone if _same(old[STATUS], status)}, dead)
+            if not serials:
+                self._queues.pop(status, None)
+
+
+def _filter(values: dict[Any, list[int]], keys: Iterable[Any], dead: set[int]) -> None:
+    """Remove the `dead` ids from the buckets of `keys`; drop buckets left empty."""
+    for key in keys:
+        bucket = values.get(key)
+        if bucket is not None:
+            bucket[:] = [i for i in bucket if i not in dead]
+            if not bucket:
+                del values[key]
 
 
 _ABSENT = object()

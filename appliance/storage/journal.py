@@ -63,8 +63,9 @@ def frame(payload: bytes) -> bytes:
     return length + struct.pack("<I", zlib.crc32(payload, zlib.crc32(length))) + payload
 
 
-def scan(path: Path, data: bytes, allow_torn_tail: bool) -> tuple[list[bytes], int]:
-    """Split `data` into payloads; return (payloads, end offset of the last good record).
+def scan(path: Path, data: bytes | memoryview, allow_torn_tail: bool) -> tuple[list, int]:
+    """Split `data` into payloads; return (payloads, end offset of the last good record). The
+    payloads are slices of `data`: views, without copies, when it is a memoryview.
 
     A bad record followed by nothing but its own bytes or zeros is a torn tail: allowed when
     `allow_torn_tail`, else CorruptFile. A bad record with good data after it is always corrupt.
@@ -93,7 +94,7 @@ def scan(path: Path, data: bytes, allow_torn_tail: bool) -> tuple[list[bytes], i
             payloads.append(data[pos + HEADER.size:end])
             pos = end
             continue
-        rest = data[end:]
+        rest = bytes(data[end:])
         torn = not rest or not rest.strip(b"\0")
         if torn and allow_torn_tail:
             return payloads, pos

@@ -65,7 +65,7 @@ class MetaRepo:
 
     def _resync(self) -> None:
         with self._store.lock:
-            self._ids = {row[0]: doc_id for doc_id, row in self._docs.fields.items()}
+            self._ids = {row[0]: doc_id for doc_id, row in self._docs.field_rows()}
 
 
 class AccountRepo:
@@ -74,13 +74,13 @@ class AccountRepo:
     def __init__(self, store: "Store"):
         self._store = store
         self._table = store.db.table(ACCOUNTS)
-        self._docs = store.storage.table(ACCOUNTS)  # keeps each username beside the text
+        self._docs = store.storage.table(ACCOUNTS)  # usernames read from the records
 
     def _live(self):
         return self._docs
 
     def _by_username(self, username: str) -> dict | None:
-        for doc_id, (name,) in self._docs.fields.items():
+        for doc_id, (name,) in self._docs.field_rows():
             if name == username:
                 return self._docs[str(doc_id)]
         return None
@@ -120,7 +120,7 @@ class AccountRepo:
 
     def update(self, account_id: int, changes: dict) -> dict | None:
         def write() -> dict | None:
-            if str(account_id) not in self._docs.raw:
+            if account_id not in self._docs.records:
                 return None
             delta = {k: v for k, v in changes.items() if k != "id"}
             if "username" in delta:

@@ -34,7 +34,7 @@ T = TypeVar("T")
 LOCK_NAME = "store.lock"
 MARKER_NAME = "RECOVERY-NEEDED.txt"
 DEFAULT_JOURNAL_LIMIT = 8 << 20
-# How each table is kept in memory: tasks keep their indexed fields beside the text.
+# How each table is kept in memory, and which fields its records are indexed by.
 LAYOUT = {
     "tasks": lambda: DocTable(KEPT),
     "logs": LineTable,
@@ -292,10 +292,11 @@ def _load(state_dir: Path) -> tuple[JournalStorage, Journal]:
         _migrate(state_dir, legacy, snap)
 
     storage = JournalStorage(LAYOUT)
+    pool: dict[str, str] = {}   # equal strings of everything loaded are held once
     next_gen = 1
     if snap.exists():
         try:
-            next_gen = read_snapshot(snap, storage)
+            next_gen = read_snapshot(snap, storage, pool)
         except CorruptFile as exc:
             raise _quarantine(state_dir, snap, exc.why) from None
 
@@ -308,15 +309,16 @@ def _load(state_dir: Path) -> tuple[JournalStorage, Journal]:
         last = n == len(journals) - 1
         data = path.read_bytes()
         try:
-            payloads, good_size = scan(path, data, allow_torn_tail=last)
+            # Views, not copies (see read_snapshot).
+            payloads, good_size = scan(path, memoryview(data), allow_torn_tail=last)
             if payloads:
-                header = json.loads(payloads[0])
+                header = json.loads(bytes(payloads[0]))
                 if header.get("magic") != JOURNAL_MAGIC:
                     raise CorruptFile(path, 0, "not a journal of this store (bad magic)")
             elif not last:
                 raise CorruptFile(path, 0, "the journal has no header")
             for payload in payloads[1:]:
-                storage.replay(json.loads(payload))
+                storage.replay(json.loads(bytes(payload)), pool)
         except CorruptFile as exc:
             raise _quarantine(state_dir, path, f"{exc.why} at byte {exc.offset}") from None
         except (ValueError, KeyError, TypeError, IndexError) as exc:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from appliance.storage.store import Store
 
 TASKS, LOGS = "tasks", "logs"
-STATUS_NAMES = {0: "pending", 1: "running", 2: "completed", 3: "failed"}
+PENDING = 0
+STATUS_NAMES = {PENDING: "pending", 1: "running", 2: "completed", 3: "failed"}
 FINISHED = (2, 3)
 
 
@@ -34,17 +35,17 @@ class TaskRepo:
         self._storage = store.storage
         self._table = store.db.table(TASKS)
         self._logs = store.db.table(LOGS)
-        self._docs = self._storage.table(TASKS)  # DocTable: str id -> text, int id -> fields
+        self._docs = self._storage.table(TASKS)  # DocTable: int id -> record
         self.index = TaskIndex()
-        self.index.build(self._docs.fields.items())
+        self.index.build(self._docs.field_rows())
         self._storage.listeners.setdefault(TASKS, []).append(self.index.changed)
 
     def _live(self, task_id: int) -> dict | None:
         """A freshly decoded copy of the stored document, or None."""
-        return self._docs.get(str(task_id))
+        return self._docs.get(task_id)
 
     def _exists(self, task_id: int) -> bool:
-        return str(task_id) in self._docs.raw
+        return task_id in self._docs.records
 
     # --- writes ---
     def create_many(self, docs: list[dict]) -> list[dict]:
@@ -107,12 +108,12 @@ class TaskRepo:
         at = KEPT.index("finished_at")
 
         def one_batch() -> int:
-            fields = self._docs.fields
             chosen = []
             for status in FINISHED:
                 for task_id in self.index.ids("status", status):
                     try:
-                        finished = _as_utc(datetime.fromisoformat(fields[task_id][at] or ""))
+                        value = self._docs.value(task_id, at)
+                        finished = _as_utc(datetime.fromisoformat(value or ""))
                     except (TypeError, ValueError):
                         continue
                     if finished < cutoff:
@@ -120,12 +121,12 @@ class TaskRepo:
             chosen = sorted(chosen)[:batch]
             if not chosen:
                 return 0
-            # Each row is the stored text with the log lines spliced in: nothing is re-encoded.
-            logs_raw = self._logs._read_table().raw
+            # Each row is the task's text with the log lines spliced in: they are not re-encoded.
+            logs_kept = self._logs._read_table().records
             rows = []
             for task_id in chosen:
-                text = self._docs.raw[str(task_id)]
-                logs = '"logs":[' + ",".join(logs_raw.get(str(task_id), ())) + "]}"
+                text = self._docs.text_of(self._docs.records[task_id])
+                logs = '"logs":[' + ",".join(logs_kept.get(task_id, ())) + "]}"
                 rows.append(text[:-1] + ("," if text != "{}" else "") + logs)
             write_archive(self._store.state_dir / "archive", rows)  # durable before we delete
             self._table.remove(doc_ids=chosen)
@@ -157,14 +158,17 @@ class TaskRepo:
             if not filters:
                 ids = self.index.all
             else:
-                # Walk the smallest bucket, checking the other fields on the kept values.
-                lists = sorted(((self.index.ids(k, v), k) for k, v in filters.items()),
-                               key=lambda p: len(p[0]))
-                ids = lists[0][0]
-                rest = [(INDEXED.index(k), filters[k]) for _, k in lists[1:]]
+                # Walk the smallest bucket, checking the other fields on the records' values.
+                lists = [(self.index.ids(k, v), (k,)) for k, v in filters.items()]
+                if "status" in filters and "serial" in filters:
+                    lists.append((self.index.queue(filters["status"], filters["serial"]),
+                                  ("status", "serial")))
+                lists.sort(key=lambda p: len(p[0]))
+                ids, done = lists[0]
+                rest = [(INDEXED.index(k), v) for k, v in filters.items() if k not in done]
                 if rest:
-                    fields = self._docs.fields
-                    ids = [i for i in ids if all(fields[i][pos] == v for pos, v in rest)]
+                    value = self._docs.value
+                    ids = [i for i in ids if all(value(i, pos) == v for pos, v in rest)]
             total = len(ids)
             stop = total - offset
             start = max(0, stop - limit)
@@ -185,11 +189,18 @@ class TaskRepo:
                 return list(self.index.all)
             if status is None:
                 return list(self.index.ids("serial", serial))
-            ids = self.index.ids("status", status)
             if serial is None:
-                return list(ids)
-            by_serial = set(self.index.ids("serial", serial))
-            return [i for i in ids if i in by_serial]
+                return list(self.index.ids("status", status))
+            return list(self.index.queue(status, serial))
+
+    def queues(self, serials: Iterable[str] | None = None) -> dict[str, list[int]]:
+        """Pending task ids per phone, oldest first: of `serials` (phones without pending tasks
+        left out), or of every phone that has pending tasks. Costs what it returns."""
+        with self._store.reading():
+            if serials is None:
+                serials = self.index.serials(PENDING)
+            return {serial: list(ids) for serial in serials
+                    if (ids := self.index.queue(PENDING, serial))}
 
     def logs(self, task_id: int) -> list[dict]:
         with self._store.reading():
@@ -204,22 +215,20 @@ class TaskRepo:
         """Problems between the table and its indexes (caller holds the lock)."""
         problems = []
         live = self._docs
-        ids = sorted(int(k) for k in live.raw)
+        ids = sorted(live.records)
         if ids != self.index.all:
             problems.append("tasks index out of step with the tasks table")
         for key, doc in live.items():
             if doc.get("id") != int(key):
                 problems.append(f"task {key} holds id {doc.get('id')!r}")
-            if live.fields.get(int(key)) != live.fields_of(doc):
-                problems.append(f"task {key}: kept index values differ from the document")
         fresh = TaskIndex()
-        fresh.build(live.fields.items())
-        if fresh.by != self.index.by:
+        fresh.build(live.field_rows())
+        if fresh.by != self.index.by or fresh.queues != self.index.queues:
             problems.append("tasks field indexes out of step with the tasks table")
         hw = self._storage.hw.get(TASKS, 0)
         if ids and ids[-1] > hw:
             problems.append(f"task id {ids[-1]} above the high-water mark {hw}")
         for key in self._logs._read_table():
-            if key not in live.raw:
+            if key not in live:
                 problems.append(f"logs kept for task {key} which does not exist")
         return problems
