@@ -71,8 +71,11 @@ class Engine:
         self.tracker = tracker if tracker is not None else getattr(devices_manager, "tracker", None)
         self._quarantined: dict[str, str] = {}   # serial -> reason; used if the tracker has none
         self._held: dict[str, float] = {}        # serial -> monotonic end of a phone-gone hold
+        # The phones a dispatch pass looks at: the usable ones, so that tasks waiting for absent
+        # phones cost nothing (without a tracker, every phone with pending tasks).
+        candidates = getattr(self.tracker, "usable_serials", None)
         self.dispatcher = Dispatcher(store.tasks, self._usable, device_limit or _plan_limit(config),
-                                     self.rng)
+                                     self.rng, candidates)
         self.outcome = Outcome(store, config, clock, random.Random(self.rng.random()),
                                on_requeue=self.dispatcher.invalidate)
         self._lock = threading.RLock()
@@ -117,8 +120,8 @@ class Engine:
                 run.thread.join(1.0)   # its outcome is written; let it leave before the store closes
 
     def wake(self) -> None:
-        """New, retried or changed tasks in the store (TaskService): re-read them and dispatch now
-        rather than at the next poll."""
+        """New, retried or changed tasks in the store (TaskService): dispatch now rather than at
+        the next poll (the queues are the store's; what was read of pending tasks is dropped)."""
         self.dispatcher.invalidate()
         self._wake.set()
 
@@ -198,6 +201,8 @@ class Engine:
     def _ended(self, run: Run) -> None:
         if run.phone_gone:
             self._held[run.serial] = time.monotonic() + PHONE_HOLD
+            if hasattr(self.tracker, "hold"):   # so GET /device shows the hold and its end
+                self.tracker.hold(run.serial, f"task {run.task_id} lost the phone", PHONE_HOLD)
         with self._lock:
             if self._runs.get(run.task_id) is run:
                 del self._runs[run.task_id]

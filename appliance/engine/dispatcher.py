@@ -1,10 +1,11 @@
 """The dispatcher's decisions: which pending task starts on which phone now, as `tick(now)`.
 
-Pure apart from reading tasks from the store and asking whether a phone is usable; time and
-chance come in (`now`, a seeded `random.Random`). Threads: the engine's loop thread calls `tick`
-and `started`; `ended` comes from worker and request threads under the engine's lock (it only
-removes from `running`, so a tick sees at worst a phone still busy); `invalidate` from any
-thread, under `_cache_lock`.
+Pure apart from reading the store's per-phone queues and asking which phones are usable; time and
+chance come in (`now`, a seeded `random.Random`). A tick looks only at phones that could start a
+task (usable, idle), so its cost follows the phones, not the depth of the queues. Threads: the
+engine's loop thread calls `tick` and `started`; `ended` comes from worker and request threads
+under the engine's lock (it only removes from `running`, so a tick sees at worst a phone still
+busy); `invalidate` from any thread, under `_lock`.
 """
 
 from __future__ import annotations
@@ -13,19 +14,31 @@ import random
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Iterable, NamedTuple, Protocol
 
 from appliance.domain.tasks import FINISHED, PENDING, next_start
 
-# A page size that means "all of them" for the store's list(); pending tasks are few compared
-# with finished ones, and the store filters before it slices.
-ALL = 10**9
+
+class Tasks(Protocol):
+    """The slice of the store's TaskRepo the dispatcher reads."""
+
+    def queues(self, serials: Iterable[str] | None = None) -> dict[str, list[int]]: ...
+    def get(self, task_id: int) -> dict | None: ...
+    def list(self, filters: dict, offset: int, limit: int) -> tuple[list[dict], int]: ...
 
 
 @dataclass
 class Decision:
     starts: list[dict] = field(default_factory=list)   # task docs to start now, oldest first
     next_due: datetime | None = None                    # earliest moment a waiting task may start
+
+
+class Plan(NamedTuple):
+    """What the dispatcher needs of a pending task, read once from its document."""
+
+    not_before: datetime | None
+    min_interval: float
+    max_interval: float
 
 
 def not_before(task: dict) -> datetime | None:
@@ -43,45 +56,53 @@ def not_before(task: dict) -> datetime | None:
     return None
 
 
+def plan_of(task: dict) -> Plan:
+    low = float(task.get("min_interval") or 0)
+    return Plan(not_before(task), low, max(low, float(task.get("max_interval") or 0)))
+
+
 class Dispatcher:
-    """Per-phone FIFO queues over the store's pending tasks, with the execution rules of CONTRACT.
+    """Per-phone FIFO queues (the store's pending tasks by phone) with the execution rules of
+    CONTRACT.
 
     The engine reports each start (`started`) and end (`ended`); the dispatcher remembers which
-    phone runs what and when each phone went idle, and draws each task's idle wait once.
+    phone runs what and when each phone went idle, and draws the idle wait of each phone's head
+    task once.
+    `candidates()`, if given, names the phones that may be usable (a superset of those for which
+    `usable(serial)` is true): then phones outside it cost nothing, however many tasks wait for
+    them. Without it every phone with pending tasks is asked.
     """
 
-    def __init__(self, tasks, usable: Callable[[str], bool], device_limit: Callable[[], int],
-                 rng: random.Random):
+    def __init__(self, tasks: Tasks, usable: Callable[[str], bool],
+                 device_limit: Callable[[], int], rng: random.Random,
+                 candidates: Callable[[], Iterable[str]] | None = None):
         self._tasks = tasks
         self._usable = usable
         self._device_limit = device_limit
         self._rng = rng
+        self._candidates = candidates
         self.running: dict[str, int] = {}          # serial -> running task id
         self.last_ended: dict[str, datetime] = {}  # serial -> when its previous task ended
-        self._waits: dict[int, float] = {}         # task id -> idle wait drawn for it (seconds)
+        self._waits: dict[str, tuple[int, float]] = {}  # serial -> (head task id, its idle wait)
         self._looked_up: set[str] = set()          # phones whose stored last end was read
-        # Pending tasks as last read from the store, oldest first. Re-read when `invalidate`d
-        # (new or retried work, the periodic poll); in between, starts and ends only remove
-        # entries, so a finished run does not cost a full scan of the store.
-        self._cache: list[dict] | None = None
-        self._cache_lock = threading.Lock()   # request threads invalidate; the loop reads
-        self._generation = 0                  # bumped by invalidate: a load racing it is stale
+        # Plans of the pending tasks a tick looked at, per phone. A pending task's document does
+        # not change while it stays pending; `invalidate` (new, retried or stopped work, and the
+        # periodic poll) drops them all, in case one left and came back meanwhile.
+        self._plans: dict[str, dict[int, Plan]] = {}
+        self._lock = threading.Lock()   # request threads invalidate; the loop reads
+        self._generation = 0            # bumped by invalidate: a plan read racing it is not kept
 
     def invalidate(self) -> None:
-        with self._cache_lock:
-            self._cache = None
+        with self._lock:
+            self._plans = {}
             self._generation += 1
-
-    def forget(self, task_id: int) -> None:
-        """A cached task that is no longer pending (started, stopped or deleted meanwhile)."""
-        with self._cache_lock:
-            if self._cache is not None:
-                self._cache = [t for t in self._cache if t["id"] != task_id]
 
     def started(self, serial: str, task_id: int) -> None:
         self.running[serial] = task_id
-        self._waits.pop(task_id, None)
-        self.forget(task_id)
+        if self._waits.get(serial, (None,))[0] == task_id:
+            del self._waits[serial]
+        with self._lock:
+            self._plans.get(serial, {}).pop(task_id, None)
 
     def ended(self, serial: str, task_id: int, now: datetime | None) -> None:
         """The run of `task_id` on `serial` is over; `now` None: it never used the phone."""
@@ -89,18 +110,6 @@ class Dispatcher:
             del self.running[serial]
         if now is not None:
             self.last_ended[serial] = now
-
-    def pending(self) -> list[dict]:
-        with self._cache_lock:
-            if self._cache is not None:
-                return self._cache
-            generation = self._generation
-        page, _total = self._tasks.list({"status": PENDING}, 0, ALL)
-        fresh = sorted(page, key=lambda t: t["id"])
-        with self._cache_lock:
-            if generation == self._generation:   # else read again at the next tick
-                self._cache = fresh
-        return fresh
 
     def tick(self, now: datetime) -> Decision:
         """Decide the starts for `now`. Rules, in order:
@@ -113,41 +122,72 @@ class Dispatcher:
         - free slots go to the phones whose waiting task is oldest.
         """
         decision = Decision()
-        pending = self.pending()
-        live = {t["id"] for t in pending}
-        for task_id in [i for i in self._waits if i not in live]:
-            del self._waits[task_id]
+        if self._candidates is None:
+            queues = self._tasks.queues()
+            ready = [s for s in queues if s not in self.running and self._usable(s)]
+        else:
+            ready = [s for s in self._candidates() if s not in self.running and self._usable(s)]
+            queues = self._tasks.queues(ready)
+        with self._lock:
+            generation = self._generation
+        heads = []
+        for serial in ready:
+            ids = queues.get(serial)
+            if ids:
+                head = self._head(serial, ids, now, generation, decision)
+                if head is not None:
+                    heads.append(head)
+        heads.sort()
         slots = self._device_limit() - len(self.running)
-        seen: set[str] = set()
-        for task in pending:
-            serial = task["serial"]
-            if serial in seen or serial in self.running:
-                continue
-            start_at = not_before(task)
-            if start_at is not None and start_at > now:
-                decision.next_due = _earliest(decision.next_due, start_at)
-                continue  # a scheduled task does not block the phone's later tasks
-            seen.add(serial)  # this is the phone's head task: later ones wait behind it
-            if slots <= 0 or not self._usable(serial):
-                continue
-            due = self._due(task, serial, now)
+        for task_id, serial, plan in heads:
+            if slots <= 0:
+                break
+            due = self._due(task_id, plan, serial, now)
             if due > now:
                 decision.next_due = _earliest(decision.next_due, due)
                 continue
+            task = self._tasks.get(task_id)
+            if task is None or task.get("status") != PENDING:
+                continue   # stopped or deleted since the queue was read
             decision.starts.append(task)
             slots -= 1
         return decision
 
-    def _due(self, task: dict, serial: str, now: datetime) -> datetime:
+    def _head(self, serial: str, ids: list[int], now: datetime, generation: int,
+              decision: Decision) -> tuple[int, str, Plan] | None:
+        """The phone's first task that may start by its schedule; later-scheduled ones before it
+        only bring `decision.next_due` forward."""
+        with self._lock:
+            known = self._plans.get(serial, {})
+        plans: dict[int, Plan] = {}
+        head = None
+        for task_id in ids:
+            plan = known.get(task_id)
+            if plan is None:
+                task = self._tasks.get(task_id)
+                if task is None:
+                    continue
+                plan = plan_of(task)
+            plans[task_id] = plan
+            if plan.not_before is not None and plan.not_before > now:
+                decision.next_due = _earliest(decision.next_due, plan.not_before)
+                continue   # a scheduled task does not block the phone's later tasks
+            head = (task_id, serial, plan)
+            break
+        with self._lock:
+            if generation == self._generation:
+                self._plans[serial] = plans
+        return head
+
+    def _due(self, task_id: int, plan: Plan, serial: str, now: datetime) -> datetime:
         ended = self.last_ended.get(serial) or self._stored_end(serial)
         if ended is None:
             return now
-        wait = self._waits.get(task["id"])
-        if wait is None:
-            low = float(task.get("min_interval") or 0)
-            high = max(low, float(task.get("max_interval") or 0))
-            wait = self._waits[task["id"]] = self._rng.uniform(low, high)
-        return ended + timedelta(seconds=wait)
+        drawn = self._waits.get(serial)
+        if drawn is None or drawn[0] != task_id:
+            drawn = self._waits[serial] = (
+                task_id, self._rng.uniform(plan.min_interval, plan.max_interval))
+        return ended + timedelta(seconds=drawn[1])
 
     def _stored_end(self, serial: str) -> datetime | None:
         """A restart forgets when each phone's previous task ended; the latest stored finished_at

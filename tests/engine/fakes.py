@@ -73,6 +73,14 @@ class FakeTasks:
         with self._lock:
             return [i for i in ids if self._docs.pop(i, None) is not None]
 
+    def queues(self, serials=None):
+        with self._lock:
+            out = {}
+            for task_id, doc in sorted(self._docs.items()):
+                if doc["status"] == 0 and (serials is None or doc["serial"] in serials):
+                    out.setdefault(doc["serial"], []).append(task_id)
+            return out
+
     def ids_where(self, status=None, serial=None):
         with self._lock:
             return sorted(i for i, d in self._docs.items()
@@ -116,6 +124,9 @@ class FakeTracker:
 
     def usable(self, serial):
         return self.states.get(serial) == "device" and serial not in self.quarantined
+
+    def usable_serials(self):
+        return {serial for serial in self.states if self.usable(serial)}
 
     def quarantine(self, serial, reason):
         self.quarantined[serial] = reason

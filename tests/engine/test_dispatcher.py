@@ -29,6 +29,16 @@ class FakeTasks:
         page.sort(key=lambda d: -d["id"])
         return page[offset:offset + limit], len(page)
 
+    def get(self, task_id):
+        return dict(self.docs[task_id]) if task_id in self.docs else None
+
+    def queues(self, serials=None):
+        out = {}
+        for task_id, doc in sorted(self.docs.items()):
+            if doc["status"] == 0 and (serials is None or doc["serial"] in serials):
+                out.setdefault(doc["serial"], []).append(task_id)
+        return out
+
 
 def make(limit=100, usable=lambda serial: True, seed=1):
     tasks = FakeTasks()
