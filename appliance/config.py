@@ -118,6 +118,21 @@ def default_state_dir() -> str:
     return os.path.join(os.path.abspath(base), "appliance")
 
 
+def _timezone(value: Any) -> str:
+    """"" (the box's local zone) or an IANA zone name such as Europe/Paris."""
+    if not isinstance(value, str):
+        raise ValueError("expected an IANA zone name such as \"Europe/Paris\", or \"\" for the box's zone")
+    name = value.strip()
+    if name:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not a known time zone (write it as Europe/Paris, "
+                             "America/New_York or UTC)") from None
+    return name
+
+
 def _plan(value: Any) -> str:
     for plan in PLANS:
         if isinstance(value, str) and value.strip().lower() == plan.lower():
@@ -180,6 +195,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server_names", (), _names,
             "Host names the hub answers to without a token, besides loopback names and its own "
             "addresses (e.g. [\"hub.local\"]); requests naming another host need the token."),
+    Setting("event_subscribers", 8, _int(1, 64),
+            "Clients that may follow GET /api/v1/events at once (503 beyond)."),
+    Setting("event_buffer", 1000, _int(10, 100000),
+            "Recent events kept so a client that reconnects with Last-Event-ID misses none."),
+    Setting("timezone", "", _timezone,
+            "Time zone of schedules and start times: \"\" for the box's own, or an IANA name "
+            "such as \"Europe/Paris\"."),
     # --- logging ---
     Setting("log_level", "info", _choice("debug", "info", "warning", "error"),
             "Least severe log lines written: debug, info, warning or error."),
