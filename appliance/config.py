@@ -207,7 +207,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Least severe log lines written: debug, info, warning or error."),
     Setting("log_format", "text", _choice("text", "json"),
             "Log lines as text or as one JSON object per line."),
-    Setting("access_log", True, _bool, "Log one line per HTTP request (method, path, code, time) at level info."),
+    Setting("access_log", False, _bool,
+            "Log one line per HTTP request (method, path, code, time) at level info; off by "
+            "default, as a polling client would write a line a second to the box's journal."),
     # --- state and access ---
     Setting("state_dir", default_state_dir(), _path,
             "Folder of the store, token and adb key (default: ~/.local/state/appliance)."),

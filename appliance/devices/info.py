@@ -132,8 +132,7 @@ class DeviceInfo:
 
     def to_dict(self) -> dict[str, Any]:
         """The API's device object (timestamps as ISO 8601 with offset). It shares `health` with
-        this info, which the tracker already copied for its caller (copying it again was most of
-        the cost of GET /device)."""
+        the tracker, which replaces that dict and never changes it: read it, never write it."""
         out = {f.name: getattr(self, f.name) for f in fields(self)
                if f.name not in ("hold_reason", "hold_until")}   # shown as `held` with the rest
         out.update(transport=self.transport, usable=self.usable,

@@ -54,12 +54,15 @@ class DeviceTracker:
     def get(self, serial: str) -> DeviceInfo | None:
         with self._lock:
             info = self._devices.get(serial)
-            return copy.deepcopy(self._current(info, self.clock())) if info else None
+            return copy.copy(self._current(info, self.clock())) if info else None
 
     def list(self, state: str | None = None) -> list[DeviceInfo]:
         now = self.clock()
         with self._lock:
-            items = [copy.deepcopy(self._current(i, now)) for i in self._devices.values()
+            # Shallow copies: a DeviceInfo's fields are replaced, never changed in place (its
+            # `health` dict included: set_health stores a new one), so a copy cannot change
+            # under its reader. A deep copy was most of the cost of GET /device.
+            items = [copy.copy(self._current(i, now)) for i in self._devices.values()
                      if state in (None, i.state)]
         return sorted(items, key=lambda i: i.serial)
 

@@ -8,6 +8,7 @@ Called from request threads; the only state is a thread-safe CachedFile of the t
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import socket
@@ -57,8 +58,12 @@ class AccessService:
         self._token = CachedFile(Path(config.state_dir) / TOKEN_FILE)
         self._trusted = [ipaddress.ip_network(n) for n in config.trusted_networks]
         self._names = {"localhost", *_box_names(), *config.server_names}
+        # Both answers depend only on their argument: cached per hub (every request asks; a few
+        # thousand client addresses and Host values at most are kept, least recently used out).
+        self.is_trusted = functools.lru_cache(maxsize=4096)(self._is_trusted)
+        self.names_hub = functools.lru_cache(maxsize=1024)(self._names_hub)
 
-    def names_hub(self, host_header: str | None) -> bool:
+    def _names_hub(self, host_header: str | None) -> bool:
         """The Host header names this hub: no header (not a browser: HTTP/1.1 browsers always
         send one), an IP address (a browser sends the address it connected to, so that is this
         box; rebinding needs a DNS name), localhost and *.localhost (never resolved by DNS), the
@@ -75,7 +80,7 @@ class AccessService:
             pass
         return name in self._names or name.endswith(".localhost")
 
-    def is_trusted(self, remote_addr: str | None) -> bool:
+    def _is_trusted(self, remote_addr: str | None) -> bool:
         addr = caller_address(remote_addr)
         return addr is not None and (addr.is_loopback or any(addr in net for net in self._trusted))
 

@@ -7,6 +7,7 @@ dispatch pass); the only state is a thread-safe CachedFile.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,15 @@ class LicenseService:
     def __init__(self, config: Any, store: Any = None):
         self._default = plan_named(config.plan)
         self._file = CachedFile(Path(config.state_dir) / PLAN_FILE)
+        self._named = functools.lru_cache(maxsize=8)(self._plan_in)
 
     def plan(self) -> Plan:
         text = self._file.read()
         if not text:
             return self._default
+        return self._named(text)   # the file's text -> Plan, cached: asked on every request
+
+    def _plan_in(self, text: str) -> Plan:
         try:
             return plan_named(text)
         except KeyError:

@@ -106,7 +106,7 @@ def test_serve_says_where_it_listens_once_without_a_traceback(serve, tmp_path):
 
 
 def test_json_format_writes_one_object_per_line(serve):
-    hub = serve(env={"APPLIANCE_LOG_FORMAT": "json"}).start()
+    hub = serve(env={"APPLIANCE_LOG_FORMAT": "json", "APPLIANCE_ACCESS_LOG": "true"}).start()
     assert hub.get("/api/v1/task/stats?status=1") == 200
     access = json.loads(hub.wait_line(r'"logger": "appliance\.access"'))
     assert access["level"] == "INFO" and "GET /api/v1/task/stats?status 200 code=0" in access["message"]
@@ -117,8 +117,8 @@ def test_json_format_writes_one_object_per_line(serve):
         assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$", entry["ts"])
 
 
-def test_access_log_can_be_turned_off(serve):
-    hub = serve(env={"APPLIANCE_ACCESS_LOG": "false"}).start()
+def test_access_log_is_off_by_default(serve):
+    hub = serve().start()
     assert hub.get("/healthz?probe") == 200
     assert hub.stop() == 0
     assert not any("appliance.access" in line for line in hub.lines), hub.lines
@@ -148,12 +148,12 @@ def test_under_journald_lines_carry_a_priority_and_no_timestamp(serve):
 
 def test_sighup_applies_log_settings_live_and_survives_a_bad_file(serve, tmp_path):
     config = tmp_path / "appliance.toml"
-    config.write_text('log_level = "info"\n')
+    config.write_text('log_level = "info"\naccess_log = true\n')
     hub = serve("--config", str(config)).start()
     assert hub.get("/healthz?first") == 200
     hub.wait_line(r"appliance\.access: 127\.0\.0\.1 GET /healthz\?first 200")
 
-    config.write_text('log_level = "warning"\nthreads = 3\n')
+    config.write_text('log_level = "warning"\naccess_log = true\nthreads = 3\n')
     hub.proc.send_signal(signal.SIGHUP)
     hub.wait_line(r"WARNING appliance: changed settings threads take effect at the next restart")
     assert hub.get("/healthz?second") == 200   # at warning: no access line
@@ -165,7 +165,7 @@ def test_sighup_applies_log_settings_live_and_survives_a_bad_file(serve, tmp_pat
     assert not any("second" in line for line in hub.lines), hub.lines
     assert hub.get("/healthz") == 200
 
-    config.write_text('log_level = "debug"\n')
+    config.write_text('log_level = "debug"\naccess_log = true\n')
     hub.proc.send_signal(signal.SIGHUP)
     hub.wait_line(r"INFO appliance: config reloaded: log_level = debug")
     assert hub.get("/healthz?third") == 200
