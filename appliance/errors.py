@@ -64,6 +64,13 @@ class InternalError(ApplianceError):
     code, http_status = 50001, 500
 
 
+class Busy(ApplianceError):
+    """The hub is at a limit its config sets (open event streams); retry later. CONTRACT's only
+    unavailable code is 50301, so it is shared with the device errors below."""
+
+    code, http_status = 50301, 503
+
+
 class ConfigError(ApplianceError):
     """A setting is unknown or has a bad value; raised at start-up, never over HTTP."""
 

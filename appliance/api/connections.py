@@ -3,21 +3,27 @@
 `HubWSGIServer` closes a connection at accept when its address already holds
 `connections_per_address`, and its maintenance drops idle connections and slow senders (a request
 started but not fully received within `request_timeout`, however often bytes trickle in).
-`EnvelopeErrorTask` answers what waitress refuses itself (malformed request, headers or body over
-its limits, an internal failure) in the envelope. Waitress's loop thread ("http-loop") owns the
-per-address counts and the receive clocks: accept, read, close and maintenance all run there; the
-error task runs on a waitress worker thread and reads only the server's fixed limits.
+A connection whose answer is still being sent (an event stream, however long) has a request in
+flight, so neither deadline cuts it. `EnvelopeErrorTask` answers what waitress refuses itself
+(malformed request, headers or body over its limits, an internal failure) in the envelope.
+Waitress's loop thread ("http-loop") owns the per-address counts and the receive clocks: accept,
+read, close and maintenance all run there; the tasks run on waitress worker threads and read
+only the server's fixed limits, its stop flag and their own channel's unsent byte count.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import struct
+import termios
+import threading
 import time
 from collections import Counter
 
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, WSGITask
 
 from appliance.api import envelope
 
@@ -56,9 +62,36 @@ class EnvelopeErrorTask(ErrorTask):
                        "well-formed HTTP/1.1, with bytes outside ASCII in the URL percent-encoded.")
 
 
+def unacknowledged(sock) -> int:
+    """Bytes the kernel holds for the peer that it has not acknowledged (Linux SIOCOUTQ); 0 where
+    the kernel does not say, or the socket is closed."""
+    try:
+        answer = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except (OSError, ValueError):
+        return 0
+    return struct.unpack("i", answer)[0]
+
+
+class StreamingTask(WSGITask):
+    """Waitress's WSGI task, telling a long answer (an event stream) what only the server knows:
+    `appliance.unsent_bytes()`, what was written for the client that it has not taken yet (in
+    waitress's buffers, which grow to 16 MB and then spill to disk for a reader that stopped
+    reading, and in the kernel's, which autotune to megabytes), and `appliance.stopping()`, the
+    hub is stopping and waits for answers in flight to end."""
+
+    def get_environment(self) -> dict:
+        environ = super().get_environment()
+        channel = self.channel
+        environ["appliance.unsent_bytes"] = (
+            lambda: channel.total_outbufs_len + unacknowledged(channel.socket))
+        environ["appliance.stopping"] = channel.server.stopping.is_set
+        return environ
+
+
 class HubChannel(HTTPChannel):
     """One client connection: counted per address, and timed from the first byte of each request."""
 
+    task_class = StreamingTask
     error_task_class = EnvelopeErrorTask
     # time.time() (waitress's clock) when the request being received began to arrive.
     receiving_since = 0.0
@@ -96,11 +129,14 @@ class HubWSGIServer(TcpWSGIServer):
         self.request_timeout = request_timeout
         self.per_address: Counter[str] = Counter()
         self.refusing: set[str] = set()   # addresses at their cap, logged once until they drop
+        self.stopping = threading.Event()  # set by HubServer.stop: long answers end now
         # Waitress refuses a body at its headers when Content-Length reaches its limit: one over
         # ours, so the 41301 comes before any of the body is read. Deadlines are checked every
-        # second; poll() because select() fails on descriptors above 1023.
+        # second; poll() because select() fails on descriptors above 1023. A lookahead of one
+        # request keeps a connection read while its answer streams, so a client that leaves is
+        # seen at once (waitress.client_disconnected) rather than at the next failed write.
         super().__init__(app, max_request_body_size=max_body_bytes + 1, cleanup_interval=1,
-                         asyncore_use_poll=True, **adjustments)
+                         asyncore_use_poll=True, channel_request_lookahead=1, **adjustments)
 
     def handle_accept(self) -> None:
         try:

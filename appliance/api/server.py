@@ -2,9 +2,10 @@
 
 `HubServer.start()` runs waitress's loop on its own thread ("http-loop"); request threads are
 waitress's. The loop thread owns the connections (per-address caps and deadlines live in
-`api/connections.py`). `stop()` (any thread) stops accepting, waits for queued and running
-requests up to a deadline, then closes every connection and joins the loop. Loop-side work goes
-through waitress's trigger so the loop's map is only touched on the loop thread.
+`api/connections.py`). `stop()` (any thread) stops accepting, tells streaming answers to end,
+waits for queued and running requests up to a deadline, then closes every connection and joins
+the loop. Loop-side work goes through waitress's trigger so the loop's map is only touched on the
+loop thread.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class HubServer:
             self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
             self.server.close()
             return True
+        self.server.stopping.set()   # event streams end at their next check (about a second)
         closed = threading.Event()
 
         def stop_accepting() -> None:

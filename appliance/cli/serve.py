@@ -97,7 +97,10 @@ def run_hub(config, on_ready=None, stop_event: threading.Event | None = None,
     stop_event = stop_event or threading.Event()
     services = build_services(config)
     try:
-        server = HubServer(create_app(services), config.host, config.port, config.threads,
+        # Each open event stream holds a request thread: they get their own, so streams
+        # never starve the API.
+        server = HubServer(create_app(services), config.host, config.port,
+                           config.threads + config.event_subscribers,
                            config.max_body_bytes, connection_limit=config.connection_limit,
                            connections_per_address=config.connections_per_address,
                            idle_timeout=config.idle_timeout,
