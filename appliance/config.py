@@ -202,6 +202,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("timezone", "", _timezone,
             "Time zone of schedules and start times: \"\" for the box's own, or an IANA name "
             "such as \"Europe/Paris\"."),
+    Setting("schedule_grace", 600, _int(1, 86400),
+            "Seconds a schedule's run may come late: one missed while the hub was down runs "
+            "once at start if it is at most this old, else it is skipped (and logged)."),
     # --- logging ---
     Setting("log_level", "info", _choice("debug", "info", "warning", "error"),
             "Least severe log lines written: debug, info, warning or error."),
@@ -233,8 +236,6 @@ SETTINGS: tuple[Setting, ...] = (
             "or \"trill\" (com.ss.android.ugc.trill, Asia); full package names work too; a phone "
             "without it gets no tasks."),
     # --- engine ---
-    Setting("dispatch_poll_interval", 1.0, _float(0.05),
-            "Seconds between dispatcher passes when nothing wakes it earlier."),
     Setting("auto_retry", False, _bool, "Retry failed tasks automatically."),
     Setting("max_retries", 3, _int(0, 100), "How many times auto-retry retries one task."),
     Setting("retry_delay_min", 5.0, _float(0), "Shortest auto-retry delay, in seconds."),

@@ -3,13 +3,18 @@ thread per running task, and owns every running task until its outcome is writte
 
 Threads: one loop thread ("engine-loop") calls tick, starts runs and supervises them (deadlines,
 abandonment, phones gone); one worker thread per running task (runner.execute); request threads
-call `wake` and `stop_task`; the tracker's thread calls `_on_phone`. Shared state is under `_lock`.
+call `wake` and `stop_task`; the tracker's thread calls `_on_phone`; the timekeeper's workers
+ring the alarm. Shared state is under `_lock`.
 
-Why a plain thread and not APScheduler: the loop is "wait on an Event with a timeout, then tick".
-APScheduler would add misfire drops and job-store bookkeeping (LIBRARY-FACTS) and cannot cancel
-running jobs; its thread pool would be drained by scripts that ignore cancellation, which we must
-abandon. Delays that must survive a restart (start_time, auto-retry) live in the task document
-(`_not_before`), so no in-memory timer holds state that a crash could lose.
+Time is the timekeeper's (services/timekeeper.py, APScheduler): the loop never polls for it. It
+sleeps until woken by new or changed work (`wake`), a phone's change (tracker), a task's end,
+or its one alarm (`Timer.call_at`), set after each pass at the earliest moment something waits
+for: a task's start_time or auto-retry delay (`_not_before` in the task document, so a restart
+loses none, and a missed one starts at once), a phone's idle interval, a hold's end. While
+tasks run it also looks at them every `SUPERVISE_EVERY` seconds (deadlines, stops ignored,
+phones gone unannounced); an idle hub does nothing however many tasks wait. The loop stays a
+plain thread, not scheduler jobs: APScheduler cannot cancel a running job, and its pool would
+be drained by scripts that ignore cancellation, which we must abandon (LIBRARY-FACTS).
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ import random
 import threading
 import time
 import uuid
-from datetime import datetime
-from typing import Any, Callable
+from datetime import datetime, timedelta
+from typing import Any, Callable, Protocol
 
 from appliance.domain.tasks import RUNNING
 from appliance.engine.dispatcher import Dispatcher
@@ -32,8 +37,26 @@ log = logging.getLogger("appliance.engine")
 # it back (or this many seconds pass): the tracker may not have noticed yet, and the next task
 # would only fail too. CONTRACT: a pending task whose device is offline waits.
 PHONE_HOLD = 30.0
+# While tasks run, the loop looks at them this often (see the module docstring).
+SUPERVISE_EVERY = 1.0
+# A failed dispatch pass (the store refusing a read) is tried again after this many seconds.
+RETRY_PASS = 1.0
+# The alarm for a hold's end rings this much later: the tracker's own hold of the phone, set a
+# moment after ours on another clock, must be over when we look.
+HOLD_MARGIN = 0.2
+ALARM = "engine-alarm"
 
 _FALLBACK_LIMITS = {"Starter": 5, "Pro": 20, "Team": 50, "Business": 100}
+
+
+class Timer(Protocol):
+    """What the engine needs of the hub's timekeeper."""
+
+    def call_at(self, name: str, when: datetime, callback: Callable[[], None]) -> None:
+        """Call `callback` once at `when` (past: now), replacing the pending call `name`."""
+
+    def cancel(self, name: str) -> None:
+        """Drop the pending call `name`, if any."""
 
 
 def _plan_limit(config: Any) -> Callable[[], int]:
@@ -43,6 +66,10 @@ def _plan_limit(config: Any) -> Callable[[], int]:
     except (ImportError, KeyError, AttributeError):
         limit = _FALLBACK_LIMITS.get(getattr(config, "plan", "Pro"), 20)
     return lambda: limit
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    return min((m for m in moments if m is not None), default=None)
 
 
 def recover_interrupted(store: Any, clock: Callable[[], datetime], skip=frozenset()) -> list[int]:
@@ -60,9 +87,10 @@ def recover_interrupted(store: Any, clock: Callable[[], datetime], skip=frozense
 class Engine:
     def __init__(self, config: Any, store: Any, devices_manager: Any, registry: Any,
                  clock: Callable[[], datetime], rng: random.Random | None = None, *,
-                 client: Any = None, tracker: Any = None,
+                 timer: Timer, client: Any = None, tracker: Any = None,
                  device_limit: Callable[[], int] | None = None):
         self.config = config
+        self.timer = timer
         self.store = store
         self.registry = registry
         self.clock = clock
@@ -83,6 +111,7 @@ class Engine:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._alarm_at: datetime | None = None   # when the alarm rings (loop thread's)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -108,6 +137,7 @@ class Engine:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.timer.cancel(ALARM)
         with self._lock:
             runs = list(self._runs.values())
         for run in runs:
@@ -120,8 +150,8 @@ class Engine:
                 run.thread.join(1.0)   # its outcome is written; let it leave before the store closes
 
     def wake(self) -> None:
-        """New, retried or changed tasks in the store (TaskService): dispatch now rather than at
-        the next poll (the queues are the store's; what was read of pending tasks is dropped)."""
+        """New, retried or changed tasks in the store (TaskService): dispatch now (the queues
+        are the store's; what was read of pending tasks is dropped)."""
         self.dispatcher.invalidate()
         self._wake.set()
 
@@ -161,25 +191,52 @@ class Engine:
     # --- the loop -----------------------------------------------------------------------------
 
     def _loop(self) -> None:
-        poll = self.config.dispatch_poll_interval
-        next_reload = time.monotonic() + poll
         while not self._stopping.is_set():
             self._wake.clear()
-            timeout = poll
-            if time.monotonic() >= next_reload:   # backstop: whatever changed unannounced
-                self.dispatcher.invalidate()
-                next_reload = time.monotonic() + poll
+            wait = None
             try:
                 self._supervise()
                 decision = self.dispatcher.tick(self.clock())
                 for task in decision.starts:
                     self._start(task)
-                if decision.next_due is not None:
-                    until = (decision.next_due - self.clock()).total_seconds()
-                    timeout = min(poll, max(0.0, until))
-            except Exception:
-                log.exception("dispatch pass failed; trying again at the next poll")
-            self._wake.wait(timeout)
+                self._set_alarm(_earliest(decision.next_due, self._hold_end()))
+            except Exception:   # the store or the timekeeper refused: the loop never dies
+                log.exception("dispatch pass failed; trying again in %g s", RETRY_PASS)
+                wait = RETRY_PASS
+            with self._lock:
+                if self._runs:
+                    wait = SUPERVISE_EVERY if wait is None else min(wait, SUPERVISE_EVERY)
+            self._wake.wait(wait)
+
+    def _set_alarm(self, when: datetime | None) -> None:
+        """The one alarm: at `when`, replacing the last (None: none is needed)."""
+        if when == self._alarm_at:
+            return
+        self._alarm_at = when
+        if when is None:
+            self.timer.cancel(ALARM)
+        else:
+            self.timer.call_at(ALARM, when, self._ring)
+
+    def _ring(self) -> None:
+        """The alarm (a timekeeper worker): the moment a waiting task or phone waited for."""
+        self._alarm_at = None
+        self._wake.set()
+
+    def _hold_end(self) -> datetime | None:
+        """When the first of our phone-gone holds still running ends, on the dispatcher's clock
+        (ended ones are dropped here too: a held phone the tracker does not offer to the
+        dispatcher is never asked about, and would ring the alarm again and again)."""
+        now = time.monotonic()
+        ends = []
+        for serial, end in list(self._held.items()):
+            if end <= now:
+                self._held.pop(serial, None)
+            else:
+                ends.append(end)
+        if not ends:
+            return None
+        return self.clock() + timedelta(seconds=min(ends) - now + HOLD_MARGIN)
 
     def _start(self, task: dict) -> None:
         """Hand `task` to a new worker thread. The worker writes pending -> running itself, so
@@ -200,9 +257,9 @@ class Engine:
 
     def _ended(self, run: Run) -> None:
         if run.phone_gone:
-            self._held[run.serial] = time.monotonic() + PHONE_HOLD
             if hasattr(self.tracker, "hold"):   # so GET /device shows the hold and its end
                 self.tracker.hold(run.serial, f"task {run.task_id} lost the phone", PHONE_HOLD)
+            self._held[run.serial] = time.monotonic() + PHONE_HOLD
         with self._lock:
             if self._runs.get(run.task_id) is run:
                 del self._runs[run.task_id]

@@ -86,8 +86,8 @@ class Dispatcher:
         self._waits: dict[str, tuple[int, float]] = {}  # serial -> (head task id, its idle wait)
         self._looked_up: set[str] = set()          # phones whose stored last end was read
         # Plans of the pending tasks a tick looked at, per phone. A pending task's document does
-        # not change while it stays pending; `invalidate` (new, retried or stopped work, and the
-        # periodic poll) drops them all, in case one left and came back meanwhile.
+        # not change while it stays pending; `invalidate` (new, retried, stopped or requeued
+        # work) drops them all, in case one left and came back meanwhile.
         self._plans: dict[str, dict[int, Plan]] = {}
         self._lock = threading.Lock()   # request threads invalidate; the loop reads
         self._generation = 0            # bumped by invalidate: a plan read racing it is not kept

@@ -1,32 +1,37 @@
 """Retention: finished tasks older than `retention_days` leave the live table for the archive,
 and archive files older than `archive_keep_days` are deleted.
 
-One daemon thread ("housekeeping") runs a pass at start and then every few hours; a pass is
-`store.tasks.archive_finished(cutoff)`, which works in short batches under the store lock, so
-requests and the engine are never held up for long, then `prune_archives`, which touches only
-files. `appliance db archives` reads the result.
+The timekeeper runs a pass at start and then every few hours, as a job on one of its workers
+(`start` adds the job, `stop` drops it); a pass is `store.tasks.archive_finished(cutoff)`, which
+works in short batches under the store lock, so requests and the engine are never held up for
+long, then `prune_archives`, which touches only files. `appliance db archives` reads the result.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from appliance.storage.archive import prune_archives
+
+if TYPE_CHECKING:
+    from appliance.services.timekeeper import Timekeeper
 
 log = logging.getLogger("appliance.housekeeping")
 
 PASS_INTERVAL = 6 * 3600.0  # seconds between passes; tasks age in days, so hours are plenty
+JOB = "housekeeping"
 
 
 class Housekeeping:
+    """`timer`: the hub's Timekeeper, which runs the passes once started (a test that runs a
+    pass itself needs none)."""
+
     def __init__(self, config: Any, store: Any, clock: Callable[[], datetime],
-                 interval: float = PASS_INTERVAL):
+                 timer: "Timekeeper | None" = None, interval: float = PASS_INTERVAL):
         self.config, self.store, self.clock, self.interval = config, store, clock, interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.timer = timer
 
     def run_once(self) -> int:
         """Archive what is due now, then prune old archive files; returns how many tasks moved
@@ -53,20 +58,13 @@ class Housekeeping:
         return len(gone)
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="housekeeping", daemon=True)
-        self._thread.start()
+        self.timer.every(JOB, self.interval, self._pass)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30)
-            self._thread = None
+        self.timer.cancel(JOB)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # a loop that never dies: log it and try again next pass
-                log.exception("retention pass failed; the tasks and archive files stay as they are")
-            self._stop.wait(self.interval)
+    def _pass(self) -> None:
+        try:
+            self.run_once()
+        except Exception:  # a job that never fails: log it and try again next pass
+            log.exception("retention pass failed; the tasks and archive files stay as they are")

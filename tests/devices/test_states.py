@@ -23,7 +23,7 @@ LONG_WARMUP = {**WARMUP, "task_duration": 120, "min_duration": 30, "max_duration
 def hub(tmp_path):
     def start(**settings):
         config = hub_config(tmp_path, adb_enabled=True, adb_port=free_port(),
-                            adb_path="/usr/bin/adb", plan="Business", dispatch_poll_interval=0.5,
+                            adb_path="/usr/bin/adb", plan="Business",
                             **settings)
         return running_hub(config)
     return start

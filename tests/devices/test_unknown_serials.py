@@ -25,7 +25,7 @@ def task(h, task_id) -> dict:
 def test_a_never_seen_phone_is_named_and_its_task_waits_saying_so(tmp_path, sim_farm):
     known, newcomer = sim_farm(2).phones
     config = hub_config(tmp_path, adb_enabled=True, adb_port=free_port(), adb_path="/usr/bin/adb",
-                        plan="Business", dispatch_poll_interval=0.5)
+                        plan="Business")
     with running_hub(config) as h:
         assert h.call("POST", "/device/connect", {"address": known.address})[1]["code"] == 0
         wait_until(lambda: h.services.devices.tracker.usable(known.address), 15)

@@ -77,7 +77,7 @@ def phone_hub(tmp_path, sim_farm):
         def make(count: int = 5, *, app_build=None, locale="en", phone_settings=None,
                  **settings) -> PhoneHub:
             settings = {"adb_enabled": True, "adb_port": free_port(), "adb_path": ADB_PATH,
-                        "plan": "Business", "dispatch_poll_interval": 0.5, "stop_grace": 3,
+                        "plan": "Business", "stop_grace": 3,
                         "health_interval": 60, **settings}
             handle = stack.enter_context(running_hub(hub_config(tmp_path, **settings)))
             farm = sim_farm(count, seed=11, app_build=app_build, locale=locale,

@@ -225,6 +225,17 @@ def registry():
 
 
 def config(**overrides):
-    base = dict(dispatch_poll_interval=0.05, stop_grace=1.0, task_timeout=30.0)
+    base = dict(stop_grace=1.0, task_timeout=30.0)
     base.update(overrides)
     return Config().replace(**base)
+
+
+def timekeeper():
+    """A started Timekeeper without persistent jobs: the engine's alarm clock. stop() it."""
+    from zoneinfo import ZoneInfo
+
+    from appliance.services.timekeeper import Timekeeper
+
+    keeper = Timekeeper(ZoneInfo("UTC"), 600, now)
+    keeper.start()
+    return keeper

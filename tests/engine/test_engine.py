@@ -8,7 +8,7 @@ import pytest
 from appliance.engine import Engine
 
 from .fakes import (FakeClient, FakeStore, FakeTracker, Stubborn, config, now, registry,
-                    wait_for)
+                    timekeeper, wait_for)
 
 SERIALS = ["A", "B", "C"]
 
@@ -16,17 +16,19 @@ SERIALS = ["A", "B", "C"]
 @pytest.fixture
 def hub():
     made = []
+    keeper = timekeeper()
 
     def make(**overrides):
         store, tracker, client = FakeStore(), FakeTracker(SERIALS), FakeClient()
         engine = Engine(config(**overrides), store, None, registry(), now, random.Random(1),
-                        client=client, tracker=tracker)
+                        timer=keeper, client=client, tracker=tracker)
         made.append(engine)
         return engine, store, tracker, client
 
     yield make
     for engine in made:
         engine.stop(timeout=1)
+    keeper.stop()
 
 
 def done(store, task_id):
@@ -47,8 +49,8 @@ def test_tasks_run_per_phone_in_creation_order(hub):
     assert on_a == [ids[0], ids[0], ids[2], ids[2], ids[4], ids[4]]
 
 
-def test_wake_starts_new_work_without_waiting_for_the_poll(hub):
-    engine, store, _tracker, _client = hub(dispatch_poll_interval=30)
+def test_wake_starts_new_work_at_once(hub):
+    engine, store, _tracker, _client = hub()
     engine.start()
     task_id = store.add("A")
     engine.wake()

@@ -11,7 +11,7 @@ from appliance.scripts import Script
 from appliance.services.tasks import TaskService
 from appliance.storage import Store
 
-from .fakes import FakeClient, FakeTracker, config, now, registry, wait_for
+from .fakes import FakeClient, FakeTracker, config, now, registry, timekeeper, wait_for
 
 
 class Chatty(Script):
@@ -28,8 +28,9 @@ def test_logs_keep_the_last_lines_up_to_the_limit(tmp_path):
     reg.register(Chatty())
     cfg = config(log_lines_per_task=10)
     store = Store.open(tmp_path / "state")
-    engine = Engine(cfg, store, None, reg, now, random.Random(1), client=FakeClient(),
-                    tracker=FakeTracker(["A"]))
+    keeper = timekeeper()
+    engine = Engine(cfg, store, None, reg, now, random.Random(1), timer=keeper,
+                    client=FakeClient(), tracker=FakeTracker(["A"]))
     service = TaskService(cfg, store, now, engine=engine)
     try:
         doc = new_task(serial="A", script_name="chatty", script_config={}, source="api",
@@ -42,4 +43,5 @@ def test_logs_keep_the_last_lines_up_to_the_limit(tmp_path):
         assert set(task["logs"][0]) == {"ts", "level", "message"}
     finally:
         engine.stop(timeout=1)
+        keeper.stop()
         store.close()

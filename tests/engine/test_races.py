@@ -15,7 +15,7 @@ from appliance.scripts import Script
 from appliance.services.tasks import TaskService
 from appliance.storage import Store
 
-from .fakes import FakeClient, FakeTracker, config, now, registry, wait_for
+from .fakes import FakeClient, FakeTracker, config, now, registry, timekeeper, wait_for
 
 SERIALS = ["A", "B", "C"]
 
@@ -84,6 +84,7 @@ class Failing(Gated):
 @pytest.fixture
 def rig(tmp_path):
     made = []
+    keeper = timekeeper()
 
     def make(**overrides):
         Gated.runs.clear(), Gated.active.clear(), Gated.twice.clear()
@@ -94,8 +95,8 @@ def rig(tmp_path):
             reg.register(script)
         cfg = config(**overrides)
         store = Store.open(tmp_path / f"state{len(made)}")
-        engine = Engine(cfg, store, None, reg, now, random.Random(1), client=FakeClient(),
-                        tracker=FakeTracker(SERIALS))
+        engine = Engine(cfg, store, None, reg, now, random.Random(1), timer=keeper,
+                        client=FakeClient(), tracker=FakeTracker(SERIALS))
         service = TaskService(cfg, store, now, registry=None, engine=engine)
         made.append((engine, store))
         return engine, store, service
@@ -104,6 +105,7 @@ def rig(tmp_path):
     for engine, store in made:
         engine.stop(timeout=1)
         store.close()
+    keeper.stop()
 
 
 def add(store, serial, script="gated"):

@@ -11,8 +11,8 @@ from .conftest import ADB_PATH, long_warmup, short_warmup
 
 def _hub_env(adb_port: int) -> dict:
     return {"APPLIANCE_ADB_PORT": str(adb_port), "APPLIANCE_ADB_PATH": ADB_PATH,
-            "APPLIANCE_PLAN": "Business", "APPLIANCE_DISPATCH_POLL_INTERVAL": "0.5",
-            "APPLIANCE_HEALTH_INTERVAL": "60", "APPLIANCE_ADB_ENABLED": "true"}
+            "APPLIANCE_PLAN": "Business", "APPLIANCE_HEALTH_INTERVAL": "60",
+            "APPLIANCE_ADB_ENABLED": "true"}
 
 
 def _connect(adb_port: int, farm) -> None:

@@ -16,7 +16,7 @@ def test_graceful_stop_mid_task_leaves_nothing_running_and_no_threads(tmp_path, 
     farm = sim_farm(1, seed=3)
     serial = farm.phones[0].address
     config = hub_config(tmp_path, adb_enabled=True, adb_port=free_port(), adb_path=ADB_PATH,
-                        plan="Business", dispatch_poll_interval=0.5, stop_grace=3,
+                        plan="Business", stop_grace=3,
                         health_interval=60)
     before = set(threading.enumerate())
     with running_hub(config) as hub:
