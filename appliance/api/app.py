@@ -11,17 +11,20 @@ from typing import Any
 import falcon
 import falcon.media
 
-from appliance.api import (accounts, admin, dashboard, devices, envelope, license, meta, metrics,
-                           tasks)
+from appliance.api import (accounts, admin, dashboard, devices, envelope, events, groups, license,
+                           meta, metrics, schedules, tasks)
 from appliance.api.metrics import Observe
-from appliance.api.middleware import API_PREFIX, Access, BodyLimit, PlanGate
+from appliance.api.middleware import API_PREFIX, OPERATOR_PREFIX, Access, BodyLimit, PlanGate
 from appliance.api.options import OptionsAnswer
 from appliance.api.schemas import OpenApi
 from appliance.errors import ApplianceError
 
 # Route families in registration order: each module's add_routes adds its routes and their
 # OpenAPI operations together.
-FAMILIES = (meta, tasks, license, devices, accounts, admin, dashboard, metrics)
+FAMILIES = (meta, tasks, license, devices, accounts, groups, schedules, events, admin, dashboard,
+            metrics)
+# The families whose every route is under the prefix: also served to the operator's tools.
+OPERATOR_FAMILIES = (tasks, license, devices, accounts, groups, schedules, events)
 
 
 def create_app(services: Any) -> falcon.App:
@@ -39,4 +42,8 @@ def create_app(services: Any) -> falcon.App:
     openapi = OpenApi()
     for family in FAMILIES:
         family.add_routes(app, services, openapi, API_PREFIX)
+    # The operator's surface: the same resources (one implementation each) under OPERATOR_PREFIX;
+    # its operations are the API's, so they are not documented twice.
+    for family in OPERATOR_FAMILIES:
+        family.add_routes(app, services, OpenApi(), OPERATOR_PREFIX)
     return app

@@ -20,7 +20,8 @@ from appliance.errors import DeviceError
 
 LIST_QUERY = {"type": "object", "properties": {
     "state": {"type": "string", "enum": list(STATES),
-              "description": "only devices in this state"}}}
+              "description": "only devices in this state"},
+    "group": schemas.GROUP_FILTER}}
 CONNECT = {"type": "object", "properties": {
     "address": {"type": "string", "minLength": 3, "maxLength": 260,
                 "description": "host:port of a phone with adb over TCP, e.g. 192.168.1.20:5555"}},
@@ -68,7 +69,9 @@ DEVICE = {"type": "object", "properties": {
                             "until": {"type": ["string", "null"],
                                       "description": "when the hold ends, if a time ends it"}}},
     "first_seen": {"type": "string"}, "last_seen": {"type": "string"},
-    "changed_at": {"type": "string"}, "health": HEALTH}}
+    "changed_at": {"type": "string"}, "health": HEALTH,
+    "groups": {"type": "array", "items": {"type": "string"},
+               "description": "extension: the device groups this phone is in (names)"}}}
 
 
 class _Resource:
@@ -84,7 +87,8 @@ class _Resource:
 
 class DeviceCollection(_Resource):
     def on_get(self, req, resp) -> None:
-        ok(resp, self.devices.list(read_query(req, LIST_QUERY).get("state")))
+        query = read_query(req, LIST_QUERY)
+        ok(resp, self.devices.list(query.get("state"), query.get("group")))
 
 
 class DeviceConnect(_Resource):

@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 from appliance.errors import BodyTooLarge, PlanForbidsApi, Unauthorized
 
 API_PREFIX = "/api/v1"
+# The operator's surface: the same routes for the console and the admin CLI, under the same
+# access rule but outside the plan's gate (the plan gates the Local API for third-party clients).
+OPERATOR_PREFIX = "/ui/v1"
 # Paths whose data needs the access rule: the Local API, the dashboard's JSON and the metrics.
 GUARDED_PREFIXES = (API_PREFIX + "/", "/ui/")
 GUARDED_PATHS = {API_PREFIX, "/metrics"}

@@ -18,14 +18,28 @@ SERIAL = {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,64}$",
 USERNAME = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[^\x00-\x1f]+$"}
 TASK_ID = {"type": "integer", "minimum": 1}
 MAX_IDS = 1000  # one request may name at most this many devices, accounts or task ids
+GROUP_NAME = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[^\x00-\x1f\x7f]+$",
+              "description": "A device group's name: unique ignoring case; spaces around it are "
+                             "dropped."}
+GROUP_FILTER = {"type": "string", "minLength": 1, "maxLength": 64,
+                "description": "only the phones now in this device group (its name, ignoring "
+                               "case); an unknown group is 40001"}
 
 CREATE_TASK = {
     "type": "object",
     "properties": {
         "serials": {"type": "array", "items": SERIAL, "minItems": 1, "maxItems": MAX_IDS},
         "usernames": {"type": "array", "items": USERNAME, "minItems": 1, "maxItems": MAX_IDS},
+        "groups": {"type": "array", "items": GROUP_NAME, "minItems": 1, "maxItems": MAX_IDS,
+                   "description": "Extension: device groups (GET /group) whose phones get tasks "
+                                  "as if listed in serials. With serials too, the union: each "
+                                  "phone once, serials first. Serials mode: combined with "
+                                  "usernames it is 40001 naming groups; an unknown group, or "
+                                  "one without phones, is 40001 naming it."},
         "script_name": {"type": "string", "minLength": 1, "maxLength": 64},
-        "script_config": {"type": "object", "default": {}},
+        "script_config": {"type": "object", "default": {},
+                          "description": "The script's options: the schema "
+                                         "components.schemas.ScriptConfig.<script_name>."},
         "enable_multi_account": {"type": "boolean", "default": False},
         "min_interval": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 1},
         "max_interval": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 5},
@@ -33,8 +47,9 @@ CREATE_TASK = {
                        "description": "HH:MM, 24 h, hub local time: the next such moment."},
     },
     "required": ["script_name"],
-    "oneOf": [{"required": ["serials"]}, {"required": ["usernames"]}],
-    "errorMessage": {"oneOf": "give exactly one of serials or usernames"},
+    "oneOf": [{"anyOf": [{"required": ["serials"]}, {"required": ["groups"]}]},
+              {"required": ["usernames"]}],
+    "errorMessage": {"oneOf": "give either serials or usernames (groups add phones to serials)"},
 }
 
 TASKS_CREATED = {"type": "object", "properties": {
@@ -58,13 +73,36 @@ LIST_TASKS_QUERY = {
         "status": {"type": "integer", "enum": [0, 1, 2, 3]},
         "serial": {"type": "string", "maxLength": 64},
         "script_name": {"type": "string", "maxLength": 64},
-        "source": {"type": "string", "enum": ["ui", "api"]},
+        "source": {"type": "string", "enum": ["ui", "api", "schedule"]},
         "username": {"type": "string", "maxLength": 64},
+        "group": {**GROUP_FILTER, "description": "only tasks of the phones now in this device "
+                                                "group (its name, ignoring case); an unknown "
+                                                "group is 40001"},
         "page": {"type": "integer", "minimum": 1, "default": 1},
         "page_size": {"type": "integer", "minimum": 1, "default": 20,
                       "description": "1..100; larger values are clamped to 100."},
     },
 }
+
+# Device groups (issue 13): /group bodies and the group object.
+_GROUP_SERIALS = {"type": "array", "items": SERIAL, "maxItems": MAX_IDS,
+                  "description": "phones by serial (each once; they need not be connected)"}
+CREATE_GROUP = {"type": "object", "required": ["name"], "properties": {
+    "name": GROUP_NAME, "serials": {**_GROUP_SERIALS, "default": []}}}
+UPDATE_GROUP = {"type": "object", "properties": {
+    "name": GROUP_NAME, "serials": {**_GROUP_SERIALS, "description": "the group's new phones, "
+                                                                      "replacing the old ones"}}}
+GROUP_SERIALS = {"type": "object", "required": ["serials"], "properties": {
+    "serials": {**_GROUP_SERIALS, "minItems": 1}}}
+LIST_GROUPS_QUERY = {"type": "object", "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 64,
+             "description": "only the group of this name (ignoring case)"}}}
+GROUP = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"},
+    "serials": {"type": "array", "items": {"type": "string"}},
+    "counts": {"type": "object", "description": "its phones, and their pending and running tasks",
+               "properties": {k: {"type": "integer"} for k in ("devices", "pending", "running")}},
+    "created_at": {"type": "string"}, "updated_at": {"type": "string"}}}
 
 LOG_LINE = {"type": "object", "properties": {
     "ts": {"type": "string"}, "level": {"type": "string"}, "message": {"type": "string"}}}
@@ -77,12 +115,15 @@ TASK = {
         "script_config": {"type": "object"},
         "status": {"type": "integer", "enum": [0, 1, 2, 3],
                    "description": "0 pending, 1 running, 2 completed, 3 failed"},
-        "source": {"type": "string", "enum": ["ui", "api"]},
+        "source": {"type": "string", "enum": ["ui", "api", "schedule"]},
         "min_interval": {"type": "integer"}, "max_interval": {"type": "integer"},
         "start_time": {"type": ["string", "null"]},
         "created_at": {"type": "string"}, "started_at": {"type": ["string", "null"]},
         "finished_at": {"type": ["string", "null"]}, "remark": {"type": "string"},
         "retry_count": {"type": "integer"},
+        "schedule_id": {"type": ["integer", "null"],
+                        "description": "Extension: the schedule whose firing created the task "
+                                       "(source schedule), else null."},
     },
 }
 TASK_DETAIL = {**TASK, "properties": {**TASK["properties"],
@@ -110,7 +151,8 @@ ERROR_CODES = {
     41301: "request body over the limit",
     50001: "internal error",
     50301: "device or adb server unavailable (offline, unauthorized, lost, adb restarting), or "
-           "a UI dump while a playing video keeps the screen from going idle",
+           "a UI dump while a playing video keeps the screen from going idle, or every event "
+           "stream the setting event_subscribers allows already open",
     50401: "a call on a device did not finish inside its deadline",
 }
 
@@ -133,6 +175,11 @@ class OpenApi:
 
     def __init__(self) -> None:
         self.paths: dict[str, dict] = {}
+        self.schemas: dict[str, dict] = {"Task": TASK, "TaskDetail": TASK_DETAIL}
+
+    def add_schema(self, name: str, schema: dict) -> None:
+        """A named schema under components.schemas (e.g. a script's `script_config`)."""
+        self.schemas[name] = _openapi_schema(schema)
 
     def add_path(self, path: str, method: str, summary: str, *, body: dict | None = None,
                  query: dict | None = None, data: dict | None = None,
@@ -168,7 +215,7 @@ class OpenApi:
                                     "`Authorization: Bearer <token>`.\n\nCodes:\n" + codes},
             "servers": [{"url": "/api/v1"}],
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                           "schemas": {"Task": TASK, "TaskDetail": TASK_DETAIL}},
+                           "schemas": self.schemas},
             "security": [{}, {"bearer": []}],
             "paths": self.paths,
         }

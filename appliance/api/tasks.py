@@ -9,19 +9,23 @@ from typing import Any
 
 from appliance.api import schemas
 from appliance.api.envelope import ok
+from appliance.api.middleware import OPERATOR_PREFIX
 from appliance.api.requests import checked, path_id, read_json, read_query
-from appliance.services.tasks import require_script_name
+from appliance.services.tasks import require_one_mode, require_script_name
 
 
 class TaskCollection:
-    def __init__(self, tasks: Any, max_body: int):
-        self.tasks, self.max_body = tasks, max_body
+    def __init__(self, tasks: Any, max_body: int, source: str = "api"):
+        # "api" on the Local API; "ui" on the operator's surface (console, admin CLI), as
+        # TikMatrix marks the tasks its own UI creates.
+        self.tasks, self.max_body, self.source = tasks, max_body, source
 
     def on_post(self, req, resp) -> None:
         body = read_json(req, self.max_body)
         # CONTRACT gives a missing script_name its own code (40002): look before the schema.
         require_script_name(body)
-        ok(resp, self.tasks.create(checked(body, schemas.CREATE_TASK), source="api"))
+        require_one_mode(body)
+        ok(resp, self.tasks.create(checked(body, schemas.CREATE_TASK), source=self.source))
 
     def on_get(self, req, resp) -> None:
         ok(resp, self.tasks.list(read_query(req, schemas.LIST_TASKS_QUERY)))
@@ -71,7 +75,8 @@ class TaskStats:
 
 def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     tasks, limit = services.tasks, services.config.max_body_bytes
-    app.add_route(prefix + "/task", TaskCollection(tasks, limit))
+    source = "ui" if prefix == OPERATOR_PREFIX else "api"
+    app.add_route(prefix + "/task", TaskCollection(tasks, limit, source))
     app.add_route(prefix + "/task/stats", TaskStats(tasks))
     app.add_route(prefix + "/task/batch", TaskBatch(tasks, limit))
     app.add_route(prefix + "/task/retry-all", TaskRetryAll(tasks))
@@ -85,8 +90,11 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
         "tasks": {"type": "array", "items": schemas.TASK}, "total": {"type": "integer"},
         "page": {"type": "integer"}, "page_size": {"type": "integer"}}}
     deleted = {"type": "object", "properties": {"deleted_ids": ids, "not_found": ids}}
+    for name in services.registry.names():
+        openapi.add_schema(f"ScriptConfig.{name}", services.registry.get(name).schema)
     add = openapi.add_path
-    add("/task", "post", "Create tasks (one per device, account or target; all or nothing)",
+    add("/task", "post", "Create tasks (one per device, account or target; all or nothing). "
+        "Extension: `groups` adds the phones of device groups to serials (each phone once)",
         body=schemas.CREATE_TASK, data=schemas.TASKS_CREATED)
     add("/task", "get", "List tasks, newest first", query=schemas.LIST_TASKS_QUERY, data=page)
     add("/task/stats", "get", "Task counts by status", data=schemas.STATS)

@@ -22,6 +22,10 @@ import click
 _ANY_HOST = {"0.0.0.0", "::", "", "*"}
 
 
+# The hub's operator surface (api/middleware.py OPERATOR_PREFIX): the Local API's routes under
+# the same token rule, open on every plan, so `license set Starter` leaves the CLI working.
+OPERATOR = "/ui/v1"
+
 class HubDown(click.ClickException):
     """No hub answers at the hub's address (nothing listens, or something that is not a hub,
     or no answer in time)."""
@@ -99,7 +103,7 @@ class HubClient:
                           "config says otherwise)") from None
 
     def call(self, method: str, path: str, body: Any = None, timeout: float | None = None,
-             prefix: str = "/api/v1") -> Any:
+             prefix: str = OPERATOR) -> Any:
         status, answer = self.raw(method, prefix + path, body, timeout)
         if not isinstance(answer, dict) or "code" not in answer:
             raise _not_an_envelope(self.url, status)
@@ -107,7 +111,7 @@ class HubClient:
             raise HubError(answer.get("message") or "error", answer["code"], answer.get("data"))
         return answer.get("data")
 
-    def get_bytes(self, path: str, timeout: float | None = None, prefix: str = "/api/v1") -> bytes:
+    def get_bytes(self, path: str, timeout: float | None = None, prefix: str = OPERATOR) -> bytes:
         """The body of a GET that answers something other than JSON (PNG, XML); an error
         envelope raises HubError with the hub's sentence, no answer HubDown."""
         request = urllib.request.Request(self.url + prefix + path, headers=self._headers())

@@ -87,18 +87,21 @@ def tasks() -> None:
 @click.option("--status", type=StatusType(), help="pending, running, completed or failed.")
 @click.option("--serial", help="Only tasks of this device.")
 @click.option("--script", "script_name", help="Only tasks of this script.")
-@click.option("--source", type=click.Choice(["ui", "api"]), help="Only tasks created this way.")
+@click.option("--source", type=click.Choice(["ui", "api", "schedule"]),
+              help="Only tasks created this way.")
 @click.option("--username", help="Only tasks of this account.")
+@click.option("--group", help="Only tasks of the phones in this device group.")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 100), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the hub's answer as JSON.")
 @click.pass_context
-def list_tasks(ctx, status, serial, script_name, source, username, page, page_size, as_json) -> None:
+def list_tasks(ctx, status, serial, script_name, source, username, group, page, page_size,
+               as_json) -> None:
     """List tasks, newest first."""
     from urllib.parse import urlencode
 
     query = {"status": status, "serial": serial, "script_name": script_name, "source": source,
-             "username": username, "page": page, "page_size": page_size}
+             "username": username, "group": group, "page": page, "page_size": page_size}
     query = urlencode({k: v for k, v in query.items() if v is not None})
     data = client(ctx).call("GET", f"/task?{query}")
     if as_json:
@@ -123,6 +126,8 @@ def show_task(ctx, task_id, as_json) -> None:
 
 @tasks.command("create")
 @click.option("--serial", "serials", multiple=True, help="A device to run on (repeatable).")
+@click.option("--group", "groups", multiple=True,
+              help="A device group whose phones to run on, with --serial's (repeatable).")
 @click.option("--username", "usernames", multiple=True,
               help="An account to run for, on its bound device (repeatable).")
 @click.option("--script", "script_name", required=True, help="The script to run.")
@@ -136,13 +141,16 @@ def show_task(ctx, task_id, as_json) -> None:
 @click.option("--start-time", default=None, help="HH:MM, hub local time: not before then.")
 @click.option("--json", "as_json", is_flag=True, help="Print the hub's answer as JSON.")
 @click.pass_context
-def create_task(ctx, serials, usernames, script_name, script_config, multi_account,
+def create_task(ctx, serials, groups, usernames, script_name, script_config, multi_account,
                 min_interval, max_interval, start_time, as_json) -> None:
-    """Create tasks: one per device (--serial) or per account (--username)."""
-    if bool(serials) == bool(usernames):
-        raise click.UsageError("give either --serial or --username (one or more), not both")
+    """Create tasks: one per device (--serial, --group) or per account (--username)."""
+    if bool(serials or groups) == bool(usernames):
+        raise click.UsageError("give either --serial or --username (one or more; --group "
+                               "adds to --serial), not both")
     body: dict[str, Any] = {"script_name": script_name}
-    body["serials" if serials else "usernames"] = list(serials or usernames)
+    for key, values in (("serials", serials), ("groups", groups), ("usernames", usernames)):
+        if values:
+            body[key] = list(values)
     if script_config:
         body["script_config"] = _script_config(script_config)
     if multi_account:

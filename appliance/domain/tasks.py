@@ -80,5 +80,8 @@ def new_task(*, serial: str, script_name: str, script_config: dict, source: str,
 
 
 def public(task: dict) -> dict:
-    """The task as the API shows it: engine-private `_` fields removed."""
-    return {k: v for k, v in task.items() if not k.startswith("_")}
+    """The task as the API shows it: engine-private `_` fields removed; `schedule_id` (an
+    extension) null unless a schedule's firing made it."""
+    out = {k: v for k, v in task.items() if not k.startswith("_")}
+    out.setdefault("schedule_id", None)
+    return out

@@ -16,10 +16,6 @@ from typing import Any, Callable
 from appliance.storage import Store
 
 
-def _local_now() -> datetime:
-    return datetime.now().astimezone()
-
-
 @dataclass
 class Services:
     config: Any
@@ -28,21 +24,25 @@ class Services:
     registry: Any = None     # scripts.Registry (validation at create, running in the engine)
     tasks: Any = None        # services.tasks.TaskService
     accounts: Any = None     # services.accounts.AccountService
+    groups: Any = None       # services.groups.GroupService (device groups)
     license: Any = None      # services.license.LicenseService
     access: Any = None       # services.access.AccessService (token, trusted networks)
     devices: Any = None      # services.devices.DeviceService (None when adb is disabled)
     engine: Any = None       # engine.Engine (None when adb is disabled)
     housekeeping: Any = None  # services.housekeeping.Housekeeping (retention)
+    timekeeper: Any = None   # services.timekeeper.Timekeeper (APScheduler: every timed wake-up)
+    schedules: Any = None    # services.schedules.ScheduleService (recurring schedules)
+    events: Any = None       # services.events.EventService (the live events of GET /events)
     _closers: list = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
-        """Start the background parts (adb server, tracking, dispatcher)."""
+        """Start the background parts (timekeeper, adb server, tracking, dispatcher)."""
         if self.engine is None:
             # Nothing runs tasks (adb off), yet none may stay "running" from a previous run.
             from appliance.engine import recover_interrupted
             recover_interrupted(self.store, self.clock)
-        for part in (self.housekeeping, self.devices, self.engine):
+        for part in (self.timekeeper, self.housekeeping, self.devices, self.engine):
             if part is not None and hasattr(part, "start"):
                 # Registered first: a part that fails half-way (the adb server spawned but never
                 # answering) is still stopped by close(), or its child outlives the hub.
@@ -68,12 +68,17 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
     from appliance.services.access import AccessService
     from appliance.services.housekeeping import Housekeeping
     from appliance.services.accounts import AccountService
+    from appliance.services.events import EventService
+    from appliance.services.groups import GroupService
     from appliance.scripts import default_registry
     from appliance.services.license import LicenseService
     from appliance.services.statefiles import private_dir
+    from appliance.services.schedules import ScheduleService
     from appliance.services.tasks import TaskService
+    from appliance.services.timekeeper import Timekeeper, hub_zone
 
-    clock = clock or _local_now
+    zone = hub_zone(config.timezone)
+    clock = clock or (lambda: datetime.now(zone))
     config.state_dir.mkdir(parents=True, exist_ok=True)
     private_dir(config.state_dir)
     store = Store.open(config.state_dir)
@@ -81,10 +86,16 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
     try:
         services.license = LicenseService(config, store)
         services.access = AccessService(config)
-        services.housekeeping = Housekeeping(config, store, clock)
+        services.events = EventService(config, store, services.license)
+        services.timekeeper = Timekeeper(zone, config.schedule_grace, clock, store.jobs)
+        services.housekeeping = Housekeeping(config, store, clock, services.timekeeper)
         services.accounts = AccountService(config, store, clock)
         services.registry = default_registry(config, accounts=services.accounts)
-        services.tasks = TaskService(config, store, clock, registry=services.registry)
+        services.groups = GroupService(store, clock)
+        services.tasks = TaskService(config, store, clock, registry=services.registry,
+                                     groups=services.groups)
+        services.schedules = ScheduleService(store, clock, services.timekeeper, services.tasks,
+                                             services.registry, services.groups)
         if config.adb_enabled:
             _wire_devices_and_engine(services)
     except BaseException:
@@ -101,8 +112,10 @@ def _wire_devices_and_engine(services: Services) -> None:
     from appliance.engine import Engine
     from appliance.services.devices import DeviceService
 
-    services.devices = DeviceService(services.config, services.store)
+    services.devices = DeviceService(services.config, services.store, groups=services.groups)
+    services.events.watch_devices(services.devices.tracker)
     services.engine = Engine(services.config, services.store, services.devices.manager,
                              services.registry, services.clock, random.Random(),
+                             timer=services.timekeeper,
                              device_limit=lambda: services.license.plan().device_limit)
     services.tasks.engine = services.engine

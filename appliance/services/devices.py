@@ -13,11 +13,13 @@ import re
 import time
 from typing import Any
 
+from appliance.devices.info import DeviceInfo
 from appliance.devices.manager import DeviceManager
 from appliance.devices.tracker import STATES
 from appliance.devices.uidump import dump_ui
 from appliance.errors import (DeviceCommandFailed, DeviceNotFound, DeviceUnauthorized,
                               FeatureDisabled, InvalidParams, ScreenNotIdle)
+from appliance.services.groups import GroupService
 
 SERIAL_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -59,9 +61,11 @@ def check_serial(serial: Any) -> str:
 class DeviceService:
     """Use cases over one DeviceManager; `start()`/`stop()` run it (Services.start/close)."""
 
-    def __init__(self, config: Any, store: Any = None, manager: DeviceManager | None = None):
+    def __init__(self, config: Any, store: Any = None, manager: DeviceManager | None = None, *,
+                 groups: GroupService):
         self.config = config
         self.manager = manager or DeviceManager(config, store)
+        self.groups = groups
 
     def start(self) -> None:
         self.manager.start()
@@ -78,11 +82,18 @@ class DeviceService:
         return self.manager.client
 
     # --- reading ---
-    def list(self, state: str | None = None) -> dict:
+    def list(self, state: str | None = None, group: str | None = None) -> dict:
+        """The devices the hub has seen (in `state`; of `group`: those of its phones it has
+        seen), each with the names of its groups."""
         if state is not None and state not in STATES:
             raise InvalidParams(f"Invalid parameter state: {state!r}; use one of {', '.join(STATES)}.",
                                 data={"field": "state"})
-        devices = [info.to_dict() for info in self.tracker.list(state)]
+        infos = self.tracker.list(state)
+        if group is not None:
+            members = set(self.groups.serials_of([group], field="group"))
+            infos = [info for info in infos if info.serial in members]
+        names = self.groups.names_by_serial()
+        devices = [{**info.to_dict(), "groups": names.get(info.serial, [])} for info in infos]
         return {"devices": devices, "total": len(devices)}
 
     def get(self, serial: str) -> dict:
@@ -90,7 +101,11 @@ class DeviceService:
         if info is None:
             raise DeviceNotFound(f"No device {serial} has been seen by this hub; "
                                  "see GET /api/v1/device for the ones it knows.")
-        return info.to_dict()
+        return self._device(info)
+
+    def _device(self, info: DeviceInfo) -> dict:
+        """The API's device object: the tracker's, with the names of its groups (extension)."""
+        return {**info.to_dict(), "groups": self.groups.names_by_serial().get(info.serial, [])}
 
     def _known(self, serial: str) -> str:
         self.get(serial)
@@ -108,7 +123,7 @@ class DeviceService:
         self.tracker.wait_for(serial, lambda info: info is not None and info.state != "unknown",
                               CONNECT_WAIT)
         info = self.tracker.get(serial)
-        return info.to_dict() if info else {"serial": serial, "state": "unknown"}
+        return self._device(info) if info else {"serial": serial, "state": "unknown"}
 
     def disconnect(self, serial: str) -> dict:
         serial = check_serial(serial)

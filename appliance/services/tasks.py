@@ -14,6 +14,7 @@ from appliance.devices.seen import SeenPhones
 from appliance.domain import fanout
 from appliance.domain.tasks import FAILED, PENDING, RUNNING, new_task, public, transition
 from appliance.errors import InvalidParams, NotFound, ScriptNameMissing
+from appliance.services.groups import GroupService
 
 MAX_PAGE_SIZE = 100
 # Every task stores its own copy of script_config: one request must not fill the store (and the
@@ -28,6 +29,15 @@ def require_script_name(body: dict) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ScriptNameMissing("script_name is required: give the name of the script to run.")
     return name
+
+
+def require_one_mode(body: dict) -> None:
+    """`groups` adds phones to serials mode (CONTRACT: serials or usernames, not both): with
+    usernames it is 40001 naming `groups`, before the schema's less specific answer."""
+    if "groups" in body and "usernames" in body:
+        raise InvalidParams("Invalid parameter groups: groups add phones (serials mode) and "
+                            "cannot be combined with usernames; give serials and/or groups, "
+                            "or usernames.", data={"field": "groups"})
 
 
 def check_config_size(configs: list[dict], copies: int) -> None:
@@ -63,31 +73,35 @@ _NOT_RUNNING = object()   # stop's expectation: no run token can match it
 
 class TaskService:
     def __init__(self, config: Any, store: Any, clock: Callable[[], datetime],
-                 registry: Any = None, engine: Any = None):
+                 registry: Any = None, engine: Any = None, groups: GroupService | None = None):
         self.config = config
         self.store = store
         self.clock = clock
+        self.groups = groups or GroupService(store, clock)
         self.registry = registry   # scripts registry; None until the engine issue wires it
         self.engine = engine       # engine.Engine or None (nothing runs: tasks stay pending)
         self.seen = SeenPhones(store)   # written by the devices layer when a phone is first listed
 
     # --- create ---------------------------------------------------------------------------
 
-    def create(self, body: dict, source: str = "api") -> dict:
+    def create(self, body: dict, source: str = "api", schedule_id: int | None = None) -> dict:
         """Validated body -> tasks, all or nothing. Returns {"task_ids", "created_count",
         "unknown_serials"}: the serials the hub has never seen get their tasks all the same
-        (CONTRACT), and those tasks say so in their remark while adb is on."""
+        (CONTRACT), and those tasks say so in their remark while adb is on. `schedule_id`: the
+        schedule whose firing this is (source "schedule"), kept on each task."""
         name = require_script_name(body)
+        require_one_mode(body)
         min_i, max_i = body.get("min_interval", 1), body.get("max_interval", 5)
         if min_i > max_i:
             raise InvalidParams(f"Invalid parameter min_interval: {min_i} is greater than "
                                 f"max_interval {max_i}.", data={"field": "min_interval"})
         configs = self._script_configs(name, body.get("script_config") or {})
-        if "serials" in body:
-            slots = fanout.device_slots(body["serials"], body.get("enable_multi_account", False),
-                                        self._accounts_on)
-        else:
+        if "usernames" in body:
             slots = fanout.username_slots(body["usernames"], self._account_named)
+        else:
+            slots = fanout.device_slots(self._serials(body),
+                                        body.get("enable_multi_account", False),
+                                        self._accounts_on)
         check_config_size(configs, len(slots))
         now = self.clock()
         docs = [new_task(serial=slot.serial, username=slot.username, script_name=name,
@@ -99,10 +113,18 @@ class TaskService:
             remarks = {serial: never_seen(serial) for serial in unknown}
             for doc in docs:
                 doc["remark"] = remarks.get(doc["serial"], "")
+        if schedule_id is not None:
+            for doc in docs:
+                doc["schedule_id"] = schedule_id
         created = self.store.tasks.create_many(docs)
         self._wake()
         ids = [doc["id"] for doc in created]
         return {"task_ids": ids, "created_count": len(ids), "unknown_serials": unknown}
+
+    def _serials(self, body: dict) -> list[str]:
+        """serials, then the phones of the named groups not among them (each phone once)."""
+        return fanout.unique(body.get("serials", []) + self.groups.serials_of(
+            body.get("groups", []), nonempty=True))
 
     def _script_configs(self, name: str, config: dict) -> list[dict]:
         if self.registry is None:
@@ -122,8 +144,13 @@ class TaskService:
     def list(self, query: dict) -> dict:
         page = query.get("page", 1)
         size = min(query.get("page_size", 20), MAX_PAGE_SIZE)
-        filters = {k: query[k] for k in ("status", "serial", "script_name", "source", "username")
-                   if k in query}
+        filters: dict[str, Any] = {k: query[k] for k in
+                                   ("status", "serial", "script_name", "source", "username")
+                                   if k in query}
+        if "group" in query:
+            members = frozenset(self.groups.serials_of([query["group"]], field="group"))
+            # With serial too: that phone if it is in the group, else nothing.
+            filters["serial"] = members & {filters["serial"]} if "serial" in filters else members
         tasks, total = self.store.tasks.list(filters, (page - 1) * size, size)
         return {"tasks": [public(t) for t in tasks], "total": total, "page": page,
                 "page_size": size}

@@ -20,10 +20,13 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from appliance.errors import StoreError
 from appliance.storage.backend import DocTable, JournalStorage, JournalTinyDB, LineTable
+from appliance.storage.groups import GroupRepo
 from appliance.storage.indexes import KEPT
+from appliance.storage.jobs import JobRepo
 from appliance.storage.journal import (
     JOURNAL_MAGIC, CorruptFile, Journal, fsync_dir, list_journals, scan)
 from appliance.storage.migrate import LEGACY_NAME, read_legacy
+from appliance.storage.schedules import ScheduleRepo
 from appliance.storage.small import AccountRepo, MetaRepo
 from appliance.storage.snapshot import SNAPSHOT_NAME, read_snapshot, write_snapshot
 from appliance.storage.tasks import TaskRepo
@@ -40,6 +43,7 @@ LAYOUT = {
     "logs": LineTable,
     "accounts": lambda: DocTable(("username",)),
     "meta": lambda: DocTable(("key",)),
+    "jobs": lambda: DocTable(("job_id",)),
 }
 
 
@@ -72,6 +76,9 @@ class Store:
         self.tasks = TaskRepo(self)
         self.meta = MetaRepo(self)
         self.accounts = AccountRepo(self)
+        self.groups = GroupRepo(self)
+        self.jobs = JobRepo(self)            # the scheduler's persistent jobs (services/jobstore)
+        self.schedules = ScheduleRepo(self)
 
     # --- opening ---
     @classmethod

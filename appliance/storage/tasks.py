@@ -7,12 +7,13 @@ fsync wait happens after the lock is released, so concurrent writers share it).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from itertools import chain
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from tinydb.table import Document
 
 from appliance.errors import InvalidParams
-from appliance.storage.indexes import INDEXED, KEPT, TaskIndex
+from appliance.storage.indexes import INDEXED, KEPT, SERIAL, STATUS, TaskIndex
 
 if TYPE_CHECKING:
     from appliance.storage.store import Store
@@ -21,6 +22,14 @@ TASKS, LOGS = "tasks", "logs"
 PENDING = 0
 STATUS_NAMES = {PENDING: "pending", 1: "running", 2: "completed", 3: "failed"}
 FINISHED = (2, 3)
+# (task_id, serial, old status, new status): see TaskRepo.subscribe
+StatusListener = Callable[[int, str | None, int | None, int | None], None]
+
+
+def _merged(lists: Iterable[list[int]]) -> list[int]:
+    """The ids of several ascending id lists, ascending (a single list as it is, not copied)."""
+    found = [ids for ids in lists if ids]
+    return found[0] if len(found) == 1 else sorted(chain.from_iterable(found))
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -39,6 +48,19 @@ class TaskRepo:
         self.index = TaskIndex()
         self.index.build(self._docs.field_rows())
         self._storage.listeners.setdefault(TASKS, []).append(self.index.changed)
+
+    def subscribe(self, callback: StatusListener) -> None:
+        """Call `callback(task_id, serial, old_status, new_status)` on every change of a task's
+        status, under the store lock (in the order of the changes; it must not block): old None
+        for a created task, new None for a deleted or archived one. A write that fails is undone,
+        and the undo is told too, so the calls always end at what the store holds."""
+        def changed(task_id: int, old: tuple | None, new: tuple | None) -> None:
+            before = None if old is None else old[STATUS]
+            after = None if new is None else new[STATUS]
+            if old is None or new is None or before != after:
+                callback(task_id, (new or old)[SERIAL], before, after)
+        with self._store.lock:
+            self._storage.listeners[TASKS].append(changed)
 
     def _live(self, task_id: int) -> dict | None:
         """A freshly decoded copy of the stored document, or None."""
@@ -148,8 +170,10 @@ class TaskRepo:
             return dict(doc) if doc is not None else None
 
     def list(self, filters: dict | None, offset: int, limit: int) -> tuple[list[dict], int]:
-        """One page, newest first (id descending), and the total matching. None means no filter."""
-        filters = {k: v for k, v in (filters or {}).items() if v is not None}
+        """One page, newest first (id descending), and the total matching. None means no filter;
+        a frozenset matches any of its values (a group's serials)."""
+        filters = {k: v if isinstance(v, frozenset) else frozenset((v,))
+                   for k, v in (filters or {}).items() if v is not None}
         for key in filters:
             if key not in INDEXED:
                 raise InvalidParams(f"cannot filter tasks by {key!r}; use one of {', '.join(INDEXED)}")
@@ -158,17 +182,21 @@ class TaskRepo:
             if not filters:
                 ids = self.index.all
             else:
-                # Walk the smallest bucket, checking the other fields on the records' values.
-                lists = [(self.index.ids(k, v), (k,)) for k, v in filters.items()]
-                if "status" in filters and "serial" in filters:
-                    lists.append((self.index.queue(filters["status"], filters["serial"]),
-                                  ("status", "serial")))
+                # Walk the smallest bucket, checking the other fields on the records' values
+                # (the queues of status and serial are within both of their buckets).
+                pair = ("status", "serial") if "status" in filters and "serial" in filters else ()
+                lists = [(_merged(self.index.ids(k, v) for v in values), (k,))
+                         for k, values in filters.items() if k not in pair]
+                if pair:
+                    lists.append((_merged(self.index.queue(status, serial)
+                                          for status in filters["status"]
+                                          for serial in filters["serial"]), pair))
                 lists.sort(key=lambda p: len(p[0]))
                 ids, done = lists[0]
                 rest = [(INDEXED.index(k), v) for k, v in filters.items() if k not in done]
                 if rest:
                     value = self._docs.value
-                    ids = [i for i in ids if all(value(i, pos) == v for pos, v in rest)]
+                    ids = [i for i in ids if all(value(i, pos) in v for pos, v in rest)]
             total = len(ids)
             stop = total - offset
             start = max(0, stop - limit)

@@ -23,3 +23,11 @@ def test_request_schema_is_the_one_used_for_validation(client):
     schema = doc["paths"]["/task"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert schema["properties"]["start_time"]["pattern"]
     assert schema["properties"]["serials"]["maxItems"] == 1000
+
+
+def test_each_script_config_has_its_schema_in_the_document(client):
+    # The console builds its "new task" form from these; a client can validate before it sends.
+    doc = client.simulate_get("/api/v1/openapi.json").json
+    schemas = doc["components"]["schemas"]
+    assert "task_duration" in schemas["ScriptConfig.account_warmup"]["properties"]
+    assert {"ScriptConfig.follow", "ScriptConfig.post", "ScriptConfig.comment"} <= set(schemas)

@@ -7,7 +7,8 @@ from tests.api.conftest import make_tasks
 
 TASK_FIELDS = {"id", "serial", "username", "script_name", "script_config", "status", "source",
                "min_interval", "max_interval", "start_time", "created_at", "started_at",
-               "finished_at", "remark", "retry_count"}
+               "finished_at", "remark", "retry_count",
+               "schedule_id"}   # extension (issue 13): null unless a schedule made the task
 
 
 def test_create_answers_ids_and_count_and_tasks_are_pending(client):

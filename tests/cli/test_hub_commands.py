@@ -102,6 +102,12 @@ def test_license_set_applies_to_the_running_hub(live_hub):
     status, envelope = live_hub.call("GET", "/task/stats")
     assert status == 403 and envelope["code"] == 40301
     assert "Starter (no API access" in cli("status").output
+    # ...but not to the operator: the CLI uses the operator's surface, open on every plan.
+    created = json.loads(cli("tasks", "create", "--serial", "A1", "--script", "account_warmup",
+                             "--json").output)
+    shown = json.loads(cli("tasks", "show", str(created["task_ids"][0]), "--json").output)
+    assert shown["source"] == "ui"
+    assert "failed (stopped)" in cli("tasks", "stop", str(created["task_ids"][0])).output
     assert cli("license", "set", "Business").exit_code == 0
     assert live_hub.call("GET", "/task/stats")[0] == 200
 

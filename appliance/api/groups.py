@@ -1,0 +1,82 @@
+"""Resources of the `/group` family (issue 13): named device groups, an extension of the API.
+
+Thin responders on waitress worker threads: parse against api/schemas.py, call one GroupService
+method, answer in the envelope. A group names phones by serial; deleting it never touches a task.
+"""
+
+from __future__ import annotations
+
+from appliance.api import schemas
+from appliance.api.envelope import ok
+from appliance.api.requests import path_id, read_json, read_query
+from appliance.services.groups import GroupService
+
+
+class GroupCollection:
+    def __init__(self, groups: GroupService, max_body: int):
+        self.groups, self.max_body = groups, max_body
+
+    def on_get(self, req, resp) -> None:
+        ok(resp, self.groups.list(read_query(req, schemas.LIST_GROUPS_QUERY).get("name")))
+
+    def on_post(self, req, resp) -> None:
+        ok(resp, self.groups.create(read_json(req, self.max_body, schemas.CREATE_GROUP)))
+
+
+class GroupItem:
+    def __init__(self, groups: GroupService, max_body: int):
+        self.groups, self.max_body = groups, max_body
+
+    def on_get(self, req, resp, group_id: str) -> None:
+        ok(resp, self.groups.get(path_id(group_id, "group_id")))
+
+    def on_patch(self, req, resp, group_id: str) -> None:
+        group_id = path_id(group_id, "group_id")
+        ok(resp, self.groups.update(group_id, read_json(req, self.max_body, schemas.UPDATE_GROUP)))
+
+    def on_delete(self, req, resp, group_id: str) -> None:
+        ok(resp, self.groups.delete(path_id(group_id, "group_id")))
+
+    def on_post_add(self, req, resp, group_id: str) -> None:
+        group_id = path_id(group_id, "group_id")
+        body = read_json(req, self.max_body, schemas.GROUP_SERIALS)
+        ok(resp, self.groups.add(group_id, body["serials"]))
+
+    def on_post_remove(self, req, resp, group_id: str) -> None:
+        group_id = path_id(group_id, "group_id")
+        body = read_json(req, self.max_body, schemas.GROUP_SERIALS)
+        ok(resp, self.groups.remove(group_id, body["serials"]))
+
+
+def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
+    groups, limit = services.groups, services.config.max_body_bytes
+    app.add_route(prefix + "/group", GroupCollection(groups, limit))
+    item = GroupItem(groups, limit)
+    app.add_route(prefix + "/group/{group_id}", item)
+    app.add_route(prefix + "/group/{group_id}/add", item, suffix="add")
+    app.add_route(prefix + "/group/{group_id}/remove", item, suffix="remove")
+
+    serials = {"type": "array", "items": {"type": "string"}}
+    listing = {"type": "object", "properties": {
+        "groups": {"type": "array", "items": schemas.GROUP}, "total": {"type": "integer"}}}
+    added = {**schemas.GROUP, "properties": {**schemas.GROUP["properties"], "added": {
+        **serials, "description": "the serials that were not in the group yet"}}}
+    removed = {**schemas.GROUP, "properties": {**schemas.GROUP["properties"], "removed": {
+        **serials, "description": "the serials that were in the group"}}}
+    deleted = {"type": "object", "properties": {
+        "deleted_ids": {"type": "array", "items": {"type": "integer"}}}}
+    add = openapi.add_path
+    add("/group", "get", "Device groups (extension), ascending id, each with its phones and "
+        "their pending and running task counts", query=schemas.LIST_GROUPS_QUERY, data=listing,
+        tag="groups")
+    add("/group", "post", "Create a device group (name unique ignoring case; a phone may be in "
+        "several groups)", body=schemas.CREATE_GROUP, data=schemas.GROUP, tag="groups")
+    add("/group/{group_id}", "get", "One device group", data=schemas.GROUP, tag="groups")
+    add("/group/{group_id}", "patch", "Rename a group and/or replace its phones",
+        body=schemas.UPDATE_GROUP, data=schemas.GROUP, tag="groups")
+    add("/group/{group_id}", "delete", "Delete a group (its phones' tasks are kept as they are)",
+        data=deleted, tag="groups")
+    add("/group/{group_id}/add", "post", "Add phones to a group (those already in it are kept "
+        "where they are)", body=schemas.GROUP_SERIALS, data=added, tag="groups")
+    add("/group/{group_id}/remove", "post", "Remove phones from a group",
+        body=schemas.GROUP_SERIALS, data=removed, tag="groups")
