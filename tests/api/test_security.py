@@ -146,7 +146,8 @@ def test_script_config_copies_cannot_fill_the_store(client):
     assert result.json["code"] == 0 and result.json["data"]["created_count"] == 10
 
 
-OPEN_ROUTES = {"/", "/static/{name}", "/healthz", "/admin/db/backup"}   # admin: loopback itself
+OPEN_ROUTES = {"/", "/docs", "/static/{name:path}", "/healthz",
+               "/admin/db/backup"}   # admin: loopback itself
 PLAN_OPEN = {"/api/v1/license/check", "/api/v1/openapi.json"}
 SAMPLE = {"{task_id}": "1", "{account_id}": "1", "{serial}": "A1", "{name}": "index.html"}
 

@@ -58,6 +58,9 @@ def test_binary_serves_the_api_and_stops_cleanly(tmp_path):
         url = f"http://127.0.0.1:{port}"
         status, health = call(url, "GET", "/healthz")
         assert status == 200 and health["status"] == "ok"
+        # The console's nested modules and Swagger UI's files (/docs) travel in the binary.
+        for path in ("/", "/static/js/pages/tasks.js", "/static/swagger/swagger-ui-bundle.js"):
+            assert call(url, "GET", path)[0] == 200, path
         # jsonschema (and its bundled meta-schemas) work frozen: a bad config is named.
         status, bad = call(url, "POST", "/api/v1/task", {"serials": ["A"], "script_name": "account_warmup",
                                                        "script_config": {"task_duration": -1}})
