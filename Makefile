@@ -10,7 +10,7 @@ STATEDIR := /var/lib/appliance
 # What `make install` puts in place and `make uninstall` takes away again.
 INSTALLED := $(PREFIX)/bin/appliance $(UNITDIR)/appliance.service $(UDEVDIR)/51-android.rules
 
-.PHONY: setup demo binary install uninstall test clean
+.PHONY: setup browser demo binary install uninstall test clean
 
 # --- development: `make demo` runs the hub with simulated phones, `make test` runs the tests ---
 # Both start from a fresh Debian-like machine: they install adb (Debian package) and a venv.
@@ -27,6 +27,11 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $@
+
+# The console's browser tests drive Debian's chromium through Playwright (pip, in the venv);
+# Playwright never downloads a browser of its own.
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 demo: setup
 	$(VENV)/bin/appliance demo
@@ -83,7 +88,7 @@ uninstall:
 		done; \
 	fi
 
-test: setup
+test: setup browser
 	$(VENV)/bin/python -m pytest -q
 
 clean:
