@@ -33,6 +33,7 @@ RELEASES = [("11", "30"), ("12", "31"), ("13", "33"), ("14", "34")]
 RELEASE_OF_SDK = {"29": "10", "30": "11", "31": "12", "32": "12", "33": "13", "34": "14", "35": "15"}
 LOCALE_TAGS = {"en": "en-US", "fr": "fr-FR", "de": "de-DE", "es": "es-ES", "it": "it-IT", "pt": "pt-BR"}
 ADB_IME = "com.android.adbkeyboard/.AdbIME"
+SEND_ACTIONS = ("android.intent.action.SEND", "android.intent.action.SEND_MULTIPLE")
 SETTINGS_DEFAULTS = {
     ("system", "screen_brightness"): "128",
     ("system", "screen_off_timeout"): "60000",
@@ -182,7 +183,10 @@ class VirtualAndroid:
         opts = _intent_options(argv[2:])
         if sub in ("start", "start-activity"):
             with self.ui_lock:
-                if opts["data"] and (opts["action"] in (None, "android.intent.action.VIEW")):
+                if opts["action"] in SEND_ACTIONS:  # the share sheet's intent
+                    stream = opts["extras"].get("android.intent.extra.STREAM", "")
+                    text = self.ui.share_intent(opts.get("package"), [stream] if stream else [])
+                elif opts["data"] and (opts["action"] in (None, "android.intent.action.VIEW")):
                     text = self.ui.view_intent(opts["data"])
                 else:
                     component = opts["component"]
@@ -425,7 +429,8 @@ def _intent_options(args: list[str]) -> dict:
     while i < len(args):
         arg = args[i]
         if arg in ("-n", "-a", "-d", "-c", "-f", "-t", "--user", "-p") and i + 1 < len(args):
-            key = {"-n": "component", "-a": "action", "-d": "data"}.get(arg)
+            key = {"-n": "component", "-a": "action", "-d": "data", "-p": "package",
+                   "-t": "type"}.get(arg)
             if key:
                 opts[key] = args[i + 1]
             i += 2

@@ -51,8 +51,11 @@ from urllib.parse import unquote, urlsplit
 
 from .app import App
 from .app.base import PKG
+from .app.create import receive_share
 from .app.popups import PERMISSION_PKG
 from .app.render import hit, to_png, to_xml
+from .app.sound import SoundPageScreen
+from .app.sound import from_link as sound_from_link
 from .app.system import LAUNCHER, foreign_window, launcher_window
 
 ADB_KEYBOARD = "com.android.adbkeyboard"
@@ -238,7 +241,10 @@ class AndroidUi:
                 return head
             self._start(self.package, "deeplink")
             segments = [unquote(s) for s in parts.path.split("/") if s]
-            if self.app.account and segments and segments[0].startswith("@"):
+            found = sound_from_link(parts.path)  # a /music/<name>-<id> link: the sound's page
+            if self.app.account and found is not None:
+                self.app.push(SoundPageScreen(found))
+            elif self.app.account and segments and segments[0].startswith("@"):
                 user = segments[0][1:]
                 if len(segments) >= 3 and segments[1] == "video":
                     self.app.world.user(user)
@@ -246,6 +252,19 @@ class AndroidUi:
                     self.app.open_videos([segments[2]])
                 elif user:
                     self.app.open_user(user)
+            self._after()
+            return head
+
+    def share_intent(self, package: str | None, uris: list[str]) -> str:
+        """`am start -a android.intent.action.SEND(_MULTIPLE) -t video/* --eu
+        android.intent.extra.STREAM <file uri> -p <package>`: the app's share entry."""
+        with self._lock:
+            head = "Starting: Intent { act=android.intent.action.SEND typ=*/* pkg=" \
+                   f"{package or ''} (has extras) }}"
+            if package != self.package or self.package not in self.installed:
+                return f"{head}\nError: Activity not started, unable to resolve Intent"
+            self._start(self.package, "share")
+            receive_share(self.app, uris)
             self._after()
             return head
 

@@ -87,6 +87,39 @@ class Actions:
         self.records.add("comment", account=self.current, video_id=video_id, author=video.author,
                          text=text)
 
+    def send_message(self, username: str, text: str) -> None:
+        """A DM from the current account to @username (chat screen's Send)."""
+        self.chats.setdefault((self.current, username), []).append(text)
+        self.records.add("message", account=self.current, username=username, text=text)
+
+    # -- the own profile ------------------------------------------------------------------
+    def profile_of(self, username: str) -> dict:
+        """An own account's profile fields: name, username, bio, link, avatar (a media path)."""
+        from .state import nickname
+        return self.profiles.setdefault(username, {"name": nickname(username),
+                                                   "username": username, "bio": "", "link": "",
+                                                   "avatar": None})
+
+    def edit_profile(self, field: str, value: str) -> None:
+        """Save one field of the current account's profile; a new username renames the account
+        (its handle, header and switcher row). A username already taken is not saved."""
+        fields = self.profile_of(self.current)
+        previous = fields[field]
+        if field == "username":
+            value = value.strip().lstrip("@")
+            if not value or (value != self.current and value in self.accounts):
+                self.records.add("edit_profile_refused", account=self.current, field=field,
+                                 value=value)
+                return
+            self.accounts[self.current].username = value
+            self.accounts = {(value if name == self.current else name): account
+                             for name, account in self.accounts.items()}
+            self.profiles[value] = self.profiles.pop(self.current)
+            self.current = value
+        fields[field] = value
+        self.records.add("edit_profile", account=self.current, field=field, value=value,
+                         previous=previous)
+
     def next_feed_video(self) -> str:
         """The id of the home feed's next video: now and then an ad or a LIVE stream."""
         kind = self.next_kinds.pop(0) if self.next_kinds else None
@@ -100,7 +133,9 @@ class Actions:
                                       if v.kind == "video"))
 
     # -- posting --------------------------------------------------------------------------
-    def publish(self, media: list[Media], caption: str) -> dict:
+    def publish(self, media: list[Media], caption: str, **details) -> dict:
+        """A post starts uploading; `details` (entry path, title, sound, volumes, product link,
+        placement) are kept in its record as the screens gave them."""
         now = self.clock()
         spend = self.upload_seconds
         if isinstance(spend, (tuple, list)):
@@ -111,7 +146,7 @@ class Actions:
             media=[{"name": m.name, "size": m.size, "kind": m.kind, "path": m.path} for m in media],
             status="uploading", video_id=str(self.rng.randint(7_400_000_000_000_000_000,
                                                               7_499_999_999_999_999_999)),
-            started=round(now, 3), done_at=round(now + spend, 3))
+            started=round(now, 3), done_at=round(now + spend, 3), **details)
         self.account.posts.insert(0, post)
         self.uploads.append(post)
         return post

@@ -72,6 +72,8 @@ class App(Actions):
         self.focus = None  # the TextField that typing goes into
         self._feed = None
         self._watch: tuple[str, float] | None = None  # (video id, since)
+        self.profiles: dict[str, dict] = {}  # own accounts' edited fields (actions.profile_of)
+        self.chats: dict[tuple[str, str], list[str]] = {}  # (account, user) -> DMs sent
 
     # -- geometry, strings, lookups -----------------------------------------------------
     def r(self, x1: int, y1: int, x2: int, y2: int) -> tuple[int, int, int, int]:
@@ -251,7 +253,10 @@ class App(Actions):
                 and y * DESIGN_H / self.height >= KEYBOARD_TOP):
             return  # on the keyboard, which is not in the dump
         node = hit([self.window()], x, y)
-        if node is not None:
+        if node is not None and getattr(node, "tap_at", None) is not None:  # a slider
+            x1, _, x2, _ = node.bounds
+            node.tap_at((x - x1) / max(1, x2 - x1))
+        elif node is not None:
             node.on_tap()
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int) -> None:

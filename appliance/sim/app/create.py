@@ -1,6 +1,8 @@
 """The posting flow up to the caption: Camera (Create; a shutter that takes a photo, an unlabeled
 gallery entry) -> Gallery over the camera (media-scanned files, newest first; one video or up to
-35 photos; the media permission on Android 13+) -> Editor (Next, sometimes ignored).
+35 photos; the media permission on Android 13+) -> Editor (Next, sometimes ignored; "Add sound"
+opens the sound picker; "Your Story" publishes a story). The camera may carry a sound from a
+sound page ("Use this sound"); the editor carries the chosen sound, volumes and the entry path.
 
 Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 from .base import BUTTON, FRAME, IMAGE, RECYCLER, TEXT, Screen, tab_node
 from .publish import CaptionScreen
 from .render import BLOCK, Node
+from .sound import SoundPickerScreen
 from .state import Media
 
 MAX_PHOTOS = 35
@@ -30,6 +33,9 @@ def _tool_column(app, key: str, tools: tuple[str, ...]) -> list[Node]:
 class CameraScreen(Screen):
     activity = "com.ss.android.ugc.aweme.shortvideo.ui.VideoRecordNewActivity"
 
+    def __init__(self, sound: dict | None = None, via: str = "addButton"):
+        self.sound, self.via = sound, via  # a sound page's sound; how the post started
+
     def _open_gallery(self, app) -> None:
         app.push(GalleryScreen(self))
         if not app.media_kinds():
@@ -40,7 +46,8 @@ class CameraScreen(Screen):
         root = Node(FRAME, r(0, 0, 1080, 2400), color="black")
         root.add(Node(IMAGE, r(20, 100, 140, 220), k("camera_close"), desc=t("Close"),
                       on_tap=app.pop),
-                 Node(TEXT, r(340, 110, 740, 200), k("camera_sound"), text=t("Add sound"),
+                 Node(TEXT, r(340, 110, 740, 200), k("camera_sound"),
+                      text=self.sound["title"] if self.sound else t("Add sound"),
                       on_tap=lambda: None))
         root.add(*_tool_column(app, "camera_tool", ("Flip", "Speed", "Filters", "Timer")))
         for i, mode in enumerate(("10m", "60s", "15s", "PHOTO", "TEXT")):
@@ -135,7 +142,8 @@ class GalleryScreen(Screen):
                       on_tap=lambda: None),
                  Node(BUTTON, r(760, 2260, 1060, 2370), k("gallery_next"), text=t("Next"),
                       enabled=ready, clickable=True, color="red" if ready else "grey",
-                      on_tap=(lambda: app.push(EditorScreen(list(self.selected))))
+                      on_tap=(lambda: app.push(EditorScreen(
+                          list(self.selected), sound=self.camera.sound, via=self.camera.via)))
                       if ready else BLOCK))
         return root.add(over)
 
@@ -143,23 +151,65 @@ class GalleryScreen(Screen):
 class EditorScreen(Screen):
     activity = "com.ss.android.ugc.aweme.shortvideo.edit.VEVideoPublishEditActivity"
 
-    def __init__(self, media: list[Media]):
+    def __init__(self, media: list[Media], sound: dict | None = None, via: str = "addButton"):
         self.media = media
+        self.sound = dict(sound) if sound else None
+        self.volumes = {"origin": 50, "added": 50}  # the picker's Volume sliders
+        self.via = via  # addButton (Create), share (system share), useSound (a sound page)
+
+    def details(self) -> dict:
+        """What the post record keeps of this edit: entry path, sound and volumes."""
+        return {"via": self.via, "sound": self.sound["title"] if self.sound else None,
+                "sound_id": self.sound["id"] if self.sound else None,
+                "origin_volume": self.volumes["origin"],
+                "added_volume": self.volumes["added"] if self.sound else None}
 
     def _next(self, app) -> None:
         if app.rng.random() < app.next_ignore_rate:
             return  # still processing: the tap is lost
-        app.push(CaptionScreen(self.media))
+        app.push(CaptionScreen(self.media, self))
+
+    def _story(self, app) -> None:
+        app.publish(self.media, "", placement="story", **self.details())
+        app.reset_to(app.feed())
 
     def build(self, app) -> Node:
         r, k, t = app.r, app.k, app.t
         root = Node(FRAME, r(0, 0, 1080, 2400), color="purple")
         root.add(Node(IMAGE, r(20, 100, 140, 220), k("back"), desc=t("Back"), on_tap=app.pop),
-                 Node(TEXT, r(340, 110, 740, 200), k("editor_sound"), text=t("Add sound"),
-                      on_tap=lambda: None))
+                 Node(TEXT, r(340, 110, 740, 200), k("editor_sound"),
+                      text=self.sound["title"] if self.sound else t("Add sound"),
+                      on_tap=lambda: app.push(SoundPickerScreen(self))))
         root.add(*_tool_column(app, "editor_tool", ("Text", "Stickers", "Effects", "Filters")))
         return root.add(
             Node(BUTTON, r(40, 2260, 400, 2370), k("editor_story"), text=t("Your Story"),
-                 color="light", on_tap=lambda: None),
+                 color="light", on_tap=lambda: self._story(app)),
             Node(BUTTON, r(760, 2260, 1060, 2370), k("editor_next"), text=t("Next"), color="red",
                  on_tap=lambda: self._next(app)))
+
+
+STORAGE_ALIASES = ("/storage/emulated/0/", "/storage/self/primary/", "/mnt/sdcard/")
+
+
+def receive_share(app, uris: list[str]) -> str | None:
+    """An ACTION_SEND of media into the app (the system share sheet): the editor opens over the
+    feed with those files. None when it worked, else why not (the words `am` would not print,
+    for the record): logged out, a file the app cannot read or that the media store lacks."""
+    paths = []
+    for uri in uris:
+        path = uri[len("file://"):] if uri.startswith("file://") else uri
+        for alias in STORAGE_ALIASES:
+            if path.startswith(alias):
+                path = "/sdcard/" + path[len(alias):]
+        paths.append(path)
+    known = {m.path: m for m in app.gallery_items() if m.kind in app.media_kinds()}
+    media = [known[p] for p in paths if p in known]
+    reason = ("logged out" if not app.account else "no media" if not media
+              else "not readable" if len(media) < len(paths)
+              else "mixed" if len({m.kind for m in media}) > 1 else None)
+    app.records.add("share_received", account=app.current, paths=paths, refused=reason)
+    if reason is None:
+        app.reset_to(app.feed())
+        app.push(EditorScreen(media[:1] if media[0].kind == "video" else media[:MAX_PHOTOS],
+                              via="share"))
+    return reason

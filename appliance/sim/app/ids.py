@@ -53,6 +53,15 @@ KEYS = NAV_KEYS + (
     "popup_close", "stub_title",
 )
 
+# Screens added later (DM chat, edit profile, follower lists): drawn after the table above
+# with their own generator, so the earlier screens' ids per build stay as they were.
+SOCIAL_KEYS = (
+    "profile_message", "chat_header", "chat_list", "chat_bubble", "chat_input", "chat_send",
+    "edit_title", "edit_photo", "edit_row", "edit_row_label", "edit_row_value", "edit_save",
+    "edit_field", "edit_cancel", "follow_list_title", "follow_list_tab", "follow_list",
+    "follow_row", "follow_row_name", "follow_row_handle", "follow_row_button", "profile_bio",
+)
+
 VERSIONS = {1: "43.1.4", 2: "44.9.3", 3: "46.2.5"}
 _FIRST = string.ascii_lowercase
 _REST = string.ascii_lowercase + string.digits + "_"
@@ -103,6 +112,15 @@ def table(build: int) -> dict[str, str]:
             if old_key != new_key and rid not in used:
                 break
         ids[new_key] = rid
+    used = set(ids.values())
+    social = random.Random(f"tiktok-ids-social:{build}")
+    for key in SOCIAL_KEYS:
+        while True:
+            rid = _draw(social)
+            if rid not in used:
+                break
+        ids[key] = rid
+        used.add(rid)
     return ids
 
 

@@ -15,15 +15,23 @@ from .state import nickname
 from .system import LoginScreen
 
 
-def _counts(app, following: int, followers: int, likes: int) -> list[Node]:
+def _counts(app, following: int, followers: int, likes: int, username: str | None = None
+            ) -> list[Node]:
+    """The three counters; with `username`, Following/Followers open that user's lists."""
+    from .social import FollowListScreen  # social imports base, which imports this module
+
     r, k = app.r, app.k
     out = []
     for i, (label, n) in enumerate((("Following", following), ("Followers", followers),
                                     ("Likes", likes))):
         x = 90 + i * 300
-        out.append(Node(TEXT, r(x, 560, x + 300, 620), k("profile_count"), text=app.n(n)))
+        kind = {"Following": "following", "Followers": "followers"}.get(label)
+        tap = (lambda kind=kind: app.push(FollowListScreen(username, kind))) \
+            if username and kind else None
+        out.append(Node(TEXT, r(x, 560, x + 300, 620), k("profile_count"), text=app.n(n),
+                        on_tap=tap))
         out.append(Node(TEXT, r(x, 620, x + 300, 680), k("profile_count_label"),
-                        text=app.t(label)))
+                        text=app.t(label), on_tap=tap))
     return out
 
 
@@ -66,6 +74,10 @@ class ProfileScreen(Screen):
         else:
             app.set_follow(self.username, True, "profile")
 
+    def _message(self, app) -> None:
+        from .social import ChatScreen
+        app.push(ChatScreen(self.username))
+
     def _unfollow(self, app) -> None:
         self.confirm = False
         app.set_follow(self.username, False, "profile")
@@ -78,16 +90,19 @@ class ProfileScreen(Screen):
         root.add(back_button(app),
                  Node(TEXT, r(300, 100, 780, 210), k("profile_header_name"), text=user.nickname),
                  *_head(app, user.nickname, user.username),
-                 *_counts(app, user.following, user.followers + following, user.likes))
+                 *_counts(app, user.following, user.followers + following, user.likes,
+                          user.username))
         if following:
             label = "Friends" if app.world.follows_back(self.username) else "Following (button)"
             root.add(Node(BUTTON, r(140, 720, 530, 840), k("profile_action"), text=t(label),
                           color="light", on_tap=lambda: self._action(app)),
                      Node(BUTTON, r(550, 720, 940, 840), k("profile_action"), text=t("Message"),
-                          color="light", on_tap=lambda: None))
+                          color="light", on_tap=lambda: self._message(app)))
         else:
-            root.add(Node(BUTTON, r(240, 720, 840, 840), k("profile_action"), text=t("Follow"),
-                          color="red", on_tap=lambda: self._action(app)))
+            root.add(Node(BUTTON, r(140, 720, 530, 840), k("profile_action"), text=t("Follow"),
+                          color="red", on_tap=lambda: self._action(app)),
+                     Node(BUTTON, r(550, 720, 940, 840), k("profile_message"), text=t("Message"),
+                          color="light", on_tap=lambda: self._message(app)))
         root.add(_grid(app, [(app.n(app.world.video(vid).likes),
                               lambda i=i: app.open_videos(user.videos, i))
                              for i, vid in enumerate(user.videos)]))
@@ -127,6 +142,10 @@ class OwnProfileScreen(Screen):
         self.switcher = False
         app.push(LoginScreen(adding=True))
 
+    def _edit(self, app) -> None:
+        from .social import EditProfileScreen
+        app.push(EditProfileScreen())
+
     def _copy(self, app) -> None:
         app.records.add("copy_handle", account=app.current, text=f"@{app.current}")
 
@@ -142,11 +161,14 @@ class OwnProfileScreen(Screen):
         root.add(header,
                  Node(IMAGE, r(960, 110, 1060, 200), k("profile_menu"), desc=t("Profile menu"),
                       on_tap=lambda: None),
-                 *_head(app, nickname(account.username), account.username,
+                 *_head(app, app.profile_of(account.username)["name"], account.username,
                         lambda: self._copy(app)),
                  *_counts(app, len(account.following), 0, len(account.liked)),
                  Node(BUTTON, r(240, 720, 840, 840), k("profile_edit"), text=t("Edit profile"),
-                      color="light", on_tap=lambda: None))
+                      color="light", on_tap=lambda: self._edit(app)))
+        bio = app.profile_of(account.username)["bio"]
+        if bio:
+            root.add(Node(TEXT, r(140, 850, 940, 875), k("profile_bio"), text=bio))
         for i, label in enumerate(("Videos", "Reposted videos", "Liked videos")):
             root.add(tab_node(app, (i * 360, 880, (i + 1) * 360, 980), "profile_tab", t(label),
                               i == 0))

@@ -10,6 +10,7 @@ from . import ids
 from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, TextField, back_button, \
     edit_node
 from .render import Node
+from .sound import sound_rows
 
 TABS = ("Top", "Users", "Videos", "Sounds", "LIVE", "Hashtags")
 
@@ -48,6 +49,8 @@ class SearchScreen(Screen):
             root.add(Node(TEXT, r(x, 240, x + 180, 340), k("search_tab"), text=t(tab),
                           selected=self.tab == tab, on_tap=lambda tab=tab: setattr(self, "tab", tab)))
         listing = Node(RECYCLER, r(0, 360, 1080, 2400), k("search_results"), scrollable=True)
+        if self.tab == "Sounds":  # rows of sounds; a row opens the sound's page
+            return root.add(sound_rows(app, listing, self.searched))
         users = app.world.search_users(self.searched) if self.tab in ("Top", "Users") else []
         videos = app.world.search_videos(self.searched) if self.tab in ("Top", "Videos") else []
         users = users[:3] if self.tab == "Top" else users[:10]

@@ -73,9 +73,16 @@ FR = {
     "Allow TikTok to send you notifications?": "Autoriser TikTok à vous envoyer des notifications ?",
     "Allow TikTok to access photos and videos on this device?":
         "Autoriser TikTok à accéder aux photos et vidéos de cet appareil ?",
+    # DM chat, edit profile, follower lists (social.py)
+    "Send a message...": "Envoyer un message...", "Send": "Envoyer",
+    "Change photo": "Changer de photo", "Name": "Nom", "Username": "Nom d'utilisateur",
+    "Bio": "Bio", "Links": "Liens", "Add a bio": "Ajoute une bio", "Add link": "Ajouter un lien",
+    "Save": "Enregistrer", "Take photo": "Prendre une photo",
+    "Upload photo": "Importer une photo", "Follow back": "Suivre en retour",
+    "Following (tab)": "Abonnements",
 }
 # Texts whose English form is shared with another entry but whose French differs.
-EN_ALIAS = {"Following (button)": "Following"}
+EN_ALIAS = {"Following (button)": "Following", "Following (tab)": "Following"}
 
 
 def tr(locale: str, text: str, **fmt) -> str:
@@ -102,3 +109,12 @@ def count(n: int, locale: str = "en") -> str:
     if locale == "fr":
         return _trim(value).replace(".", ",") + NBSP + ("k" if unit == "K" else "M")
     return _trim(value) + unit
+
+# The post options' screens (sound page, sound picker, "Add link"): words assumed, see
+# docs/APP-SURFACE.md "Post options".
+FR.update({
+    "Use this sound": "Utiliser ce son", "{n} videos": "{n} vidéos", "Volume": "Volume",
+    "Original sound": "Son original", "Added sound": "Son ajouté",
+    "Search sounds": "Rechercher des sons", "Add link": "Ajouter un lien",
+    "Product added": "Produit ajouté", "Products": "Produits", "Add": "Ajouter",
+})
