@@ -183,6 +183,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 50809, _int(0, 65535), "Port of the API (TikMatrix clients expect 50809)."),
     Setting("threads", 8, _int(1, 64), "Request threads of the web server."),
     Setting("max_body_bytes", 1048576, _int(1024), "Largest request body accepted (41301 above)."),
+    Setting("max_material_bytes", 268435456, _int(1024),
+            "Largest material upload (POST /material) accepted (41301 above); other requests "
+            "keep max_body_bytes."),
     Setting("shutdown_timeout", 10.0, _float(0), "Seconds a graceful stop waits for requests."),
     Setting("connection_limit", 256, _int(8, 10000),
             "Open connections the API holds at most; beyond it new ones wait in the backlog."),
@@ -237,9 +240,13 @@ SETTINGS: tuple[Setting, ...] = (
             "without it gets no tasks."),
     # --- engine ---
     Setting("auto_retry", False, _bool, "Retry failed tasks automatically."),
-    Setting("max_retries", 3, _int(0, 100), "How many times auto-retry retries one task."),
+    Setting("max_retry_count", 3, _int(1, 10),
+            "Most retries of one task, automatic and manual together (TikMatrix's setting): a "
+            "task retried this many times is not retried again."),
     Setting("retry_delay_min", 5.0, _float(0), "Shortest auto-retry delay, in seconds."),
     Setting("retry_delay_max", 60.0, _float(0), "Longest auto-retry delay, in seconds."),
+    Setting("random_order", False, _bool,
+            "Start each phone's pending tasks in a random order instead of oldest first."),
     Setting("task_timeout", 3600.0, _float(1), "Longest a task may run before it is stopped."),
     Setting("stop_grace", 10.0, _float(0.1),
             "Seconds a stopped script has to end before it is abandoned."),

@@ -124,6 +124,49 @@ def show_task(ctx, task_id, as_json) -> None:
     echo_json(task) if as_json else _print_task(task)
 
 
+@tasks.command("results")
+@click.argument("task_id", type=int)
+@click.option("--csv", "as_csv", is_flag=True,
+              help="Print the users as CSV (username,nickname,followers) for a spreadsheet.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_context
+def task_results(ctx, task_id, as_csv, as_json) -> None:
+    """Show what a scrape_user task read: the users, in the order the app listed them."""
+    task = client(ctx).call("GET", f"/task/{task_id}")
+    results = task.get("results")
+    if not results:
+        raise click.ClickException(f"task {task_id} holds no results: only a scrape_user task "
+                                   "that ran has them (status: " + _status(task) + ")")
+    users = results.get("users") or []
+    if as_json:
+        echo_json(results)
+    elif as_csv:
+        click.echo(_users_csv(users), nl=False)
+    else:
+        click.echo(f"{results.get('scrape_type', '')} of {results.get('target', '')}: "
+                   f"{len(users)} user(s)")
+        for user in users:
+            click.echo(f"  @{user.get('username', ''):<28} {user.get('nickname', ''):<28} "
+                       f"{user.get('followers', '')}")
+
+
+def _users_csv(users: list[dict]) -> str:
+    """CSV text; a cell a spreadsheet would run as a formula (=, +, -, @) starts with '."""
+    import csv
+    import io
+
+    def cell(value: Any) -> str:
+        text = str(value if value is not None else "")
+        return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["username", "nickname", "followers"])
+    for user in users:
+        writer.writerow([cell(user.get(k)) for k in ("username", "nickname", "followers")])
+    return out.getvalue()
+
+
 @tasks.command("create")
 @click.option("--serial", "serials", multiple=True, help="A device to run on (repeatable).")
 @click.option("--group", "groups", multiple=True,
@@ -193,8 +236,11 @@ def retry_task(ctx, task_id, as_json) -> None:
 def retry_all(ctx, as_json) -> None:
     """Put every failed task back in its queue."""
     data = client(ctx).call("POST", "/task/retry-all")
+    skipped = (f"; skipped {data['skipped_count']} already retried max_retry_count "
+               f"({data.get('max_retry_count')}) times" if data.get("skipped_count") else "")
     echo_json(data) if as_json else click.echo(
-        f"retried {data['retried_count']} task(s): {' '.join(map(str, data['task_ids'])) or '-'}")
+        f"retried {data['retried_count']} task(s): {' '.join(map(str, data['task_ids'])) or '-'}"
+        + skipped)
 
 
 @tasks.command("delete")

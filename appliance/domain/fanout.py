@@ -3,6 +3,8 @@
 Device mode: one task per device; with multi-account, one per enabled account bound to it.
 Usernames mode: one task per account, on the device it is bound to. Scripts with targets
 (follow, unfollow, comment) split further: one task per target per device.
+Owns `account_name`, the one rule by which `@name` and `name` are the same account (usernames
+of requests, script targets). Pure: called on request threads.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ MAX_TASKS_PER_REQUEST = 10_000
 class Slot:
     serial: str
     username: str | None
+
+
+def account_name(value: str) -> str:
+    """An account name as stored and compared: surrounding spaces and one leading `@` dropped
+    (TikMatrix's docs write `@user1` where the app shows `user1`)."""
+    name = str(value).strip()
+    return name[1:] if name.startswith("@") else name
 
 
 def unique(items: Iterable[str]) -> list[str]:
@@ -41,13 +50,13 @@ def device_slots(serials: list[str], multi_account: bool,
 
 def username_slots(usernames: list[str], account_named: Callable[[str], dict | None]) -> list[Slot]:
     slots = []
-    for username in unique(usernames):
+    for username in unique(account_name(u) for u in usernames):
         account = account_named(username)
         if account is None:
             raise InvalidParams(f"Invalid parameter usernames: unknown account {username!r}.",
                                 data={"field": "usernames", "username": username})
         if account.get("enabled", True) and account.get("device"):
-            slots.append(Slot(account["device"], username))
+            slots.append(Slot(account["device"], account["username"]))
     if not slots:
         raise NoMatchingAccount("None of the given accounts is enabled and bound to a device; "
                                 "enable them and bind each to its device first.")

@@ -56,6 +56,25 @@ def transition(task: dict, action: str, now: datetime, remark: str | None = None
     return changes
 
 
+def capped(task: dict, cap: int) -> bool:
+    """True when `task` was already retried `cap` times (the setting max_retry_count)."""
+    return int(task.get("retry_count") or 0) >= cap
+
+
+def retry_changes(task: dict, now: datetime, cap: int) -> dict:
+    """The changes of a manual retry: `transition(task, "retry")`, refused once the task was
+    retried `cap` times (auto and manual retries count alike)."""
+    changes = transition(task, "retry", now)
+    if capped(task, cap):
+        raise InvalidParams(
+            f"Invalid parameter retry_count: task {task['id']} was already retried "
+            f"{int(task.get('retry_count') or 0)} times, the most the setting max_retry_count "
+            f"({cap}) allows.",
+            data={"field": "retry_count", "id": task["id"], "retry_count": task.get("retry_count"),
+                  "max_retry_count": cap})
+    return changes
+
+
 def next_start(hhmm: str, now: datetime) -> datetime:
     """The next moment at local time HH:MM, today or tomorrow (CONTRACT: start_time)."""
     hour, minute = (int(part) for part in hhmm.split(":"))

@@ -103,7 +103,8 @@ class Engine:
         # phones cost nothing (without a tracker, every phone with pending tasks).
         candidates = getattr(self.tracker, "usable_serials", None)
         self.dispatcher = Dispatcher(store.tasks, self._usable, device_limit or _plan_limit(config),
-                                     self.rng, candidates)
+                                     self.rng, candidates,
+                                     lambda: bool(getattr(config, "random_order", False)))
         self.outcome = Outcome(store, config, clock, random.Random(self.rng.random()),
                                on_requeue=self.dispatcher.invalidate)
         self._lock = threading.RLock()

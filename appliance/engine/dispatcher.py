@@ -63,7 +63,8 @@ def plan_of(task: dict) -> Plan:
 
 class Dispatcher:
     """Per-phone FIFO queues (the store's pending tasks by phone) with the execution rules of
-    CONTRACT.
+    CONTRACT; with `random_order()` true (the setting random_order), each phone's queue is
+    shuffled instead: every pending task draws a random place once, kept until it starts.
 
     The engine reports each start (`started`) and end (`ended`); the dispatcher remembers which
     phone runs what and when each phone went idle, and draws the idle wait of each phone's head
@@ -75,8 +76,10 @@ class Dispatcher:
 
     def __init__(self, tasks: Tasks, usable: Callable[[str], bool],
                  device_limit: Callable[[], int], rng: random.Random,
-                 candidates: Callable[[], Iterable[str]] | None = None):
+                 candidates: Callable[[], Iterable[str]] | None = None,
+                 random_order: Callable[[], bool] = lambda: False):
         self._tasks = tasks
+        self._random_order = random_order
         self._usable = usable
         self._device_limit = device_limit
         self._rng = rng
@@ -85,6 +88,8 @@ class Dispatcher:
         self.last_ended: dict[str, datetime] = {}  # serial -> when its previous task ended
         self._waits: dict[str, tuple[int, float]] = {}  # serial -> (head task id, its idle wait)
         self._looked_up: set[str] = set()          # phones whose stored last end was read
+        # random_order: serial -> {pending task id: its drawn place}; the loop thread's only.
+        self._places: dict[str, dict[int, float]] = {}
         # Plans of the pending tasks a tick looked at, per phone. A pending task's document does
         # not change while it stays pending; `invalidate` (new, retried, stopped or requeued
         # work) drops them all, in case one left and came back meanwhile.
@@ -99,6 +104,7 @@ class Dispatcher:
 
     def started(self, serial: str, task_id: int) -> None:
         self.running[serial] = task_id
+        self._places.get(serial, {}).pop(task_id, None)
         if self._waits.get(serial, (None,))[0] == task_id:
             del self._waits[serial]
         with self._lock:
@@ -114,7 +120,8 @@ class Dispatcher:
     def tick(self, now: datetime) -> Decision:
         """Decide the starts for `now`. Rules, in order:
         - a phone runs one task at a time; at most device_limit phones run at once;
-        - a phone's queue is its pending tasks oldest first; a task whose start_time (or
+        - a phone's queue is its pending tasks oldest first (random_order: in places drawn
+          once per task from the seeded rng); a task whose start_time (or
           auto-retry delay) has not come yet does not hold up the tasks behind it;
         - the phone must be usable (online, not hot, not quarantined); otherwise its tasks wait;
         - the head task starts once the phone has been idle for a wait drawn from its
@@ -133,6 +140,8 @@ class Dispatcher:
         heads = []
         for serial in ready:
             ids = queues.get(serial)
+            if ids and self._random_order():
+                ids = self._shuffled(serial, ids)
             if ids:
                 head = self._head(serial, ids, now, generation, decision)
                 if head is not None:
@@ -178,6 +187,15 @@ class Dispatcher:
             if generation == self._generation:
                 self._plans[serial] = plans
         return head
+
+    def _shuffled(self, serial: str, ids: list[int]) -> list[int]:
+        """The phone's pending ids in their drawn places (a new task draws one now); places of
+        tasks no longer pending are forgotten."""
+        known = self._places.get(serial, {})
+        places = {task_id: known[task_id] if task_id in known else self._rng.random()
+                  for task_id in ids}
+        self._places[serial] = places
+        return sorted(ids, key=places.__getitem__)
 
     def _due(self, task_id: int, plan: Plan, serial: str, now: datetime) -> datetime:
         ended = self.last_ended.get(serial) or self._stored_end(serial)

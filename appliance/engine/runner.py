@@ -131,11 +131,11 @@ class Outcome:
                        **(extra or {})}
             retries = int(current.get("retry_count") or 0)
             if (self.config.auto_retry and run.retryable
-                    and retries < self.config.max_retries):
+                    and retries < self.config.max_retry_count):
                 changes.update(
                     status=PENDING, retry_count=retries + 1, started_at=None, finished_at=None,
                     _not_before=iso(now + timedelta(seconds=delay)),
-                    remark=f"auto-retry {retries + 1} of {self.config.max_retries} in "
+                    remark=f"auto-retry {retries + 1} of {self.config.max_retry_count} in "
                            f"{delay:.0f} s after: {remark}")
             return changes
 

@@ -37,12 +37,12 @@ SCHEMA = {
                          "description": "Shortest watch time of one video, in seconds."},
         "max_duration": {"type": "number", "minimum": 0, "maximum": 3600, "default": 30,
                          "description": "Longest watch time of one video, in seconds."},
-        "like_probable": dict(_PERCENT, default=50,
+        "like_probable": dict(_PERCENT, default=0,
                               description="Chance (percent) of liking a watched video."),
         # (sic) TikMatrix's published name.
-        "floow_probable": dict(_PERCENT, default=10,
+        "floow_probable": dict(_PERCENT, default=0,
                                description="Chance (percent) of following the video's author."),
-        "collect_probable": dict(_PERCENT, default=20,
+        "collect_probable": dict(_PERCENT, default=0,
                                  description="Chance (percent) of adding it to favourites."),
         "comment_probable": dict(_PERCENT, default=0,
                                  description="Chance (percent) of commenting on it."),
@@ -52,6 +52,14 @@ SCHEMA = {
                          "description": "Append a random emoji to each comment."},
         "comment_order": {"enum": ["random", "sequential"], "default": "random",
                           "description": "Pick comment lines at random or in order."},
+        "generate_by_chatgpt": {"type": "boolean", "default": False,
+                                "description": "TikMatrix: write comments with ChatGPT. Not "
+                                               "supported by this hub: comments come from "
+                                               "`comment`, and the task's log says so."},
+        "chatgpt_settings": {"type": "object", "default": {},
+                             "description": "TikMatrix: ChatGPT's settings (api_key, model, "
+                                            "prompt, ...). Accepted and not stored (it holds an "
+                                            "API key): this hub does not call ChatGPT."},
     },
     "additionalProperties": True,
 }
@@ -67,7 +75,14 @@ class AccountWarmup(AppScript):
                 "Invalid parameter script_config.min_duration: must not be above max_duration.",
                 data={"field": "script_config.min_duration"})
 
+    def fanout(self, config: dict) -> list[dict]:
+        # chatgpt_settings holds an API key this hub never uses: it is not stored in the task.
+        return [{k: v for k, v in config.items() if k != "chatgpt_settings"}]
+
     def act(self, ctx, ui: Ui) -> str | None:
+        if ctx.config.get("generate_by_chatgpt"):
+            ctx.warn("generate_by_chatgpt is not supported by this hub: comments come from "
+                     "script_config.comment (none given: no comments)")
         return _Warmup(ctx, ui).run()
 
 
@@ -163,6 +178,12 @@ class _Warmup:
         tile = ui.find("search.first_video", screen)
         if tile is None:
             ctx.log(f"no videos for {topic!r}: watching the For You feed instead")
+            # The search screens have no nav row: BACK out of them first.
+            for _ in range(3):
+                if ui.find("nav.home", screen) is not None:
+                    break
+                ui.back()
+                screen = ui.look("leave the search")
             go_home(ui)
             return False
         ui.tap(tile)

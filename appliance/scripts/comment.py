@@ -10,6 +10,9 @@ Runs on the engine worker thread of its task, through that task's ScriptContext.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from appliance.errors import ApplianceError
 from appliance.scripts.anchors import is_word
 from appliance.scripts.app_script import EMOJIS, AppScript, bad, option_lines, split_targets
 from appliance.scripts.hierarchy import Screen
@@ -22,7 +25,8 @@ SCHEMA = {
         "target_post_urls": {"type": "array", "maxItems": 1000, "default": [],
                              "items": {"type": "string", "minLength": 1, "maxLength": 2048}},
         "target_post_url": {"type": "string", "maxLength": 200000, "default": "",
-                            "description": "Post URLs separated by newlines or commas."},
+                            "description": "Post URLs separated by newlines or commas; used "
+                                           "when target_post_urls is empty (the list wins)."},
         "comment_content": {"type": ["string", "array"], "maxLength": 100000, "maxItems": 1000,
                             "items": {"type": "string", "minLength": 1, "maxLength": 2000},
                             "description": "Comment options, one per line (or a list of "
@@ -30,6 +34,10 @@ SCHEMA = {
         "comment_order": {"enum": ["random", "sequential"], "default": "random"},
         "insert_emoji": {"type": "boolean", "default": False,
                          "description": "Append a random emoji to the comment."},
+        "comment_image_path": {"type": "string", "maxLength": 4096, "default": "",
+                               "description": "An image to attach (TikMatrix: TikTok only). Not "
+                                              "supported by this hub: the comment is posted as "
+                                              "text and the task's log says so."},
         "comment_index": {"type": "integer", "minimum": 0, "default": 0,
                           "description": "Set by the hub: this task's place in the fan-out."},
     },
@@ -38,8 +46,13 @@ SCHEMA = {
 }
 
 
+TIKTOK_HOSTS = ("tiktok.com", "www.tiktok.com", "m.tiktok.com", "vm.tiktok.com", "vt.tiktok.com")
+
+
 def urls(config: dict) -> list[str]:
-    return split_targets(config["target_post_urls"], config["target_post_url"])
+    """target_post_urls if it names any, else target_post_url (TikMatrix: the list wins)."""
+    return (split_targets(config["target_post_urls"], "")
+            or split_targets([], config["target_post_url"]))
 
 
 def options(config: dict) -> list[str]:
@@ -80,8 +93,15 @@ class Comment(AppScript):
 
     def act(self, ctx, ui: Ui) -> str:
         base = int(ctx.config.get("comment_index") or 0)
+        if ctx.config.get("comment_image_path"):
+            ctx.warn("comment_image_path is not supported by this hub: the comment is posted "
+                     "as text only")
         done = []
         for offset, url in enumerate(urls(ctx.config)):
+            if (urlsplit(url).hostname or "").lower() not in TIKTOK_HOSTS:
+                # TikMatrix also comments on Instagram; this hub drives the TikTok app only.
+                raise ApplianceError(f"{url[:200]} is not a TikTok post link: this hub comments "
+                                     "through the TikTok app only (Instagram is not supported)")
             text = self.text(ctx, base + offset)
             ctx.log(f"opening {url}")
             ui.open_url(url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import quote as url_quote
 
+from appliance.domain.fanout import account_name
 from appliance.scripts.accounts import go_home
 from appliance.scripts.anchors import is_word, match
 from appliance.scripts.app_script import AppScript, bad, split_targets
@@ -25,7 +26,11 @@ SCHEMA = {
                          "items": {"type": "string", "minLength": 1, "maxLength": 100},
                          "description": "Usernames (with or without @)."},
         "target_user": {"type": "string", "maxLength": 100000, "default": "",
-                        "description": "Usernames separated by newlines or commas."},
+                        "description": "Usernames separated by newlines or commas; used when "
+                                       "target_users is empty (the list wins)."},
+        "target_username": {"type": "string", "maxLength": 100000, "default": "",
+                            "description": "As target_user (the name TikMatrix's API examples "
+                                           "page uses); used when both others are empty."},
         "access_method": {"enum": ["direct", "search"], "default": "direct",
                           "description": "direct: open the profile by deep link; search: find "
                                          "it through the app's search."},
@@ -35,8 +40,15 @@ SCHEMA = {
 
 
 def targets(config: dict) -> list[str]:
-    return [t.lstrip("@") for t in split_targets(config["target_users"], config["target_user"])
-            if t.lstrip("@")]
+    """The usernames to act on, `@` dropped, each once: target_users if it names any, else
+    target_user, else target_username (TikMatrix: the list takes priority)."""
+    for items, text in ((config["target_users"], ""), ([], config["target_user"]),
+                        ([], config.get("target_username", ""))):
+        names = [account_name(t) for t in split_targets(items, text)]
+        names = [n for n in dict.fromkeys(names) if n]
+        if names:
+            return names
+    return []
 
 
 class _FollowBase(AppScript):
@@ -52,8 +64,8 @@ class _FollowBase(AppScript):
                 raise bad("target_users", f"{name!r} is not a username")
 
     def fanout(self, config: dict) -> list[dict]:
-        return [{**config, "target_users": [name], "target_user": name}
-                for name in targets(config)]
+        rest = {k: v for k, v in config.items() if k != "target_username"}
+        return [{**rest, "target_users": [name], "target_user": name} for name in targets(config)]
 
     def act(self, ctx, ui: Ui) -> str:
         remarks = [self.one(ctx, ui, name) for name in targets(ctx.config)]

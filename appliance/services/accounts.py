@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
+from appliance.domain.fanout import account_name
 from appliance.domain.tasks import iso
 from appliance.errors import InvalidParams, NotFound
 
@@ -26,7 +27,7 @@ def public(doc: dict) -> dict:
 
 
 def normal_username(value: str) -> str:
-    return value.strip().lstrip("@")
+    return account_name(value)   # the one rule: `@name` and `name` are the same account
 
 
 class AccountService:

@@ -12,7 +12,8 @@ from typing import Any, Callable
 
 from appliance.devices.seen import SeenPhones
 from appliance.domain import fanout
-from appliance.domain.tasks import FAILED, PENDING, RUNNING, new_task, public, transition
+from appliance.domain.tasks import (FAILED, PENDING, RUNNING, capped, new_task, public,
+                                    iso, retry_changes, transition)
 from appliance.errors import InvalidParams, NotFound, ScriptNameMissing
 from appliance.services.groups import GroupService
 
@@ -58,6 +59,12 @@ def check_config_size(configs: list[dict], copies: int) -> None:
                                 data={"field": "script_config"})
 
 
+def ignored_line(script: str, fields: list[str]) -> str:
+    """The warning a task's log starts with when its request had fields `script` does not have."""
+    return (f"ignored script_config field(s) {', '.join(fields)}: not options of the {script} "
+            "script (left out of this task)")
+
+
 def never_seen(serial: str) -> str:
     """The remark of a pending task whose phone the hub has never seen (cleared when it starts)."""
     return (f"Waiting: the hub has never seen phone {serial}; check the serial "
@@ -95,7 +102,7 @@ class TaskService:
         if min_i > max_i:
             raise InvalidParams(f"Invalid parameter min_interval: {min_i} is greater than "
                                 f"max_interval {max_i}.", data={"field": "min_interval"})
-        configs = self._script_configs(name, body.get("script_config") or {})
+        configs, ignored = self._script_configs(name, body.get("script_config") or {})
         if "usernames" in body:
             slots = fanout.username_slots(body["usernames"], self._account_named)
         else:
@@ -117,21 +124,33 @@ class TaskService:
             for doc in docs:
                 doc["schedule_id"] = schedule_id
         created = self.store.tasks.create_many(docs)
-        self._wake()
         ids = [doc["id"] for doc in created]
-        return {"task_ids": ids, "created_count": len(ids), "unknown_serials": unknown}
+        if ignored:
+            line = {"ts": iso(now), "level": "warning",
+                    "message": ignored_line(name, ignored)}
+            for task_id in ids:
+                self.store.tasks.append_log(task_id, line, self.config.log_lines_per_task)
+        self._wake()
+        return {"task_ids": ids, "created_count": len(ids), "unknown_serials": unknown,
+                "ignored_fields": ignored}
 
     def _serials(self, body: dict) -> list[str]:
         """serials, then the phones of the named groups not among them (each phone once)."""
         return fanout.unique(body.get("serials", []) + self.groups.serials_of(
             body.get("groups", []), nonempty=True))
 
-    def _script_configs(self, name: str, config: dict) -> list[dict]:
+    def _script_configs(self, name: str, config: dict) -> tuple[list[dict], list[str]]:
+        """The configs of the tasks (validated, split per target) and the names of the fields
+        that are no option of the script: those are left out of the tasks."""
         if self.registry is None:
-            return [config]
+            return [config], []
         script = self.registry.get(name)          # 40003 listing the supported names
+        known = script.schema.get("properties", {})
+        ignored = sorted(k for k in config if k not in known) if isinstance(config, dict) else []
+        if ignored:
+            config = {k: v for k, v in config.items() if k in known}
         validated = script.validate(config)       # 40001 naming script_config.<field>
-        return script.fanout(validated)
+        return script.fanout(validated), ignored
 
     def _accounts_on(self, serial: str) -> list[dict]:
         return [a for a in self.store.accounts.list({"device": serial}) if a.get("enabled", True)]
@@ -162,9 +181,14 @@ class TaskService:
         # shown on its own, not among the human-readable lines.
         dumps = [line.get("message", "") for line in logs if line.get("level") == "ui_dump"]
         logs = [line for line in logs if line.get("level") != "ui_dump"]
+        # What a scraping script read is a "results" line (JSON, scripts/scrape_user.py).
+        found = [line.get("message", "") for line in logs if line.get("level") == "results"]
+        logs = [line for line in logs if line.get("level") != "results"]
         detail = {**public(task), "logs": logs}
         if dumps:
             detail["ui_dump"] = dumps[-1]
+        if found:
+            detail["results"] = json.loads(found[-1])
         return detail
 
     def stats(self) -> dict:
@@ -206,23 +230,34 @@ class TaskService:
         return self.get(task_id)
 
     def retry(self, task_id: int) -> dict:
+        """Failed -> pending, unless the task was retried max_retry_count times (40001 naming
+        retry_count)."""
         self._get(task_id)
-        self.store.tasks.update(task_id, lambda t: transition(t, "retry", self.clock()))
+        cap = self.config.max_retry_count
+        self.store.tasks.update(task_id, lambda t: retry_changes(t, self.clock(), cap))
         self._wake()
         return self.get(task_id)
 
     def retry_all(self) -> dict:
-        retried = []
+        """Every failed task back to pending, except those retried max_retry_count times: they
+        are counted in `skipped_count` (ids in `skipped_ids`)."""
+        retried: list[int] = []
+        skipped: list[int] = []
+        cap = self.config.max_retry_count
         for task_id in self.store.tasks.ids_where(status=FAILED):
             def change(current: dict, task_id: int = task_id) -> dict | None:
                 # Skip tasks that changed state since the listing (retried by someone else).
                 if current["status"] != FAILED:
                     return None
+                if capped(current, cap):
+                    skipped.append(task_id)
+                    return None
                 retried.append(task_id)
-                return transition(current, "retry", self.clock())
+                return retry_changes(current, self.clock(), cap)
             self.store.tasks.update(task_id, change)
         self._wake()
-        return {"task_ids": retried, "retried_count": len(retried)}
+        return {"task_ids": retried, "retried_count": len(retried), "skipped_ids": skipped,
+                "skipped_count": len(skipped), "max_retry_count": cap}
 
     def delete(self, task_id: int) -> dict:
         self._get(task_id)

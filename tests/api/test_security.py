@@ -58,14 +58,14 @@ def test_lone_surrogate_escape_is_refused_and_a_real_pair_accepted(client):
 def test_text_without_a_utf8_form_still_gets_an_envelope(services_client):
     # Stored before the API refused it (or by another path): reading it must not crash the answer.
     client, services = services_client
-    created = services.tasks.create({"script_name": "follow", "serials": ["A1"],
-                                     "script_config": {"target_users": ["x"], "note": "\udc80"}})
+    created = services.tasks.create({"script_name": "account_warmup", "serials": ["A1"],
+                                     "script_config": {"comment": "\udc80"}})
     task_id = created["task_ids"][0]
     for path in (f"/api/v1/task/{task_id}", "/api/v1/task", "/ui/overview"):
         result = client.simulate_get(path)
         assert result.status_code == 200 and result.json["code"] == 0, path
-    assert client.simulate_get(f"/api/v1/task/{task_id}").json["data"]["script_config"]["note"] \
-        == "\udc80"
+    assert client.simulate_get(f"/api/v1/task/{task_id}").json["data"]["script_config"][
+        "comment"] == "\udc80"
 
 
 def test_a_trailing_newline_does_not_satisfy_a_pattern(client):
@@ -129,19 +129,21 @@ def test_a_page_of_another_site_gets_no_free_pass_from_loopback(make_client):
 
 
 def test_script_config_copies_cannot_fill_the_store(client):
-    big = {"target_users": ["x"], "junk": "a" * 200_000}
-    result = client.simulate_post("/api/v1/task", json={"script_name": "follow",
+    # (options of the script: a field that is none is left out of the task, not stored)
+    url = "https://www.tiktok.com/@x/video/1"
+    big = {"target_post_url": url, "comment_content": ["a" * 2000] * 100}
+    result = client.simulate_post("/api/v1/task", json={"script_name": "comment",
                                                         "serials": ["A1"], "script_config": big})
     assert result.json["code"] == 40001 and result.json["data"]["field"] == "script_config"
     assert "per task" in result.json["message"]
     # fine alone, too much when copied onto 1000 phones
-    config = {"target_users": ["x"], "notes": "a" * 50_000}
+    config = {"target_post_url": url, "comment_content": ["a" * 2000] * 25}
     serials = [f"S{i}" for i in range(1000)]
-    result = client.simulate_post("/api/v1/task", json={"script_name": "follow",
+    result = client.simulate_post("/api/v1/task", json={"script_name": "comment",
                                                         "serials": serials, "script_config": config})
     assert result.json["code"] == 40001 and "Split the request" in result.json["message"]
     assert client.simulate_get("/api/v1/task").json["data"]["total"] == 0
-    result = client.simulate_post("/api/v1/task", json={"script_name": "follow",
+    result = client.simulate_post("/api/v1/task", json={"script_name": "comment",
                                                         "serials": serials[:10], "script_config": config})
     assert result.json["code"] == 0 and result.json["data"]["created_count"] == 10
 

@@ -67,7 +67,8 @@ def test_unicode_and_extra_fields_are_accepted(client):
     assert result.json["code"] == 0
     [task_id] = result.json["data"]["task_ids"]
     stored = client.simulate_get(f"/api/v1/task/{task_id}").json["data"]["script_config"]
-    assert stored["comment"] == config["comment"] and stored["unknown_key"] == [1, 2]
+    assert stored["comment"] == config["comment"] and "unknown_key" not in stored
+    assert result.json["data"]["ignored_fields"] == ["unknown_key"]
 
 
 def test_usernames_mode_with_unknown_account_names_it(client):

@@ -164,8 +164,8 @@ def test_graceful_stop_fails_running_tasks_interrupted_by_shutdown(hub):
     assert store.status(queued) == 0
 
 
-def test_auto_retry_requeues_with_delay_until_max_retries(hub):
-    engine, store, _tracker, _client = hub(auto_retry=True, max_retries=2,
+def test_auto_retry_requeues_with_delay_until_max_retry_count(hub):
+    engine, store, _tracker, _client = hub(auto_retry=True, max_retry_count=2,
                                            retry_delay_min=0, retry_delay_max=0.05)
     task_id = store.add("A", "crash")
     engine.start()

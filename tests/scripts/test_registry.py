@@ -45,7 +45,8 @@ def test_fresh_registry_each_call():
 def test_warmup_defaults_and_extra_keys_kept():
     config = default_registry().get("account_warmup").validate({"like_probable": 5, "old_key": 1})
     assert config["like_probable"] == 5 and config["old_key"] == 1
-    assert config["floow_probable"] == 10 and config["comment_order"] == "random"
+    # TikMatrix's documented defaults: every interaction off unless asked for
+    assert config["floow_probable"] == 0 and config["comment_order"] == "random"
 
 
 @pytest.mark.parametrize("config, field", [
