@@ -12,7 +12,7 @@ import falcon
 import falcon.media
 
 from appliance.api import (accounts, admin, dashboard, devices, envelope, events, groups, license,
-                           meta, metrics, schedules, tasks)
+                           materials, meta, metrics, schedules, tasks)
 from appliance.api.metrics import Observe
 from appliance.api.middleware import API_PREFIX, OPERATOR_PREFIX, Access, BodyLimit, PlanGate
 from appliance.api.options import OptionsAnswer
@@ -21,15 +21,16 @@ from appliance.errors import ApplianceError
 
 # Route families in registration order: each module's add_routes adds its routes and their
 # OpenAPI operations together.
-FAMILIES = (meta, tasks, license, devices, accounts, groups, schedules, events, admin, dashboard,
-            metrics)
+FAMILIES = (meta, tasks, license, devices, accounts, groups, schedules, materials, events, admin,
+            dashboard, metrics)
 # The families whose every route is under the prefix: also served to the operator's tools.
-OPERATOR_FAMILIES = (tasks, license, devices, accounts, groups, schedules, events)
+OPERATOR_FAMILIES = (tasks, license, devices, accounts, groups, schedules, materials, events)
 
 
 def create_app(services: Any) -> falcon.App:
     # Observe first: it times and logs every answer, the gates' refusals included.
-    app = falcon.App(middleware=[Observe(), BodyLimit(services.config.max_body_bytes),
+    app = falcon.App(middleware=[Observe(), BodyLimit(services.config.max_body_bytes,
+                                           services.config.max_material_bytes),
                                  Access(services.access), PlanGate(services.license),
                                  OptionsAnswer()])
     json_handler = falcon.media.JSONHandler(dumps=envelope.json_dumps)

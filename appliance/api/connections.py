@@ -13,6 +13,7 @@ only the server's fixed limits, its stop flag and their own channel's unsent byt
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import logging
 import struct
@@ -21,13 +22,18 @@ import threading
 import time
 from collections import Counter
 
+from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask, WSGITask
 
 from appliance.api import envelope
+from appliance.api.middleware import upload_route
 
 log = logging.getLogger("appliance.server")
+# Once its headers are in, a request with a body has request_timeout plus a second per MiB.
+BODY_RATE = 1 << 20
 
 
 class EnvelopeErrorTask(ErrorTask):
@@ -46,7 +52,8 @@ class EnvelopeErrorTask(ErrorTask):
     def _describe(self, status: int, detail: str) -> tuple[int, str]:
         server = self.channel.server
         if status == 413:
-            return 41301, (f"The request body is over the limit of {server.max_body_bytes} bytes; "
+            limit = self.request.adj.max_request_body_size - 1   # the route's (HubParser)
+            return 41301, (f"The request body is over the limit of {limit} bytes; "
                            "send less data per request.")
         if status == 431:
             # 40001 like any other malformed request: CONTRACT has no code of its own for it.
@@ -88,11 +95,29 @@ class StreamingTask(WSGITask):
         return environ
 
 
+class HubParser(HTTPRequestParser):
+    """Waitress's request parser with the body limit of the request's route: a material upload
+    may send max_material_bytes, anything else max_body_bytes. Waitress checks the limit when the
+    headers end, before any of the body is read, against the parser's `adj`."""
+
+    def __init__(self, adj: Adjustments, upload_adj: Adjustments):
+        super().__init__(adj)
+        self.upload_adj = upload_adj
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        if upload_route(self.command, self.path):
+            self.adj = self.upload_adj
+
+
 class HubChannel(HTTPChannel):
     """One client connection: counted per address, and timed from the first byte of each request."""
 
     task_class = StreamingTask
     error_task_class = EnvelopeErrorTask
+
+    def parser_class(self, adj: Adjustments) -> HubParser:   # waitress calls it with its adj
+        return HubParser(adj, self.server.upload_adj)
     # time.time() (waitress's clock) when the request being received began to arrive.
     receiving_since = 0.0
     client_host: str | None = None   # set while counted in the server's per_address
@@ -121,8 +146,9 @@ class HubWSGIServer(TcpWSGIServer):
 
     channel_class = HubChannel
 
-    def __init__(self, app, *, max_body_bytes: int, connections_per_address: int,
-                 idle_timeout: float, request_timeout: float, **adjustments):
+    def __init__(self, app, *, max_body_bytes: int, max_upload_bytes: int,
+                 connections_per_address: int, idle_timeout: float, request_timeout: float,
+                 **adjustments):
         self.max_body_bytes = max_body_bytes
         self.connections_per_address = connections_per_address
         self.idle_timeout = idle_timeout
@@ -137,6 +163,8 @@ class HubWSGIServer(TcpWSGIServer):
         # seen at once (waitress.client_disconnected) rather than at the next failed write.
         super().__init__(app, max_request_body_size=max_body_bytes + 1, cleanup_interval=1,
                          asyncore_use_poll=True, channel_request_lookahead=1, **adjustments)
+        self.upload_adj = copy.copy(self.adj)
+        self.upload_adj.max_request_body_size = max_upload_bytes + 1
 
     def handle_accept(self) -> None:
         try:
@@ -174,7 +202,10 @@ class HubWSGIServer(TcpWSGIServer):
                 # A request is being served: the connection is neither idle nor slow, and the
                 # clock of a request received behind it starts when the hub is ready for it.
                 channel.receiving_since = now
-            elif channel.request is not None and channel.receiving_since < slow_since:
+            elif channel.request is not None and channel.receiving_since < slow_since - (
+                    channel.request.content_length / BODY_RATE
+                    if channel.request.headers_finished else 0):
+                # A declared body earns a second per MiB: a large upload is not a slow sender.
                 channel.will_close = True
             elif channel.last_activity < idle_since:
                 channel.will_close = True

@@ -16,6 +16,7 @@ API_PREFIX = "/api/v1"
 # The operator's surface: the same routes for the console and the admin CLI, under the same
 # access rule but outside the plan's gate (the plan gates the Local API for third-party clients).
 OPERATOR_PREFIX = "/ui/v1"
+UPLOAD_PATHS = frozenset(prefix + "/material" for prefix in (API_PREFIX, OPERATOR_PREFIX))
 # Paths whose data needs the access rule: the Local API, the dashboard's JSON and the metrics.
 GUARDED_PREFIXES = (API_PREFIX + "/", "/ui/")
 GUARDED_PATHS = {API_PREFIX, "/metrics"}
@@ -42,14 +43,21 @@ def cross_site(req) -> bool:
     return urlsplit(origin.strip()).netloc.lower() != (req.get_header("Host") or "").lower()
 
 
+def upload_route(method: str, path: str) -> bool:
+    """A material upload: the one request whose body may be larger than max_body_bytes."""
+    return method == "POST" and path.rstrip("/") in UPLOAD_PATHS
+
+
 class BodyLimit:
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
+    def __init__(self, max_bytes: int, max_upload_bytes: int):
+        self.max_bytes, self.max_upload_bytes = max_bytes, max_upload_bytes
 
     def process_request(self, req, resp) -> None:
-        if req.content_length is not None and req.content_length > self.max_bytes:
+        limit = (self.max_upload_bytes if upload_route(req.method, routed_path(req))
+                 else self.max_bytes)
+        if req.content_length is not None and req.content_length > limit:
             raise BodyTooLarge(f"Request body of {req.content_length} bytes is over the limit of "
-                               f"{self.max_bytes} bytes; send less data per request.")
+                               f"{limit} bytes; send less data per request.")
 
 
 class Access:

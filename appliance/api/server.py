@@ -25,12 +25,14 @@ class HubServer:
     """Defaults of the keyword settings are those of `appliance/config.py`."""
 
     def __init__(self, app, host: str, port: int, threads: int = 8, max_body_bytes: int = 1 << 20,
-                 *, connection_limit: int = 256, connections_per_address: int = 32,
+                 *, max_upload_bytes: int = 256 << 20, connection_limit: int = 256,
+                 connections_per_address: int = 32,
                  idle_timeout: float = 30.0, request_timeout: float = 15.0):
         self.server = HubWSGIServer(
             app, host=host, port=port, threads=threads, ident="appliance",
             clear_untrusted_proxy_headers=True, connection_limit=connection_limit,
-            max_body_bytes=max_body_bytes, connections_per_address=connections_per_address,
+            max_body_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes,
+            connections_per_address=connections_per_address,
             idle_timeout=idle_timeout, request_timeout=request_timeout)
         self.host = host
         self.port = int(self.server.effective_port)   # waitress gives the numeric string

@@ -96,11 +96,11 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 def _register() -> None:
     # One line per command family; each module exposes `commands` (a list of click commands).
-    from appliance.cli import (accounts, db, demo, devices, doctor, groups, license, schedules,
-                               serve, sim, status, tasks, token, ui)
+    from appliance.cli import (accounts, db, demo, devices, doctor, groups, license, materials,
+                               schedules, serve, sim, status, tasks, token, ui)
 
-    for module in (serve, demo, sim, status, tasks, devices, groups, schedules, ui, accounts,
-                   license, token, db, doctor):
+    for module in (serve, demo, sim, status, tasks, devices, groups, schedules, materials, ui,
+                   accounts, license, token, db, doctor):
         for command in module.commands:
             main.add_command(command)
 

@@ -101,7 +101,8 @@ def run_hub(config, on_ready=None, stop_event: threading.Event | None = None,
         # never starve the API.
         server = HubServer(create_app(services), config.host, config.port,
                            config.threads + config.event_subscribers,
-                           config.max_body_bytes, connection_limit=config.connection_limit,
+                           config.max_body_bytes, max_upload_bytes=config.max_material_bytes,
+                           connection_limit=config.connection_limit,
                            connections_per_address=config.connections_per_address,
                            idle_timeout=config.idle_timeout,
                            request_timeout=config.request_timeout)

@@ -14,24 +14,37 @@ from appliance.scripts.registry import KNOWN_TIKMATRIX_NAMES, Registry
 __all__ = ["Script", "Registry", "KNOWN_TIKMATRIX_NAMES", "default_registry"]
 
 
-def default_registry(config: Any = None, accounts: Any = None) -> Registry:
+def default_registry(config: Any = None, accounts: Any = None, materials: Any = None) -> Registry:
     """A new Registry with every script this hub runs. Fresh each call, so tests may add
     their own scripts without leaking into other hubs. `config` gives the post script its
     media folder (without it, posts are refused); `accounts` (services.AccountService) is how
-    match_account binds what it found and how app scripts learn an account's app package."""
+    match_account binds what it found and how app scripts learn an account's app package;
+    `materials` (a scripts.material_source.MaterialLibrary: services.MaterialService) is the
+    material library posts pick from (without it, `materialLibrary` posts fail)."""
     from appliance.scripts.account_warmup import AccountWarmup
     from appliance.scripts.app_script import AppScript
     from appliance.scripts.comment import Comment
     from appliance.scripts.follow import Follow, Unfollow
     from appliance.scripts.match_account import MatchAccount
+    from appliance.scripts.material_source import HubMaterials
     from appliance.scripts.post import Post
 
     # TODO(lead): `app_package` is a Config field; getattr until every Config carries it.
     package = getattr(config, "app_package", None) or "com.zhiliaoapp.musically"
     registry = Registry()
-    for script in (AccountWarmup(), Post(config.media_path if config is not None else None), Follow(),
+    media = config.media_path if config is not None else None
+    post = Post(media)
+    post.materials = HubMaterials(media, materials)
+    # The scripts TikMatrix lists as coming soon (issue 12).
+    from appliance.scripts.like import Like
+    from appliance.scripts.message import Message
+    from appliance.scripts.profile import Profile
+    from appliance.scripts.scrape_user import ScrapeUser
+
+    social = (Like(), Message(), Profile(media), ScrapeUser())
+    for script in (AccountWarmup(), post, Follow(),
                    Unfollow(), Comment(),
-                   MatchAccount(accounts.bind_found if accounts is not None else None)):
+                   MatchAccount(accounts.bind_found if accounts is not None else None), *social):
         if isinstance(script, AppScript):
             script.package = package
             if accounts is not None:

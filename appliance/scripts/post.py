@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 from appliance.scripts.app_script import AppScript, bad
+from appliance.scripts.material_source import (HubMaterials, Material, MaterialSource, confine,
+                                               caption_for, most_in_folder, tags_of)
 from appliance.scripts.media import clean_up, pregrant, push, touch_and_scan
 from appliance.scripts.post_flow import publish
 
@@ -30,30 +32,73 @@ SCHEMA = {
         "image_count": {"type": "integer", "minimum": 0, "maximum": MAX_IMAGES, "default": 0,
                         "description": "Photos per post (images); 0: every listed file."},
         "captions": {"type": "string", "maxLength": 4000, "default": "",
-                     "description": "Caption; spintax {a|b|c} picks one variant per task."},
-        "post_way": {"enum": ["publish", "draft"], "default": "publish",
-                     "description": "Publish the post, or save it to drafts."},
+                     "description": "Caption; spintax {a|b|c} (nested) picks one variant per "
+                                    "task, ### is a line break, Title##Description fills the "
+                                    "title field and the description."},
+        # TikMatrix docs/api/post-script.md: post_way share|addButton|useSound, default share;
+        # "draft" is this hub's extension (the Create button's path, saved to Drafts).
+        "post_way": {"enum": ["share", "addButton", "useSound", "draft"], "default": "share",
+                     "description": "share: the file is shared into the app (one file; photos "
+                                    "go through the Create button); addButton: Create (+) -> "
+                                    "gallery; useSound: a sound's page (sound_name, a name or "
+                                    "a TikTok link) -> Use this sound -> gallery; draft: as "
+                                    "addButton, saved to Drafts."},
         "material_list": {"type": "array", "maxItems": 100, "default": [],
                           "items": {"type": "string", "minLength": 1, "maxLength": 1024},
-                          "description": "Files in the hub's media folder (relative to it)."},
-        "material_source": {"enum": ["", "materialList", "localFolder"], "default": "",
-                            "description": "localFolder: pick the files from material_path."},
+                          "description": "Files in the hub's media folder (relative to it). A "
+                                         "TikMatrix PC path such as C:/Videos/a.mp4 names "
+                                         "the file a.mp4 of the media folder."},
+        "material_source": {"enum": ["", "materialList", "localFolder", "materialLibrary"],
+                            "default": "materialLibrary",
+                            "description": "materialLibrary (TikMatrix's default): unused "
+                                           "materials of the library (materials_tags); a "
+                                           "non-empty material_list is used instead, as "
+                                           "TikMatrix does. localFolder: files of "
+                                           "material_path. \"\" and materialList: material_list."},
         "material_path": {"type": "string", "maxLength": 1024, "default": "",
-                          "description": "A folder inside the media folder (localFolder)."},
-        "upload_wait_time": {"type": "number", "minimum": 1, "maximum": 3600, "default": 60,
+                          "description": "A folder inside the media folder (localFolder); a "
+                                         "PC path such as C:/Videos/reels names its folder "
+                                         "reels."},
+        "materials_tags": {"type": ["string", "array"], "maxLength": 4000, "maxItems": 50,
+                           "items": {"type": "string", "maxLength": 64}, "default": "",
+                           "description": "materialLibrary: materials with any of these tags "
+                                          "(comma-separated); none: any material."},
+        "upload_wait_time": {"type": "number", "minimum": 1, "maximum": 3600, "default": 30,
                              "description": "Seconds to wait for the upload to finish."},
         "sound_wait_time": {"type": "number", "minimum": 0, "maximum": 600, "default": 10,
                             "description": "Seconds to wait in the sound picker (add_sound)."},
-        "add_sound": {"type": "boolean", "default": False},
-        "add_product_link": {"type": "boolean", "default": False},
-        "placement": {"type": "string", "maxLength": 200, "default": ""},
+        "add_sound": {"enum": ["-1", "0", "1", "custom", -1, 0, 1], "default": "-1",
+                      "description": "-1: leave the sound as it is; 0: add none; 1: add a sound "
+                                     "(sound_name, else the first suggested); custom: search "
+                                     "custom_sound_keyword and add the first result."},
+        "sound_name": {"type": "string", "maxLength": 2000, "default": "",
+                       "description": "A sound's name or TikTok link (useSound; add_sound 1)."},
+        "custom_sound_keyword": {"type": "string", "maxLength": 200, "default": "",
+                                 "description": "What to search (add_sound custom)."},
+        "origin_sound_volume": {"type": "integer", "minimum": 0, "maximum": 100, "default": 50,
+                                "description": "Original sound volume when a sound is added."},
+        "add_sound_volume": {"type": "integer", "minimum": 0, "maximum": 100, "default": 50,
+                             "description": "Added sound volume when a sound is added."},
+        "add_product_link": {"enum": [0, 1, False, True], "default": 0,
+                             "description": "1: add a product link on the post screen."},
+        "placement": {"enum": ["reel", "story"], "default": "reel",
+                      "description": "reel: a post; story: published with Your Story."},
     },
     "additionalProperties": True,
 }
 
 
+def check_options(config: dict) -> None:
+    """The options that need another one (40001 naming the missing field)."""
+    if config["post_way"] == "useSound" and not config["sound_name"].strip():
+        raise bad("sound_name", "post_way useSound needs a sound name or a TikTok sound link")
+    if str(config["add_sound"]) == "custom" and not config["custom_sound_keyword"].strip():
+        raise bad("custom_sound_keyword", "add_sound custom needs a keyword to search")
+
+
 def kind_of(config: dict) -> str:
     return "video" if config["content_type"] in (0, "video") else "images"
+
 
 
 class Post(AppScript):
@@ -62,10 +107,12 @@ class Post(AppScript):
 
     def __init__(self, media_root: Path | None = None):
         self.media_root = Path(media_root) if media_root is not None else None
+        self.materials: MaterialSource = HubMaterials(self.media_root)   # wiring adds the library
 
     # --- validation (request thread and again at run time): pure but for reading the folder --
 
     def check(self, config: dict) -> None:
+        check_options(config)
         kind = kind_of(config)
         if config["material_source"] == "localFolder":
             folder = self.confine(config["material_path"] or ".", "material_path")
@@ -73,12 +120,14 @@ class Post(AppScript):
                 raise bad("material_path", f"{config['material_path']!r} is not a folder "
                                            "in the media folder")
             need = 1 if kind == "video" else max(1, config["image_count"])
-            found = self.folder_files(folder, kind)
-            if len(found) < need:
-                raise bad("material_path", f"{config['material_path']!r} holds {len(found)} "
+            found = most_in_folder(folder, kind)   # its files or an @username/ subfolder's
+            if found < need:
+                raise bad("material_path", f"{config['material_path']!r} holds {found} "
                                            f"usable {kind} file(s); {need} needed")
             return
         items = config["material_list"]
+        if not items and config["material_source"] == "materialLibrary":
+            return   # picked at run time; none left fails the task with a remark saying so
         if not items:
             raise bad("material_list", "give at least one file of the media folder")
         for i, item in enumerate(items):
@@ -88,23 +137,8 @@ class Post(AppScript):
                                      f"{len(items)} listed")
 
     def confine(self, value: str, field: str) -> Path:
-        """`value` (relative to the media folder, or absolute inside it) resolved, symlinks
-        followed; anything that lands outside the media folder is 40001 naming `field`."""
-        if self.media_root is None:
-            raise bad(field, "this hub has no media folder configured")
-        if "\0" in value:
-            raise bad(field, "the path holds a NUL character")
-        root = self.media_root.resolve()
-        path = Path(value)
-        candidate = path if path.is_absolute() else root / path
-        try:
-            real = candidate.resolve()
-        except (OSError, RuntimeError):
-            raise bad(field, f"{value!r} cannot be resolved") from None
-        if not real.is_relative_to(root):
-            # The folder's own path is the hub's business: the setting names it for the operator.
-            raise bad(field, f"{value!r} is outside the hub's media folder (setting media_dir)")
-        return real
+        """`value` resolved inside the media folder (material_source.confine), else 40001."""
+        return confine(self.media_root, value, field)
 
     def media_file(self, value: str, field: str, kind: str) -> Path:
         real = self.confine(value, field)
@@ -124,36 +158,21 @@ class Post(AppScript):
                              f"({', '.join(wanted)})")
         return real
 
-    @staticmethod
-    def folder_files(folder: Path, kind: str) -> list[Path]:
-        wanted = VIDEO_EXT if kind == "video" else IMAGE_EXT
-        try:
-            return sorted(p for p in folder.iterdir()
-                          if os.path.isfile(p) and p.suffix.lower() in wanted
-                          and os.access(p, os.R_OK) and "," not in p.name and "\n" not in p.name)
-        except OSError:
-            raise bad("material_path", f"{folder.name!r} cannot be read by the hub") from None
-
     # --- running ------------------------------------------------------------------------------
 
-    def choose_media(self, ctx) -> list[Path]:
-        cfg, rng = ctx.config, ctx.random
+    def choose_media(self, ctx) -> list[Material]:
+        cfg = ctx.config
         kind = kind_of(cfg)
-        if cfg["material_source"] == "localFolder":
-            folder = self.confine(cfg["material_path"] or ".", "material_path")
-            pool = self.folder_files(folder, kind)
-        else:
-            pool = [self.media_file(item, f"material_list[{i}]", kind)
-                    for i, item in enumerate(cfg["material_list"])]
-        if kind == "video":
-            return [rng.choice(pool)]
-        count = cfg["image_count"] or min(len(pool), MAX_IMAGES)
-        if cfg["material_source"] == "localFolder":
-            return rng.sample(pool, count)
-        return pool[:count]
+        return self.materials.pick(
+            source=cfg["material_source"], username=ctx.username, serial=ctx.serial,
+            tags=tags_of(cfg.get("materials_tags")), material_list=cfg["material_list"],
+            folder=cfg["material_path"], count=1 if kind == "video" else cfg["image_count"],
+            kind=kind, rng=ctx.random, task_id=ctx.task_id)
 
     def run(self, ctx) -> str | None:
-        media = self.choose_media(ctx)
+        materials = self.choose_media(ctx)
+        media = [m.path for m in materials]
+        ctx.config["captions"] = caption_for(materials, ctx.config["captions"])
         remote_dir = f"/sdcard/DCIM/hub-{ctx.task_id}"
         pushed: list[str] = []
         try:
@@ -163,6 +182,11 @@ class Post(AppScript):
             push(ctx, media, remote_dir, pushed)
             touch_and_scan(ctx, pushed)
             names = [p.name for p in media]
-            return self.drive(ctx, lambda ui: publish(ctx, ui, names))
+            result = self.drive(ctx, lambda ui: publish(ctx, ui, names, pushed))
+            self.materials.used(materials)   # never picked again (library materials)
+            return result
+        except BaseException:
+            self.materials.release(materials)
+            raise
         finally:
             clean_up(ctx, remote_dir, pushed)

@@ -33,6 +33,7 @@ class Services:
     timekeeper: Any = None   # services.timekeeper.Timekeeper (APScheduler: every timed wake-up)
     schedules: Any = None    # services.schedules.ScheduleService (recurring schedules)
     events: Any = None       # services.events.EventService (the live events of GET /events)
+    materials: Any = None    # services.materials.MaterialService (the material library)
     _closers: list = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -70,6 +71,7 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
     from appliance.services.accounts import AccountService
     from appliance.services.events import EventService
     from appliance.services.groups import GroupService
+    from appliance.services.materials import MaterialService
     from appliance.scripts import default_registry
     from appliance.services.license import LicenseService
     from appliance.services.statefiles import private_dir
@@ -90,7 +92,9 @@ def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> 
         services.timekeeper = Timekeeper(zone, config.schedule_grace, clock, store.jobs)
         services.housekeeping = Housekeeping(config, store, clock, services.timekeeper)
         services.accounts = AccountService(config, store, clock)
-        services.registry = default_registry(config, accounts=services.accounts)
+        services.materials = MaterialService(config, store, clock)
+        services.registry = default_registry(config, accounts=services.accounts,
+                                             materials=services.materials)
         services.groups = GroupService(store, clock)
         services.tasks = TaskService(config, store, clock, registry=services.registry,
                                      groups=services.groups)

@@ -23,6 +23,7 @@ from appliance.storage.backend import DocTable, JournalStorage, JournalTinyDB, L
 from appliance.storage.groups import GroupRepo
 from appliance.storage.indexes import KEPT
 from appliance.storage.jobs import JobRepo
+from appliance.storage.materials import MaterialRepo
 from appliance.storage.journal import (
     JOURNAL_MAGIC, CorruptFile, Journal, fsync_dir, list_journals, scan)
 from appliance.storage.migrate import LEGACY_NAME, read_legacy
@@ -79,6 +80,7 @@ class Store:
         self.groups = GroupRepo(self)
         self.jobs = JobRepo(self)            # the scheduler's persistent jobs (services/jobstore)
         self.schedules = ScheduleRepo(self)
+        self.materials = MaterialRepo(self)  # the material library (issue 12)
 
     # --- opening ---
     @classmethod

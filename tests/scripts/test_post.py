@@ -137,5 +137,5 @@ def test_post_way_draft_saves_without_publishing(phone_hub):
     assert (task["status"], task["remark"]) == (COMPLETED, "saved to drafts: d.mp4")
     sim = hub.sim(hub.serials[0])
     assert sim.app_records("draft")[-1]["caption"] == "later" and not sim.app_records("post")
-    assert any("add_product_link" in line["message"] and line["level"] == "warning"
-               for line in task["logs"])
+    assert sim.app_records("draft")[-1]["product_link"] is True   # "Add link" -> "Add"
+    assert "added a product link" in messages(task)
