@@ -12,7 +12,7 @@ from appliance.scripts.base import Script
 # TikMatrix script names that exist in TikMatrix but that this hub does not run yet: asking
 # for them is a 40003 that says so, not a generic "unknown script".
 KNOWN_TIKMATRIX_NAMES = (
-    "like", "message", "super_marketing", "profile", "scrape_user", "login",
+    "super_marketing", "login",
 )
 
 
