@@ -94,6 +94,13 @@ class AccountItem:
         ok(resp, self.accounts.delete(path_id(account_id, "account_id")))
 
 
+_AT = "2026-05-04T09:30:00+02:00"  # the examples' time
+_ACCOUNT_EXAMPLE = {"id": 7, "username": "user1", "device": "R58M12345AB", "enabled": True,
+                    "logged_in": True, "package_name": "com.zhiliaoapp.musically",
+                    "tags": ["fr"], "email": "", "has_password": True,
+                    "created_at": _AT, "updated_at": _AT}
+
+
 def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     accounts = getattr(services, "accounts", None)
     if accounts is None:
@@ -109,10 +116,19 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
         "deleted_ids": {"type": "array", "items": {"type": "integer"}}}}
     add = openapi.add_path
     add("/account", "get", "List accounts (filters: device, username, tag, enabled, logged_in)",
-        query=LIST_ACCOUNTS_QUERY, data=page, tag="accounts")
+        query=LIST_ACCOUNTS_QUERY, data=page, tag="accounts",
+        data_example={"accounts": [_ACCOUNT_EXAMPLE], "total": 1, "page": 1, "page_size": 100})
     add("/account", "post", "Add an account (username unique; the password is never returned)",
-        body=CREATE_ACCOUNT, data=ACCOUNT, tag="accounts")
-    add("/account/{account_id}", "get", "One account", data=ACCOUNT, tag="accounts")
+        body=CREATE_ACCOUNT, data=ACCOUNT, tag="accounts", data_example=_ACCOUNT_EXAMPLE,
+        example={"username": "user1", "device": "R58M12345AB", "tags": ["fr"],
+                 "password": "secret"},
+        links={name: (op, {"account_id": "$response.body#/data/id"}) for name, op in (
+            ("GetAccount", "getAccountByAccountId"), ("UpdateAccount", "patchAccountByAccountId"),
+            ("DeleteAccount", "deleteAccountByAccountId"))})
+    add("/account/{account_id}", "get", "One account", data=ACCOUNT, tag="accounts",
+        data_example=_ACCOUNT_EXAMPLE)
     add("/account/{account_id}", "patch", "Change an account's fields", body=UPDATE_ACCOUNT,
-        data=ACCOUNT, tag="accounts")
-    add("/account/{account_id}", "delete", "Delete an account", data=deleted, tag="accounts")
+        data=ACCOUNT, tag="accounts", example={"enabled": False}, one_field=True,
+        data_example={**_ACCOUNT_EXAMPLE, "enabled": False})
+    add("/account/{account_id}", "delete", "Delete an account", data=deleted, tag="accounts",
+        data_example={"deleted_ids": [7]})

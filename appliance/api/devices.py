@@ -119,6 +119,19 @@ class DeviceItem(_Resource):
         ok(resp, self.devices.shell(serial, body["command"], timeout=body["timeout"]))
 
 
+_AT = "2026-05-04T09:30:00+02:00"  # the examples' time
+_DEVICE_EXAMPLE = {
+    "serial": "R58M12345AB", "state": "device", "stalled_since": None, "adb_state": "device",
+    "transport": "usb", "usable": True, "unusable_reason": None, "hot": False,
+    "quarantined": None, "held": None, "first_seen": _AT, "last_seen": _AT,
+    "changed_at": _AT, "groups": ["Shelf A"],
+    "health": {"battery_level": 87, "temperature": 31.5, "charging": True, "powered": True,
+               "model": "SM-A515F", "brand": "samsung", "android_version": "13", "sdk": 33,
+               "screen_size": "1080x2400", "keyboard_installed": True,
+               "app": {"package": "com.zhiliaoapp.musically", "installed": True,
+                       "version": "34.1.2"}, "checked_at": 1777880000.0}}
+
+
 def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     devices, limit = services.devices, services.config.max_body_bytes
     app.add_route(prefix + "/device", DeviceCollection(devices, limit))
@@ -131,13 +144,17 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     listing = {"type": "object", "properties": {
         "devices": {"type": "array", "items": DEVICE}, "total": {"type": "integer"}}}
     openapi.add_path("/device", "get", "Devices the hub has seen, with state and health",
-                     query=LIST_QUERY, data=listing, tag="devices")
+                     query=LIST_QUERY, data=listing, tag="devices",
+                     data_example={"devices": [_DEVICE_EXAMPLE], "total": 1})
     openapi.add_path("/device/connect", "post", "Connect a phone over TCP (adb connect); "
-                     "it is reconnected after restarts", body=CONNECT, data=DEVICE, tag="devices")
+                     "it is reconnected after restarts", body=CONNECT, data=DEVICE, tag="devices",
+                     example={"address": "192.168.1.20:5555"},
+                     data_example={**_DEVICE_EXAMPLE, "serial": "192.168.1.20:5555",
+                                   "transport": "tcp"})
     openapi.add_path("/device/{serial}", "get", "One device (40401 if never seen)",
-                     data=DEVICE, tag="devices")
+                     data=DEVICE, tag="devices", data_example=_DEVICE_EXAMPLE)
     openapi.add_path("/device/{serial}/disconnect", "post", "Disconnect a TCP phone and forget it",
-                     data={"type": "object"}, tag="devices")
+                     data={"type": "object"}, tag="devices", data_example={})
     openapi.add_path("/device/{serial}/screenshot", "get", "The screen as PNG", tag="devices",
                      responses={"200": {"description": "the screenshot",
                                         "content": {"image/png": {"schema": {
@@ -150,14 +167,19 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
                      tag="devices",
                      responses={"200": {"description": "the UI dump",
                                         "content": {"application/xml": {"schema": {
-                                            "type": "string"}}}},
+                                            "type": "string"}, "example": (
+                                            "<?xml version='1.0' encoding='UTF-8' standalone="
+                                            "'yes' ?><hierarchy rotation=\"0\"><node text=\""
+                                            "Home\" bounds=\"[0,2250][216,2400]\" /></hierarchy>"
+                                        )}}},
                                 "default": {"description": "error envelope",
                                             "content": {"application/json": {
                                                 "schema": schemas.envelope()}}}})
     openapi.add_path("/device/{serial}/reboot", "post", "Reboot the phone (it goes away and "
-                     "comes back)", data={"type": "object"}, tag="devices")
+                     "comes back)", data={"type": "object"}, tag="devices", data_example={})
     openapi.add_path("/device/{serial}/shell", "post", "Run an operator's command on the phone "
                      "(40302 unless shell_api_enabled)", body=SHELL,
                      data={"type": "object", "properties": {
                          "output": {"type": "string"}, "status": {"type": "integer"}}},
-                     tag="devices")
+                     tag="devices", example={"command": "getprop ro.product.model"},
+                     data_example={"output": "SM-A515F\n", "status": 0})

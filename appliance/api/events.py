@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 from appliance.api import schemas
 from appliance.api.envelope import json_dumps
 from appliance.api.middleware import Access, PlanGate
-from appliance.errors import ApplianceError, InvalidParams
+from appliance.errors import ApplianceError, Busy, InvalidParams
 from appliance.services.events import TYPES, Subscription
 
 MAX_UNSENT = 128 << 10  # bytes written and not yet taken by the client: some 800 events
@@ -58,6 +58,11 @@ class EventStream:
         self.gates = (Access(services.access), PlanGate(services.license))
 
     def on_get(self, req, resp) -> None:
+        if SERVER_HOOKS - req.env.keys():
+            # Another WSGI server (a test client, a proxy's own): it cannot tell a stalled or
+            # departed reader, so an endless stream could hold a thread forever.
+            raise Busy("The event stream needs the hub's own web server (appliance serve); "
+                       "this one cannot stream it.")
         types = chosen_types(req.get_param("types"))
         last_id = req.get_header("Last-Event-ID") or req.get_param("last_event_id") or None
         subscription = self.events.subscribe(last_id, types)
@@ -74,6 +79,11 @@ class EventStream:
         except ApplianceError as exc:
             return exc
         return None
+
+
+# What only the hub's waitress puts in the environ (api/connections.py StreamingTask).
+SERVER_HOOKS = frozenset(("appliance.unsent_bytes", "appliance.stopping",
+                          "waitress.client_disconnected"))
 
 
 class Frames:
@@ -135,10 +145,15 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
         "task_status, device_status, reload_devices, reload_license; heartbeat every 15 s; "
         "resume with Last-Event-ID (else `reset`: re-read); 50301 when every stream the "
         "setting event_subscribers allows is open",
-        query=EVENTS_QUERY, tag="events",
+        query=EVENTS_QUERY, tag="events", unavailable=(50301,),
         responses={"200": {"description": "an endless text/event-stream; each event's data is "
                                           "one JSON object whose `action` names it",
-                           "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                           "content": {"text/event-stream": {"schema": {"type": "string"},
+                                                             "example": (
+                               "id: 3f9a01c2-12\nevent: task_status\ndata: {\"action\":"
+                               "\"task_status\",\"task_id\":42,\"serial\":\"R58M12345AB\","
+                               "\"status\":2,"
+                               "\"status_name\":\"completed\",\"previous\":1}\n\n")}}},
                    "default": {"description": "error envelope (see info)",
                                "content": {"application/json": {
                                    "schema": schemas.envelope()}}}})

@@ -48,6 +48,19 @@ class GroupItem:
         ok(resp, self.groups.remove(group_id, body["serials"]))
 
 
+_GROUP_EXAMPLE = {"id": 3, "name": "Shelf A", "serials": ["R58M12345AB", "192.168.1.20:5555"],
+                  "counts": {"devices": 2, "pending": 1, "running": 0},
+                  "created_at": "2026-05-04T09:30:00+02:00",
+                  "updated_at": "2026-05-04T09:30:00+02:00"}
+
+
+def _on_group(group_id: str) -> dict:
+    """Links from an answer that names a group to what a client does with it next."""
+    return {name: (op, {"group_id": group_id}) for name, op in (
+        ("GetGroup", "getGroupByGroupId"), ("UpdateGroup", "patchGroupByGroupId"),
+        ("AddPhones", "postGroupByGroupIdAdd"), ("DeleteGroup", "deleteGroupByGroupId"))}
+
+
 def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     groups, limit = services.groups, services.config.max_body_bytes
     app.add_route(prefix + "/group", GroupCollection(groups, limit))
@@ -68,15 +81,25 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     add = openapi.add_path
     add("/group", "get", "Device groups (extension), ascending id, each with its phones and "
         "their pending and running task counts", query=schemas.LIST_GROUPS_QUERY, data=listing,
-        tag="groups")
+        tag="groups", data_example={"groups": [_GROUP_EXAMPLE], "total": 1})
     add("/group", "post", "Create a device group (name unique ignoring case; a phone may be in "
-        "several groups)", body=schemas.CREATE_GROUP, data=schemas.GROUP, tag="groups")
-    add("/group/{group_id}", "get", "One device group", data=schemas.GROUP, tag="groups")
+        "several groups)", body=schemas.CREATE_GROUP, data=schemas.GROUP, tag="groups",
+        example={"name": "Shelf A", "serials": ["R58M12345AB", "192.168.1.20:5555"]},
+        data_example=_GROUP_EXAMPLE, links=_on_group("$response.body#/data/id"))
+    add("/group/{group_id}", "get", "One device group", data=schemas.GROUP, tag="groups",
+        data_example=_GROUP_EXAMPLE)
     add("/group/{group_id}", "patch", "Rename a group and/or replace its phones",
-        body=schemas.UPDATE_GROUP, data=schemas.GROUP, tag="groups")
+        body=schemas.UPDATE_GROUP, data=schemas.GROUP, tag="groups", one_field=True,
+        example={"name": "Shelf B"}, data_example={**_GROUP_EXAMPLE, "name": "Shelf B"})
     add("/group/{group_id}", "delete", "Delete a group (its phones' tasks are kept as they are)",
-        data=deleted, tag="groups")
+        data=deleted, tag="groups", data_example={"deleted_ids": [3]})
     add("/group/{group_id}/add", "post", "Add phones to a group (those already in it are kept "
-        "where they are)", body=schemas.GROUP_SERIALS, data=added, tag="groups")
+        "where they are)", body=schemas.GROUP_SERIALS, data=added, tag="groups",
+        example={"serials": ["R58M99999ZZ"]},
+        data_example={**_GROUP_EXAMPLE, "serials": _GROUP_EXAMPLE["serials"] + ["R58M99999ZZ"],
+                      "added": ["R58M99999ZZ"]})
     add("/group/{group_id}/remove", "post", "Remove phones from a group",
-        body=schemas.GROUP_SERIALS, data=removed, tag="groups")
+        body=schemas.GROUP_SERIALS, data=removed, tag="groups",
+        example={"serials": ["192.168.1.20:5555"]},
+        data_example={**_GROUP_EXAMPLE, "serials": ["R58M12345AB"],
+                      "removed": ["192.168.1.20:5555"]})

@@ -25,4 +25,7 @@ class LicenseCheck:
 def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     app.add_route(prefix + "/license/check", LicenseCheck(services.license))
     openapi.add_path("/license/check", "get", "The hub's plan (40301 with the same data on Starter)",
-                     data=schemas.LICENSE, tag="license")
+                     data=schemas.LICENSE, tag="license",
+                     data_example={"plan_name": "Pro", "api_enabled": True, "device_limit": 20,
+                                   "message": "The Pro plan includes Local API access for up "
+                                              "to 20 devices."})

@@ -28,11 +28,13 @@ class _Floats:
     def __init__(self) -> None:
         self.non_finite = False
 
-    def __call__(self, text: str) -> float:
+    def __call__(self, text: str) -> float | int:
         value = float(text)
         if not math.isfinite(value):
             self.non_finite = True
-        return value
+        # JSON Schema calls 2.0 an integer, so it passes "integer" fields: make it one (a task
+        # id 2.0 was a 500 in the store).
+        return int(value) if value.is_integer() and abs(value) < 2 ** 63 else value
 
 
 def _non_finite_field(body: Any) -> tuple[str, Any]:

@@ -110,6 +110,15 @@ class ScheduleItem:
         ok(resp, self.schedules.run(path_id(schedule_id, "schedule_id")))
 
 
+_AT = "2026-05-04T09:30:00+02:00"  # the examples' time
+_SCHEDULE_EXAMPLE = {
+    "id": 2, "name": "Morning warm-up", "weekdays": ["mon", "fri"], "times": ["09:00"],
+    "targets": {"groups": ["Shelf A"]}, "script_name": "account_warmup",
+    "script_config": {"task_duration": 600}, "enabled": True, "timezone": "Europe/Paris",
+    "next_run_times": ["2026-05-08T09:00:00+02:00", "2026-05-11T09:00:00+02:00"],
+    "last_run_at": None, "last_error": None, "created_at": _AT, "updated_at": _AT}
+
+
 def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     schedules, limit = services.schedules, services.config.max_body_bytes
     app.add_route(prefix + "/schedule", ScheduleCollection(schedules, limit))
@@ -121,17 +130,32 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
         "schedules": {"type": "array", "items": SCHEDULE}, "total": {"type": "integer"}}}
     deleted = {"type": "object", "properties": {
         "deleted_ids": {"type": "array", "items": {"type": "integer"}}}}
+    scripts = {name: services.registry.get(name).schema for name in services.registry.names()}
+    create = openapi.script_body("CreateSchedule", CREATE_SCHEDULE, scripts)
     add = openapi.add_path
     add("/schedule", "get", "Recurring schedules (extension), ascending id, each with its next "
-        "run times", data=listing, tag="schedules")
+        "run times", data=listing, tag="schedules",
+        data_example={"schedules": [_SCHEDULE_EXAMPLE], "total": 1})
     add("/schedule", "post", "Create a recurring schedule: at its times on its weekdays it "
         "creates tasks (source schedule, schedule_id set) for its targets",
-        body=CREATE_SCHEDULE, data=SCHEDULE, tag="schedules")
-    add("/schedule/{schedule_id}", "get", "One schedule", data=SCHEDULE, tag="schedules")
+        body=create, data=SCHEDULE, tag="schedules", data_example=_SCHEDULE_EXAMPLE,
+        example={k: _SCHEDULE_EXAMPLE[k] for k in ("name", "weekdays", "times", "targets",
+                                                    "script_name", "script_config")},
+        links={name: (op, {"schedule_id": "$response.body#/data/id"}) for name, op in (
+            ("GetSchedule", "getScheduleByScheduleId"),
+            ("RunSchedule", "postScheduleByScheduleIdRun"),
+            ("DeleteSchedule", "deleteScheduleByScheduleId"))})
+    add("/schedule/{schedule_id}", "get", "One schedule", data=SCHEDULE, tag="schedules",
+        data_example=_SCHEDULE_EXAMPLE)
     add("/schedule/{schedule_id}", "patch", "Change a schedule's fields (enabled: false stops "
-        "its firings)", body=UPDATE_SCHEDULE, data=SCHEDULE, tag="schedules")
+        "its firings)", body=openapi.script_names(UPDATE_SCHEDULE, list(scripts)),
+        data=SCHEDULE, tag="schedules", example={"enabled": False}, one_field=True,
+        data_example={**_SCHEDULE_EXAMPLE, "enabled": False, "next_run_times": []})
     add("/schedule/{schedule_id}", "delete", "Delete a schedule (its tasks are kept)",
-        data=deleted, tag="schedules")
+        data=deleted, tag="schedules", data_example={"deleted_ids": [2]})
     add("/schedule/{schedule_id}/run", "post", "Fire a schedule now, as at one of its times "
         "(40001 if disabled); answers as POST /task", data=schemas.TASKS_CREATED,
-        tag="schedules")
+        tag="schedules", data_example={"task_ids": [43], "created_count": 1,
+                                       "unknown_serials": []},
+        links={"GetTask": ("getTaskByTaskId",
+                           {"task_id": "$response.body#/data/task_ids/0"})})

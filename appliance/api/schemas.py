@@ -58,7 +58,11 @@ TASKS_CREATED = {"type": "object", "properties": {
     "unknown_serials": {"type": "array", "items": {"type": "string"},
                         "description": "serials this hub has never seen (their tasks are created "
                                        "all the same and wait, saying so in their remark); with "
-                                       "adb disabled, those it never saw while adb was on"}}}
+                                       "adb disabled, those it never saw while adb was on"},
+    "ignored_fields": {"type": "array", "items": {"type": "string"},
+                       "description": "Extension: script_config fields that are no option of the "
+                                      "script, left out of the tasks (each task's log starts "
+                                      "with a warning naming them)"}}}
 
 TASK_IDS = {
     "type": "object",
@@ -131,7 +135,11 @@ TASK_DETAIL = {**TASK, "properties": {**TASK["properties"],
                                       "ui_dump": {"type": "string",
                                                   "description": "uiautomator XML of the screen "
                                                                  "when a UI step failed (only "
-                                                                 "then present)"}}}
+                                                                 "then present)"},
+                                      "results": {"type": "object", "description": "What a "
+                                                  "scrape_user task read: scrape_type, target, "
+                                                  "users [{username, nickname, followers}] "
+                                                  "(only then present)"}}}
 STATS = {"type": "object", "properties": {
     k: {"type": "integer"} for k in ("total", "pending", "running", "completed", "failed")}}
 LICENSE = {"type": "object", "properties": {
@@ -171,7 +179,11 @@ def _openapi_schema(schema: dict) -> dict:
 
 
 class OpenApi:
-    """The OpenAPI 3.1 document; resource modules add their operations while routes are added."""
+    """The OpenAPI 3.1 document; resource modules add their operations while routes are added.
+
+    Each operation gets an operationId (from its method and path, unless given), `minimum: 1` on
+    its id path parameters, an example of its request and of its answer, the links a client
+    follows from its answer, and a 503/504 answer where a phone or a limit can be unavailable."""
 
     def __init__(self) -> None:
         self.paths: dict[str, dict] = {}
@@ -181,19 +193,75 @@ class OpenApi:
         """A named schema under components.schemas (e.g. a script's `script_config`)."""
         self.schemas[name] = _openapi_schema(schema)
 
+    def script_body(self, name: str, base: dict, configs: dict[str, dict]) -> dict:
+        """The document's form of a body that names a script (POST /task, POST /schedule):
+        `base` with `script_name` an enum of the registry's names, and one schema per script,
+        discriminated on script_name, whose script_config is that script's own schema
+        (components.schemas `ScriptConfig.<name>`). Only the document: requests go on being
+        validated against `base`, so an unknown name still answers 40003 listing the names."""
+        names = sorted(configs)
+        for script in names:
+            self.add_schema(f"ScriptConfig.{script}", configs[script])
+        self.schemas[name] = _openapi_schema(base)
+        self.schemas[name]["properties"]["script_name"] = {
+            **base["properties"]["script_name"], "enum": names}
+        mapping = {}
+        for script in names:
+            ref = mapping[script] = f"#/components/schemas/{name}.{script}"
+            self.schemas[ref.rsplit("/", 1)[1]] = {
+                "allOf": [{"$ref": f"#/components/schemas/{name}"}],
+                "properties": {"script_name": {"const": script},
+                               "script_config": {
+                                   "$ref": f"#/components/schemas/ScriptConfig.{script}"}},
+                # a script with required options needs script_config (its default {} fails)
+                "required": ["script_config"] if configs[script].get("required") else []}
+        return {"oneOf": [{"$ref": ref} for ref in mapping.values()],
+                "discriminator": {"propertyName": "script_name", "mapping": mapping}}
+
+    @staticmethod
+    def script_names(base: dict, names: list[str]) -> dict:
+        """`base` (a change of something that names a script) with script_name's enum."""
+        out = copy.deepcopy(base)
+        out["properties"]["script_name"] = {**out["properties"]["script_name"],
+                                            "enum": sorted(names)}
+        return out
+
     def add_path(self, path: str, method: str, summary: str, *, body: dict | None = None,
                  query: dict | None = None, data: dict | None = None,
-                 responses: dict | None = None, tag: str = "tasks") -> None:
+                 responses: dict | None = None, tag: str = "tasks",
+                 operation_id: str | None = None, example: Any = None,
+                 data_example: Any = None, links: dict | None = None,
+                 unavailable: tuple[int, ...] | None = None, one_field: bool = False) -> None:
+        """One operation. `example`: a request body; `data_example`: the `data` of its success
+        answer; `links`: {name: (operationId, {parameter: runtime expression})} followed from
+        that answer; `unavailable`: the codes among 50301 (HTTP 503) and 50401 (504) it may
+        answer, documented (default: both for the devices tag, else none); `one_field`: the
+        hub refuses a body that names none of its fields (40001), so the document says so."""
+        success: dict[str, Any] = {"description": "success: code 0",
+                                   "content": {"application/json": {"schema": envelope(data)}}}
+        if data_example is not None:
+            success["content"]["application/json"]["example"] = {
+                "code": 0, "message": "success", "data": data_example}
         op: dict[str, Any] = {"summary": summary, "tags": [tag],
-                              "responses": responses or {
-                                  "200": {"description": "success (code 0) or an error envelope",
-                                          "content": {"application/json": {
-                                              "schema": envelope(data)}}},
+                              "operationId": operation_id or _operation_id(method, path),
+                              "responses": copy.deepcopy(responses) or {
+                                  "200": success,
                                   "default": {"description": "error envelope (see info)",
                                               "content": {"application/json": {
                                                   "schema": envelope()}}}}}
+        if links:
+            op["responses"]["200"]["links"] = {
+                name: {"operationId": target, "parameters": params}
+                for name, (target, params) in links.items()}
+        if unavailable is None:
+            unavailable = (50301, 50401) if tag == "devices" else ()
+        for code in unavailable:
+            op["responses"].setdefault(str(code // 100), {
+                "description": f"{code}: {ERROR_CODES[code]}",
+                "content": {"application/json": {"schema": envelope()}}})
         params = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer"} if name.endswith("id") else {"type": "string"}}
+                   "schema": ({"type": "integer", "minimum": 1} if name.endswith("id")
+                              else {"type": "string"})}
                   for name in _path_params(path)]
         for name, prop in (query or {}).get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": False,
@@ -201,8 +269,12 @@ class OpenApi:
         if params:
             op["parameters"] = params
         if body is not None:
-            op["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": _openapi_schema(body)}}}
+            content: dict[str, Any] = {"schema": _openapi_schema(body)}
+            if one_field:
+                content["schema"]["anyOf"] = [{"required": [name]} for name in body["properties"]]
+            if example is not None:
+                content["example"] = example
+            op["requestBody"] = {"required": True, "content": {"application/json": content}}
         self.paths.setdefault(path, {})[method.lower()] = op
 
     def document(self) -> dict:
@@ -223,3 +295,14 @@ class OpenApi:
 
 def _path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+def _operation_id(method: str, path: str) -> str:
+    """`get /task/{task_id}/retry` -> getTaskByTaskIdRetry: stable, so links can name it."""
+    words = []
+    for part in path.strip("/").split("/"):
+        if part.startswith("{"):
+            words.append("By")
+            part = part[1:-1]
+        words.extend(w.capitalize() for w in part.replace("-", "_").split("_") if w)
+    return method.lower() + "".join(words)

@@ -66,6 +66,9 @@ class ScheduleService:
 
     def update(self, schedule_id: int, changes: dict) -> dict:
         """PATCH: the given fields replace the schedule's (targets as a whole)."""
+        if not changes:
+            # As groups and accounts answer: an empty change is a client's mistake, not a no-op.
+            raise InvalidParams("The request body changes nothing; give at least one field.")
         current = self._get(schedule_id)
         fields = self._checked({**{k: current[k] for k in EDITABLE}, **changes})
         updated = self.store.schedules.update(schedule_id,

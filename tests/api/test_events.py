@@ -291,3 +291,10 @@ def test_publish_never_waits_for_a_reader_that_does_not_read():
     bus.publish("task_status", {"task_id": -1})
     events, lost = idle.next(0)
     assert [e.data["task_id"] for e in events] == [-1] and not lost
+
+
+def test_outside_the_hubs_own_server_the_stream_is_refused_not_a_500(client):
+    # falcon's TestClient is another WSGI server: it cannot tell a stalled or departed reader.
+    answer = client.simulate_get("/api/v1/events")
+    assert answer.status_code == 503 and answer.json["code"] == 50301
+    assert "appliance serve" in answer.json["message"]

@@ -114,6 +114,8 @@ def test_patch_replaces_the_given_fields_and_checks_them(client):
     answer = client.simulate_patch(url, json={"times": ["24:00"]}).json
     assert (answer["code"], answer["data"]["field"]) == (40001, "times[0]")
     assert ok(client.simulate_get(url))["times"] == ["23:59"]
+    empty = client.simulate_patch(url, json={}).json     # as groups and accounts answer
+    assert empty["code"] == 40001 and "changes nothing" in empty["message"]
 
 
 def test_delete_then_the_schedule_is_gone(client):
