@@ -209,7 +209,13 @@ def publish(ctx, ui: Ui, names: list[str], remote: list[str] | None = None) -> s
         return "publish now"
 
     def after(screen: Screen) -> str:
-        return DONE if state["posted"] else "wait"
+        if state["posted"]:
+            return DONE
+        if not state["entered"]:
+            # An account switch ends on the profile: the way in starts from the home feed.
+            ui.tap_control("nav.home", "go to the home feed", screen)
+            return "go to the home feed"
+        return "wait"
 
     actions = {"feed": feed, "camera": camera, "gallery": gallery, "editor": editor,
                "caption": caption_screen, "dialog": dialog, "profile": after}

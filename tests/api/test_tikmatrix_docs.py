@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
+import os
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -382,3 +386,48 @@ def test_each_documented_body_runs_to_the_end_on_simulated_phones(docs_phones):
     assert any("comment_image_path is not supported" in m for m in lines["tiktok image comment"])
     assert any("generate_by_chatgpt is not supported" in m
                for m in lines["warmup with chatgpt comments"])
+
+
+MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+
+
+def upload_material(hub, name: str, body: bytes, tags: str = "") -> None:
+    url = f"{hub.handle.url}/material?{urllib.parse.urlencode({'name': name, 'tags': tags})}"
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/octet-stream"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert json.loads(answer.read())["code"] == 0
+
+
+def test_each_documented_post_body_runs_to_the_end_on_simulated_phones(docs_phones):
+    hub = docs_phones
+    # What the operator prepares: the PC's files copied into the media folder under the names
+    # the docs use, and a material library with trending videos and a few photos.
+    media = hub.handle.config.media_path
+    for path in ("video1.mp4", "instagram/reel1.mp4", "instagram/reel2.mp4"):
+        (media / path).parent.mkdir(parents=True, exist_ok=True)
+        (media / path).write_bytes(MP4_HEAD + os.urandom(3000))
+    for i in range(5):
+        (media / "carousel").mkdir(exist_ok=True)
+        (media / "carousel" / f"p{i}.jpg").write_bytes(JPEG_HEAD + os.urandom(2000))
+    for i in range(5):
+        upload_material(hub, f"clip{i}.mp4", MP4_HEAD + os.urandom(3000), "trending, dance")
+    for i in range(3):
+        upload_material(hub, f"photo{i}.jpg", JPEG_HEAD + os.urandom(2000))
+    created = []
+    for shift, (page, title, body) in enumerate(POST_EXAMPLES):
+        body = on_phones(body, hub.serials, shift)
+        if "usernames" in body:
+            body["usernames"] = MINE   # the docs' @user1.. are not logged in on these phones
+        data = hub.ok("POST", "/task", body)
+        created += [(page, title, task_id) for task_id in data["task_ids"]]
+    for page, title, task_id in created:
+        task = hub.wait_status(task_id, COMPLETED, FAILED, timeout=180)
+        assert task["status"] == COMPLETED, "\n".join(
+            [page, title, task["remark"], *(line["message"] for line in task["logs"])])
+    posts = [record for serial in hub.serials for record in hub.sim(serial).app_records("post")]
+    assert len(posts) == len(created)
+    used = json.loads(urllib.request.urlopen(f"{hub.handle.url}/material?used=true",
+                                             timeout=30).read())["data"]
+    assert used["total"] == 6   # quick start: 2 photos; library, custom sound, sound URL: 4
