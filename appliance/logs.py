@@ -46,7 +46,8 @@ class JournalFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         priority = self.PRIORITIES.get(record.levelno, 6 if record.levelno < logging.WARNING else 3)
-        return f"<{priority}>{super().format(record)}"
+        # Every line: journald reads the prefix per line, so a traceback keeps its record's level.
+        return "\n".join(f"<{priority}>{line}" for line in super().format(record).splitlines())
 
 
 def under_journald(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:

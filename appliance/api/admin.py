@@ -13,6 +13,7 @@ from typing import Any
 from appliance.api.envelope import ok
 from appliance.api.requests import read_json
 from appliance.errors import InternalError, InvalidParams, Unauthorized
+from appliance.api.middleware import cross_site
 from appliance.services.access import is_loopback
 from appliance.storage.backup import backup_destination, private_backup
 
@@ -22,7 +23,10 @@ class DbBackup:
         self.services = services
 
     def on_post(self, req, resp) -> None:
-        if not is_loopback(req.remote_addr):
+        if (not is_loopback(req.remote_addr) or cross_site(req)
+                or not self.services.access.names_hub(req.get_header("Host"))):
+            # Loopback, and (as the guarded routes) not a page of another site or of a name that
+            # merely resolves to the box (DNS rebinding).
             raise Unauthorized("Admin routes answer only on loopback: run `appliance db backup` "
                                "on the hub's own machine.")
         # A JSON content type cannot be sent cross-site without a preflight: no drive-by backups.

@@ -120,6 +120,7 @@ class HubChannel(HTTPChannel):
         return HubParser(adj, self.server.upload_adj)
     # time.time() (waitress's clock) when the request being received began to arrive.
     receiving_since = 0.0
+    body_seen = 0   # bytes received after the current request's headers (its chunked body)
     client_host: str | None = None   # set while counted in the server's per_address
 
     def __init__(self, server: "HubWSGIServer", sock, addr, adj, map=None):
@@ -132,6 +133,9 @@ class HubChannel(HTTPChannel):
         result = super().received(data)
         if self.request is not None and self.request is not began:
             self.receiving_since = time.time()
+            self.body_seen = 0
+        if self.request is not None and self.request.headers_finished:
+            self.body_seen += len(data)   # with the headers' tail at first: a bound, not a count
         return result
 
     def del_channel(self, map=None) -> None:
@@ -203,9 +207,10 @@ class HubWSGIServer(TcpWSGIServer):
                 # clock of a request received behind it starts when the hub is ready for it.
                 channel.receiving_since = now
             elif channel.request is not None and channel.receiving_since < slow_since - (
-                    channel.request.content_length / BODY_RATE
+                    max(channel.request.content_length, channel.body_seen) / BODY_RATE
                     if channel.request.headers_finished else 0):
-                # A declared body earns a second per MiB: a large upload is not a slow sender.
+                # A body earns a second per MiB, declared (Content-Length) or received so far
+                # (chunked): a large upload is not a slow sender.
                 channel.will_close = True
             elif channel.last_activity < idle_since:
                 channel.will_close = True

@@ -58,14 +58,15 @@ class EventStream:
         self.gates = (Access(services.access), PlanGate(services.license))
 
     def on_get(self, req, resp) -> None:
+        types = chosen_types(req.get_param("types"))
+        last_id = req.get_header("Last-Event-ID") or req.get_param("last_event_id") or None
+        subscription = self.events.subscribe(last_id, types)   # checks last_id, the cap
         if SERVER_HOOKS - req.env.keys():
             # Another WSGI server (a test client, a proxy's own): it cannot tell a stalled or
             # departed reader, so an endless stream could hold a thread forever.
+            subscription.close()
             raise Busy("The event stream needs the hub's own web server (appliance serve); "
                        "this one cannot stream it.")
-        types = chosen_types(req.get_param("types"))
-        last_id = req.get_header("Last-Event-ID") or req.get_param("last_event_id") or None
-        subscription = self.events.subscribe(last_id, types)
         resp.content_type = "text/event-stream; charset=utf-8"
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")   # nginx: pass each event on at once

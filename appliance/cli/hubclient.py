@@ -25,6 +25,8 @@ _ANY_HOST = {"0.0.0.0", "::", "", "*"}
 # The hub's operator surface (api/middleware.py OPERATOR_PREFIX): the Local API's routes under
 # the same token rule, open on every plan, so `license set Starter` leaves the CLI working.
 OPERATOR = "/ui/v1"
+# The hub is on this box or the LAN: never through http_proxy, which would be sent the token.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 class HubDown(click.ClickException):
     """No hub answers at the hub's address (nothing listens, or something that is not a hub,
@@ -79,7 +81,7 @@ class HubClient:
         """(HTTP status, body) of one request; HubDown when no hub answers it."""
         timeout = timeout or self.timeout
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with _DIRECT.open(request, timeout=timeout) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()

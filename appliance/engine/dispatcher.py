@@ -133,7 +133,8 @@ class Dispatcher:
             queues = self._tasks.queues()
             ready = [s for s in queues if s not in self.running and self._usable(s)]
         else:
-            ready = [s for s in self._candidates() if s not in self.running and self._usable(s)]
+            ready = [s for s in sorted(self._candidates())   # sorted: seeded draws repeat
+                     if s not in self.running and self._usable(s)]
             queues = self._tasks.queues(ready)
         with self._lock:
             generation = self._generation

@@ -73,7 +73,7 @@ class EventBus:
         if last_id is None:
             return self._seq, False
         run, _, seq = last_id.rpartition("-")
-        if not run or not seq.isdigit() or len(last_id) > 64:
+        if not run or not (seq.isascii() and seq.isdigit()) or len(last_id) > 64:
             raise InvalidParams(f"Invalid Last-Event-ID {last_id[:64]!r}: send back the id of "
                                 "the last event this hub sent (run-number), or none.",
                                 data={"field": "last_event_id"})

@@ -93,6 +93,10 @@ class MaterialService:
     def __init__(self, config, store: Store, clock: Callable[[], datetime]):
         self.store, self.clock = store, clock
         self.folder = Path(config.state_dir) / FOLDER
+        # Built at the hub's start, when no upload is in flight: what a crash or power cut left
+        # half-received is swept (each could be as large as max_material_bytes).
+        for stale in self.folder.glob(".upload-*") if self.folder.is_dir() else ():
+            stale.unlink(missing_ok=True)
 
     # --- files --------------------------------------------------------------------------------
 
@@ -126,7 +130,7 @@ class MaterialService:
                     size += len(chunk)
                     if size > limit:
                         raise BodyTooLarge(f"The file is over the limit of {limit} bytes "
-                                           "(setting max_body_bytes); send a smaller file.")
+                                           "(setting max_material_bytes); send a smaller file.")
                     if len(head) < 16:
                         head = (head + chunk)[:16]
                     out.write(chunk)

@@ -150,8 +150,11 @@ class ScheduleService:
         if doc["enabled"]:
             self.timekeeper.put(job_id(doc["id"]), KIND, [doc["id"]], self._trigger(doc),
                                 f"schedule {doc['id']} {doc['name']!r}")
-        else:
-            self.timekeeper.remove(job_id(doc["id"]))
+            if self.store.schedules.get(doc["id"]) is not None:
+                return
+            # A DELETE ran between this change's write and its job: that job must not outlive
+            # the schedule (delete removes the record before the job, so this sees it gone).
+        self.timekeeper.remove(job_id(doc["id"]))
 
     def _trigger(self, doc: dict) -> WeeklyTimes:
         return WeeklyTimes((WEEKDAYS.index(day) for day in doc["weekdays"]), doc["times"],

@@ -298,3 +298,10 @@ def test_outside_the_hubs_own_server_the_stream_is_refused_not_a_500(client):
     answer = client.simulate_get("/api/v1/events")
     assert answer.status_code == 503 and answer.json["code"] == 50301
     assert "appliance serve" in answer.json["message"]
+
+
+def test_a_last_event_id_with_other_digits_is_40001_not_a_500(client):
+    # '²' passes str.isdigit but not int(): it once became an internal error.
+    answer = client.simulate_get("/api/v1/events", params={"last_event_id": "x-\u00b2"})
+    assert answer.status_code == 400 and answer.json["code"] == 40001
+    assert answer.json["data"]["field"] == "last_event_id"

@@ -288,3 +288,13 @@ def test_a_non_finite_number_already_in_the_store_is_served_as_valid_json(servic
     body = strict(client.simulate_get(f"/api/v1/task/{task['id']}").text)
     assert body["code"] == 0 and body["data"]["script_config"]["n"] is None
     assert strict(client.simulate_get("/api/v1/task").text)["data"]["total"] == 1
+
+
+def test_the_admin_backup_route_gives_no_pass_to_rebinding_or_other_sites(client):
+    # Loopback alone is not enough: a page under a name that resolves to 127.0.0.1, or of
+    # another site, could otherwise fill the disk with backups.
+    for headers in ({"Host": "evil.example:50809"},
+                    {"Host": "localhost:50809", "Sec-Fetch-Site": "cross-site"}):
+        result = client.simulate_post("/admin/db/backup", json={"path": "x.snap"}, headers=headers)
+        assert result.status_code == 401 and result.json["code"] == 40101, headers
+    assert client.simulate_post("/admin/db/backup", json={"path": "x.snap"}).json["code"] == 0

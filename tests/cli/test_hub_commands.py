@@ -150,3 +150,9 @@ def test_create_reads_script_config_from_a_file_and_passes_start_time(live_hub, 
     bad = live_hub.cli("tasks", "create", "--serial", "A1", "--script", "account_warmup",
                        "--config", "{not json")
     assert bad.exit_code == 2 and "not JSON" in bad.output
+
+
+def test_the_cli_never_sends_the_token_through_a_proxy(live_hub):
+    # urllib honours http_proxy: the token would travel to it in clear, and the hub's on the LAN.
+    result = live_hub.cli("status", http_proxy="http://127.0.0.1:1", HTTP_PROXY="http://127.0.0.1:1")
+    assert result.exit_code == 0 and "version 0.1.0" in result.output, result.output

@@ -172,3 +172,15 @@ def test_sighup_applies_log_settings_live_and_survives_a_bad_file(serve, tmp_pat
     hub.wait_line(r"GET /healthz\?third 200")
     assert hub.stop() == 0
     assert not any("Traceback" in line for line in hub.lines)
+
+
+def test_under_journald_every_line_of_a_traceback_keeps_its_priority():
+    from appliance.logs import JournalFormatter, TEXT
+
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("appliance.x", logging.ERROR, __file__, 1, "failed", (),
+                                   sys.exc_info())
+    lines = JournalFormatter(TEXT).format(record).splitlines()
+    assert len(lines) > 2 and all(line.startswith("<3>") for line in lines), lines
