@@ -51,17 +51,23 @@ def targets(config: dict) -> list[str]:
     return []
 
 
+def check_targets(config: dict) -> list[str]:
+    """The usernames to act on (targets), each a plausible username, else 40001."""
+    names = targets(config)
+    if not names:
+        raise bad("target_users", "give at least one username (target_users or target_user)")
+    for name in names:
+        if any(ch in name for ch in "/?#\x00") or any(ord(ch) < 32 for ch in name):
+            raise bad("target_users", f"{name!r} is not a username")
+    return names
+
+
 class _FollowBase(AppScript):
     schema = SCHEMA
     follow = True
 
     def check(self, config: dict) -> None:
-        names = targets(config)
-        if not names:
-            raise bad("target_users", "give at least one username (target_users or target_user)")
-        for name in names:
-            if any(ch in name for ch in "/?#\x00") or any(ord(ch) < 32 for ch in name):
-                raise bad("target_users", f"{name!r} is not a username")
+        check_targets(config)
 
     def fanout(self, config: dict) -> list[dict]:
         rest = {k: v for k, v in config.items() if k != "target_username"}

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from appliance.scripts.anchors import is_word
 from appliance.scripts.app_script import EMOJIS, AppScript, bad, option_lines
-from appliance.scripts.follow import open_profile
-from appliance.scripts.like import listed
+from appliance.scripts.follow import check_targets, open_profile, targets
 from appliance.scripts.ui import Ui
 
 try:  # the post script's caption rules (spintax); the plain one until they are there
@@ -51,11 +50,6 @@ SCHEMA = {
 }
 
 
-def targets(config: dict) -> list[str]:
-    return [t.lstrip("@") for t in listed(config["target_users"], config["target_user"])
-            if t.lstrip("@")]
-
-
 def templates(config: dict) -> list[str]:
     content = config["message_contents"]
     if isinstance(content, list):
@@ -70,12 +64,7 @@ class Message(AppScript):
     def check(self, config: dict) -> None:
         if not templates(config):
             raise bad("message_contents", "give at least one message (one per line)")
-        names = targets(config)
-        if not names:
-            raise bad("target_users", "give at least one username (target_users or target_user)")
-        for name in names:
-            if any(ch in name for ch in "/?#\x00") or any(ord(ch) < 32 for ch in name):
-                raise bad("target_users", f"{name!r} is not a username")
+        check_targets(config)
 
     def fanout(self, config: dict) -> list[dict]:
         return [{**config, "target_users": [name], "target_user": name, "message_index": i}
