@@ -38,12 +38,17 @@ class AppScript(Script):
     def run(self, ctx) -> str | None:
         return self.drive(ctx, lambda ui: self.act(ctx, ui))
 
+    def app_package(self, ctx) -> str:
+        """The app the task's account lives in (accounts' own package), else the hub's."""
+        own = self.package_of(ctx.username) if ctx.username and self.package_of else None
+        return own or self.package
+
     def drive(self, ctx, work: Callable[[Ui], str | None]) -> str | None:
         """Start the app, switch to the task's account, then `work(ui)`; a failed UI step
         leaves its screen with the task before it propagates."""
         ui = Ui(ctx, self.package)
-        package = self.package_of(ctx.username) if ctx.username and self.package_of else None
-        if package and package != ui.package:
+        package = self.app_package(ctx)
+        if package != ui.package:
             ctx.log(f"@{ctx.username} lives in the app {package}")
             ui.package = package
         try:
@@ -103,17 +108,3 @@ def split_targets(items: Any, text: Any) -> list[str]:
 def bad(field: str, message: str) -> InvalidParams:
     return InvalidParams(f"Invalid parameter script_config.{field}: {message}.",
                          data={"field": f"script_config.{field}"})
-
-
-_SPIN = re.compile(r"\{([^{}]*\|[^{}]*)\}")
-
-
-def spin(text: str, rng) -> str:
-    """Resolve spintax `{a|b|c}` (nested, innermost first) with `rng`; braces without a '|' are
-    literal text and stay as they are."""
-    while True:
-        match = _SPIN.search(text)
-        if match is None:
-            return text
-        choice = rng.choice(match.group(1).split("|"))
-        text = text[:match.start()] + choice + text[match.end():]

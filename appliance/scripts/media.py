@@ -7,7 +7,9 @@ removed and re-scanned, even when the task was stopped). Runs on the task's work
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from appliance.devices import quote
 from appliance.errors import DeviceCommandFailed
@@ -78,3 +80,19 @@ def clean_up(ctx, remote_dir: str, pushed: list[str]) -> None:
         ctx.log(f"removed the pushed media from {remote_dir}")
     except Exception as exc:  # noqa: BLE001 - a leftover file must not hide the outcome
         ctx.warn(f"could not remove the pushed media from {remote_dir}: {exc}; delete it by hand")
+
+
+@contextmanager
+def on_phone(ctx, files: list[Path], package: str) -> Iterator[list[str]]:
+    """`files` pushed to a folder of the task's own on the phone and scanned into the gallery
+    (after `package` may read them); removed and re-scanned however the block ends. Yields
+    the remote paths."""
+    remote_dir = f"/sdcard/DCIM/hub-{ctx.task_id}"
+    pushed: list[str] = []
+    try:
+        pregrant(ctx, package)
+        push(ctx, files, remote_dir, pushed)
+        touch_and_scan(ctx, pushed)
+        yield pushed
+    finally:
+        clean_up(ctx, remote_dir, pushed)

@@ -12,15 +12,12 @@ Runs on the engine worker thread of its task, through that task's ScriptContext.
 
 from __future__ import annotations
 
+from appliance.domain.captions import spin
 from appliance.scripts.anchors import is_word
 from appliance.scripts.app_script import EMOJIS, AppScript, bad, option_lines
 from appliance.scripts.follow import check_targets, open_profile, targets
 from appliance.scripts.ui import Ui
 
-try:  # the post script's caption rules (spintax); the plain one until they are there
-    from appliance.domain.captions import spin
-except ImportError:  # pragma: no cover - depends on the tree this runs in
-    from appliance.scripts.app_script import spin
 
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -15,7 +15,7 @@ from pathlib import Path
 from appliance.scripts.app_script import AppScript, bad
 from appliance.scripts.material_source import (HubMaterials, Material, MaterialSource, confine,
                                                caption_for, most_in_folder, tags_of)
-from appliance.scripts.media import clean_up, pregrant, push, touch_and_scan
+from appliance.scripts.media import on_phone
 from appliance.scripts.post_flow import publish
 
 VIDEO_EXT = (".mp4", ".mov", ".3gp", ".mkv", ".webm", ".avi")
@@ -173,20 +173,12 @@ class Post(AppScript):
         materials = self.choose_media(ctx)
         media = [m.path for m in materials]
         ctx.config["captions"] = caption_for(materials, ctx.config["captions"])
-        remote_dir = f"/sdcard/DCIM/hub-{ctx.task_id}"
-        pushed: list[str] = []
+        names = [p.name for p in media]
         try:
-            package = (self.package_of(ctx.username) if ctx.username and self.package_of
-                       else None) or self.package
-            pregrant(ctx, package)
-            push(ctx, media, remote_dir, pushed)
-            touch_and_scan(ctx, pushed)
-            names = [p.name for p in media]
-            result = self.drive(ctx, lambda ui: publish(ctx, ui, names, pushed))
-            self.materials.used(materials)   # never picked again (library materials)
-            return result
+            with on_phone(ctx, media, self.app_package(ctx)) as pushed:
+                result = self.drive(ctx, lambda ui: publish(ctx, ui, names, pushed))
+                self.materials.used(materials)   # never picked again (library materials)
+                return result
         except BaseException:
             self.materials.release(materials)
             raise
-        finally:
-            clean_up(ctx, remote_dir, pushed)

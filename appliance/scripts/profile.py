@@ -19,7 +19,7 @@ from appliance.scripts.accounts import open_own_profile
 from appliance.scripts.anchors import match
 from appliance.scripts.app_script import AppScript, bad, option_lines
 from appliance.scripts.controls import gallery_tiles
-from appliance.scripts.media import clean_up, pregrant, push, touch_and_scan
+from appliance.scripts.media import on_phone
 from appliance.scripts.ui import Ui
 
 IMAGE_EXT = (".jpg", ".jpeg", ".png")
@@ -134,17 +134,8 @@ class Profile(AppScript):
         if not cfg["avatars_path"]:
             return self.drive(ctx, lambda ui: edit_profile(ctx, ui, changes, None))
         photo = self.pick(ctx, self.photos(cfg["avatars_path"]))
-        remote_dir = f"/sdcard/DCIM/hub-{ctx.task_id}"
-        pushed: list[str] = []
-        try:
-            package = (self.package_of(ctx.username) if ctx.username and self.package_of
-                       else None) or self.package
-            pregrant(ctx, package)
-            push(ctx, [photo], remote_dir, pushed)
-            touch_and_scan(ctx, pushed)
+        with on_phone(ctx, [photo], self.app_package(ctx)):
             return self.drive(ctx, lambda ui: edit_profile(ctx, ui, changes, photo.name))
-        finally:
-            clean_up(ctx, remote_dir, pushed)
 
 
 def _on_edit(ui: Ui):
