@@ -105,6 +105,12 @@ def split_targets(items: Any, text: Any) -> list[str]:
     return out
 
 
+def list_wins(items: Any, text: Any) -> list[str]:
+    """The list field if it names any target, else the text field split (TikMatrix: when both
+    are given, the list wins)."""
+    return split_targets(items, "") or split_targets([], text)
+
+
 def bad(field: str, message: str) -> InvalidParams:
     return InvalidParams(f"Invalid parameter script_config.{field}: {message}.",
                          data={"field": f"script_config.{field}"})

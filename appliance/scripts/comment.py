@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from appliance.errors import ApplianceError
 from appliance.scripts.anchors import is_word
-from appliance.scripts.app_script import EMOJIS, AppScript, bad, option_lines, split_targets
+from appliance.scripts.app_script import EMOJIS, AppScript, bad, list_wins, option_lines
 from appliance.scripts.hierarchy import Screen
 from appliance.scripts.ui import Ui
 
@@ -51,8 +51,7 @@ TIKTOK_HOSTS = ("tiktok.com", "www.tiktok.com", "m.tiktok.com", "vm.tiktok.com",
 
 def urls(config: dict) -> list[str]:
     """target_post_urls if it names any, else target_post_url (TikMatrix: the list wins)."""
-    return (split_targets(config["target_post_urls"], "")
-            or split_targets([], config["target_post_url"]))
+    return list_wins(config["target_post_urls"], config["target_post_url"])
 
 
 def options(config: dict) -> list[str]:

@@ -10,10 +10,7 @@ Runs on the engine worker thread of its task, through that task's ScriptContext.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-from appliance.scripts.app_script import AppScript, bad
+from appliance.scripts.app_script import AppScript, bad, list_wins
 from appliance.scripts.ui import Ui
 
 SCHEMA = {
@@ -30,20 +27,9 @@ SCHEMA = {
 }
 
 
-def listed(items: Any, text: Any) -> list[str]:
-    """The list field when it holds anything, else the string field split on newlines or
-    commas (TikMatrix: the list wins); blanks dropped, order kept, duplicates once."""
-    raw = [str(i) for i in items] if items else re.split(r"[\n,]", text or "")
-    out: list[str] = []
-    for item in raw:
-        item = item.strip()
-        if item and item not in out:
-            out.append(item)
-    return out
-
-
 def urls(config: dict) -> list[str]:
-    return listed(config["target_post_urls"], config["target_post_url"])
+    """target_post_urls if it names any, else target_post_url (TikMatrix: the list wins)."""
+    return list_wins(config["target_post_urls"], config["target_post_url"])
 
 
 def check_urls(found: list[str]) -> None:

@@ -20,9 +20,8 @@ import re
 from appliance.scripts.accounts import go_home
 from appliance.scripts.anchors import is_word
 from appliance.scripts.app_script import AppScript, bad
-from appliance.scripts.follow import open_profile
+from appliance.scripts.follow import open_profile, targets
 from appliance.scripts.hierarchy import Screen
-from appliance.scripts.like import listed
 from appliance.scripts.ui import Ui
 
 #: the level of the log line holding the scraped rows (JSON); TaskService shows it as `results`
@@ -51,11 +50,6 @@ SCHEMA = {
     },
     "additionalProperties": True,
 }
-
-
-def targets(config: dict) -> list[str]:
-    return [t.lstrip("@") for t in listed(config["target_users"], config["target_user"])
-            if t.lstrip("@")]
 
 
 class ScrapeUser(AppScript):
