@@ -12,9 +12,10 @@ import ipaddress
 import math
 import os
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from appliance.errors import ConfigError
 

@@ -12,8 +12,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping, TextIO
+from typing import Any, TextIO
 
 HANDLER_NAME = "appliance"
 ACCESS_LOGGER = "appliance.access"

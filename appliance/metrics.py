@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from prometheus_client import Counter, Histogram, disable_created_metrics
 

@@ -183,7 +183,7 @@ def fill(state: Path, total: int) -> None:
     from appliance.storage import Store
 
     config = load_config(env={}, overrides={"state_dir": str(state), "adb_enabled": False})
-    clock = lambda: datetime.now().astimezone()   # noqa: E731
+    clock = lambda: datetime.now().astimezone()
     with Store.open(state) as store:
         registry = default_registry(config, accounts=AccountService(config, store, clock))
         service = TaskService(config, store, clock, registry=registry)

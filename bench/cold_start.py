@@ -16,7 +16,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from appliance.devices.ports import free_port  # noqa: E402
+
+from appliance.devices.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ppadb.client import Client  # noqa: E402
-from ppadb.device import Device  # noqa: E402
+from ppadb.client import Client
+from ppadb.device import Device
 
-from appliance.devices import AdbServer, DeviceClient  # noqa: E402
-from appliance.devices.client import wrap_command  # noqa: E402
-from appliance.errors import DeviceTimeout  # noqa: E402
-from appliance.sim import SimFarm  # noqa: E402
-from appliance.devices.ports import free_port  # noqa: E402
+from appliance.devices import AdbServer, DeviceClient
+from appliance.devices.client import wrap_command
+from appliance.devices.ports import free_port
+from appliance.errors import DeviceTimeout
+from appliance.sim import SimFarm
 
 ADB = "/usr/bin/adb"
 

@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from appliance.cli.serve import run_hub  # noqa: E402
-from appliance.config import load_config  # noqa: E402
-from appliance.scripts import Script  # noqa: E402
-from appliance.sim import SimFarm  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-from tests.hubkit import call  # noqa: E402
+from appliance.cli.serve import run_hub
+from appliance.config import load_config
+from appliance.scripts import Script
+from appliance.sim import SimFarm
+from tests.conftest import free_port
+from tests.hubkit import call
 
 
 class Echo(Script):

@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ppadb.client import Client  # noqa: E402
+from ppadb.client import Client
 
-from appliance.sim import SimFarm  # noqa: E402
-from appliance.devices.ports import free_port  # noqa: E402
+from appliance.devices.ports import free_port
+from appliance.sim import SimFarm
 
 ADB = "/usr/bin/adb"
 

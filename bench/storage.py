@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tinydb import Query, TinyDB  # noqa: E402
-from tinydb.storages import JSONStorage  # noqa: E402
+from tinydb import Query, TinyDB
+from tinydb.storages import JSONStorage
 
-from appliance.storage import Store  # noqa: E402
+from appliance.storage import Store
 
 SIZES = (1_000, 10_000, 100_000)
 PAGE = 20

@@ -22,7 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from appliance.devices.ports import free_port  # noqa: F401  (re-exported for tests)
+
+from appliance.devices.ports import free_port
 
 ADB = os.environ.get("ADB", "/usr/bin/adb")
 
@@ -48,7 +49,7 @@ class AdbServer:
         self.process: subprocess.Popen | None = None
         self.log_path = Path(tempfile.mkstemp(prefix=f"adb-{self.port}-", suffix=".log")[1])
 
-    def start(self, timeout: float = 10.0) -> "AdbServer":
+    def start(self, timeout: float = 10.0) -> AdbServer:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([ADB, "-P", str(self.port), "server", "nodaemon"],
                                         stdout=log, stderr=log, stdin=subprocess.DEVNULL)

@@ -112,7 +112,7 @@ class HubProcess:
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
-    def start(self, timeout: float = 60) -> "HubProcess":
+    def start(self, timeout: float = 60) -> HubProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "appliance", "serve", "--host", "127.0.0.1", "--port", "0",
              "--state-dir", str(self.state_dir), *self.extra],

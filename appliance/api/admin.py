@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from appliance.api.envelope import ok
+from appliance.api.middleware import cross_site
 from appliance.api.requests import read_json
 from appliance.errors import InternalError, InvalidParams, Unauthorized
-from appliance.api.middleware import cross_site
 from appliance.services.access import is_loopback
 from appliance.storage.backup import backup_destination, private_backup
 

@@ -11,8 +11,21 @@ from typing import Any
 import falcon
 import falcon.media
 
-from appliance.api import (accounts, admin, dashboard, devices, envelope, events, groups, license,
-                           materials, meta, metrics, schedules, tasks)
+from appliance.api import (
+    accounts,
+    admin,
+    dashboard,
+    devices,
+    envelope,
+    events,
+    groups,
+    license,
+    materials,
+    meta,
+    metrics,
+    schedules,
+    tasks,
+)
 from appliance.api.metrics import Observe
 from appliance.api.middleware import API_PREFIX, OPERATOR_PREFIX, Access, BodyLimit, PlanGate
 from appliance.api.options import OptionsAnswer

@@ -123,7 +123,7 @@ class HubChannel(HTTPChannel):
     body_seen = 0   # bytes received after the current request's headers (its chunked body)
     client_host: str | None = None   # set while counted in the server's per_address
 
-    def __init__(self, server: "HubWSGIServer", sock, addr, adj, map=None):
+    def __init__(self, server: HubWSGIServer, sock, addr, adj, map=None):
         super().__init__(server, sock, addr, adj, map=map)
         self.client_host = addr[0]
         server.per_address[self.client_host] += 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from appliance.api import schemas
 from appliance.api.envelope import ok
 from appliance.api.requests import read_json, read_query

@@ -10,7 +10,8 @@ MAX_UNSENT bytes wait for it, rather than let waitress buffer for it (16 MB, the
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from appliance.api import schemas
 from appliance.api.envelope import json_dumps

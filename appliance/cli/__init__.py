@@ -17,7 +17,6 @@ from appliance import __version__
 from appliance.config import load_config
 from appliance.errors import ApplianceError, ConfigError
 
-
 # Where `make install` puts the box's config: admin commands on the box use it by default, so
 # `appliance token show` reads the same state directory as the service.
 SYSTEM_CONFIG = Path("/etc/appliance/appliance.toml")
@@ -96,8 +95,23 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 def _register() -> None:
     # One line per command family; each module exposes `commands` (a list of click commands).
-    from appliance.cli import (accounts, db, demo, devices, doctor, groups, license, materials,
-                               schedules, serve, sim, status, tasks, token, ui)
+    from appliance.cli import (
+        accounts,
+        db,
+        demo,
+        devices,
+        doctor,
+        groups,
+        license,
+        materials,
+        schedules,
+        serve,
+        sim,
+        status,
+        tasks,
+        token,
+        ui,
+    )
 
     for module in (serve, demo, sim, status, tasks, devices, groups, schedules, materials, ui,
                    accounts, license, token, db, doctor):

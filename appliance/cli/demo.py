@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from appliance.cli.hubclient import HubClient, HubError
-from appliance.errors import ApplianceError
 from appliance.devices.ports import free_port
+from appliance.errors import ApplianceError
 
 SAMPLE_SCRIPT = "account_warmup"
 SAMPLE_CONFIG = {"task_duration": 20, "min_duration": 2, "max_duration": 5}

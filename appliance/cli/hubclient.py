@@ -13,11 +13,11 @@ import json
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import click
-
 
 _ANY_HOST = {"0.0.0.0", "::", "", "*"}
 

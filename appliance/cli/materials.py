@@ -12,7 +12,15 @@ from urllib.parse import quote, urlencode
 
 import click
 
-from appliance.cli.hubclient import OPERATOR, HubClient, HubError, _decode, _not_an_envelope, client, echo_json
+from appliance.cli.hubclient import (
+    OPERATOR,
+    HubClient,
+    HubError,
+    _decode,
+    _not_an_envelope,
+    client,
+    echo_json,
+)
 
 
 def _upload(hub: HubClient, path: Path, params: dict) -> dict:

@@ -7,8 +7,8 @@ Main thread only; `wait` polls the hub until the tasks end.
 from __future__ import annotations
 
 import json
-import time
 import sys
+import time
 from pathlib import Path
 from typing import Any
 

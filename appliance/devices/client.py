@@ -11,8 +11,9 @@ import os
 import struct
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from appliance.devices.quoting import quote
 from appliance.devices.wire import (

@@ -8,7 +8,7 @@ operator acts on; `held` is the hub's own part of that (quarantine, a hold, rest
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from appliance.devices.health import ADB_KEYBOARD, ADB_KEYBOARD_IME
@@ -45,7 +45,7 @@ def normalize(adb_state: str) -> str:
 def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).astimezone().isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, UTC).astimezone().isoformat(timespec="seconds")
 
 
 def _clock(ts: float) -> str:

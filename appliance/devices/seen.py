@@ -8,7 +8,8 @@ bounded (oldest first seen dropped); the TCP addresses the hub was asked to conn
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from appliance.devices.server import META_KEY as TCP_KEY
 

@@ -12,8 +12,8 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from appliance.devices.wire import host_query, server_answers
 from appliance.errors import AdbServerDown, DeviceError

@@ -13,7 +13,8 @@ import logging
 import socket
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from appliance.devices.health import ONLINE
 from appliance.devices.info import STATES, DeviceInfo, normalize
@@ -307,7 +308,7 @@ class DeviceTracker:
             sock.settimeout(max(0.05, min(0.5, self._next_poll - time.monotonic())))
             try:
                 chunk = sock.recv(size - len(data))
-            except socket.timeout:
+            except TimeoutError:
                 if self._stop.is_set():
                     raise ConnectionError("stopping") from None
                 if time.monotonic() >= self._next_poll:

@@ -9,8 +9,8 @@ caller's thread runs it (a script's worker, a request thread for the hierarchy r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 DUMP_PATH = "/sdcard/window_dump.xml"
 IDLE_ERROR = "could not get idle state"

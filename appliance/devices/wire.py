@@ -45,12 +45,12 @@ class _Watchdog:
 
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
-        self._live: dict["AdbConnection", float] = {}   # calls in flight -> their deadline
+        self._live: dict[AdbConnection, float] = {}   # calls in flight -> their deadline
         self._cancellable = 0
         self._wakes_at = float("inf")
         self._thread: threading.Thread | None = None
 
-    def watch(self, conn: "AdbConnection") -> None:
+    def watch(self, conn: AdbConnection) -> None:
         with self._cond:
             self._live[conn] = conn.deadline
             if conn.cancel is not None:
@@ -61,7 +61,7 @@ class _Watchdog:
             elif conn.deadline < self._wakes_at or (conn.cancel is not None and self._cancellable == 1):
                 self._cond.notify()   # wake earlier, or start polling cancel events
 
-    def unwatch(self, conn: "AdbConnection") -> None:
+    def unwatch(self, conn: AdbConnection) -> None:
         with self._cond:
             if self._live.pop(conn, None) is not None and conn.cancel is not None:
                 self._cancellable -= 1

@@ -9,8 +9,8 @@ of requests, script targets). Pure: called on request threads.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from appliance.errors import InvalidParams, NoMatchingAccount
 

@@ -10,8 +10,8 @@ the first time. Times that fall on one moment fire once. Weekdays count from 0 =
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
@@ -43,7 +43,7 @@ def on_the_clock(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
     fall-back night; the jump's moment when the clock skips it."""
     wall = datetime.combine(day, time(hour, minute))
     moment = wall.replace(tzinfo=zone)        # fold=0: the earlier of two readings
-    if moment.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) == wall:
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
         return moment
     # Skipped: with fold=0 the time is read with the offset before the jump, with fold=1 with
     # the one after; the jump lies between those two instants (whole seconds in every zone).
@@ -61,7 +61,7 @@ def on_the_clock(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
 class WeeklyTimes(BaseTrigger):
     """Fires at each of `times` on each of `weekdays` (empty: every day), wall clock of `zone`."""
 
-    __slots__ = ("weekdays", "times", "zone")
+    __slots__ = ("times", "weekdays", "zone")
 
     def __init__(self, weekdays: Iterable[int], times: Iterable[str], zone: ZoneInfo):
         self.weekdays = tuple(sorted(set(weekdays))) or tuple(range(7))
@@ -77,9 +77,9 @@ class WeeklyTimes(BaseTrigger):
         # Instants, not wall readings: aware arithmetic and comparison within one zone ignore
         # the offset, which a fall-back night repeats.
         if previous_fire_time is None:
-            start = now.astimezone(timezone.utc)
+            start = now.astimezone(UTC)
         else:
-            start = previous_fire_time.astimezone(timezone.utc) + _ONE_MICROSECOND
+            start = previous_fire_time.astimezone(UTC) + _ONE_MICROSECOND
         first_day = start.astimezone(self.zone).date()
         for offset in range(8):                  # every weekday comes round within a week
             day = first_day + timedelta(days=offset)
@@ -87,7 +87,7 @@ class WeeklyTimes(BaseTrigger):
                 continue
             for hour, minute in self.times:
                 moment = on_the_clock(day, hour, minute, self.zone)
-                if moment.astimezone(timezone.utc) >= start:
+                if moment.astimezone(UTC) >= start:
                     return moment
         return None
 
@@ -107,7 +107,7 @@ class WeeklyTimes(BaseTrigger):
                 "timezone": self.zone.key}
 
     @classmethod
-    def from_spec(cls, spec: dict, default_zone: ZoneInfo) -> "WeeklyTimes":
+    def from_spec(cls, spec: dict, default_zone: ZoneInfo) -> WeeklyTimes:
         """The trigger `spec()` described; a zone this box no longer knows becomes
         `default_zone` (the hub's start-up then finds the spec changed and re-arms the job)."""
         try:

@@ -24,8 +24,9 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from appliance.domain.tasks import RUNNING
 from appliance.engine.dispatcher import Dispatcher

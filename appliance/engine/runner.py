@@ -13,12 +13,21 @@ import random
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from appliance.domain.tasks import FAILED, PENDING, RUNNING, iso, transition
-from appliance.errors import (AdbServerDown, ApplianceError, DeviceError, DeviceLost,
-                              DeviceNotFound, DeviceOffline, DeviceTimeout, DeviceUnauthorized)
+from appliance.errors import (
+    AdbServerDown,
+    ApplianceError,
+    DeviceError,
+    DeviceLost,
+    DeviceNotFound,
+    DeviceOffline,
+    DeviceTimeout,
+    DeviceUnauthorized,
+)
 from appliance.metrics import TASK_RUN_SECONDS, task_started
 from appliance.scripts.context import ScriptContext, TaskCancelled
 
@@ -229,4 +238,4 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
         on_end(run)
 
 
-__all__ = ["Run", "Outcome", "execute", "remark_for", "FAILED"]
+__all__ = ["FAILED", "Outcome", "Run", "execute", "remark_for"]

@@ -11,7 +11,7 @@ from typing import Any
 from appliance.scripts.base import Script
 from appliance.scripts.registry import KNOWN_TIKMATRIX_NAMES, Registry
 
-__all__ = ["Script", "Registry", "KNOWN_TIKMATRIX_NAMES", "default_registry"]
+__all__ = ["KNOWN_TIKMATRIX_NAMES", "Registry", "Script", "default_registry"]
 
 
 def default_registry(config: Any = None, accounts: Any = None, materials: Any = None) -> Registry:

@@ -109,4 +109,4 @@ def go_home(ui: Ui, step: str = "return to the feed") -> Screen:
     return ui.wait_for(lambda s: s.name == "feed" and on_home_feed(s, ui.locale), step, timeout=12)
 
 
-__all__ = ["ensure_account", "logged_in_accounts", "open_own_profile", "go_home", "UiStepFailed"]
+__all__ = ["UiStepFailed", "ensure_account", "go_home", "logged_in_accounts", "open_own_profile"]

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from appliance.scripts.hierarchy import Node, Screen
 
@@ -180,7 +181,7 @@ def _markers(app: str = "musically") -> dict[str, set[str]]:
 
 def detect_locale(screen: Screen, app: str = "musically") -> str | None:
     """The app's language from one dump (nav, tabs and button labels), or None when unsure."""
-    counts = {loc: 0 for loc in _markers(app)}
+    counts = dict.fromkeys(_markers(app), 0)
     for node in screen.nodes:
         for value in (node.text, node.desc):
             if not value:

@@ -9,11 +9,12 @@ Runs on an engine worker thread through the task's ScriptContext, like every Scr
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from appliance.errors import InvalidParams
-from appliance.scripts.base import Script
 from appliance.scripts.accounts import ensure_account
+from appliance.scripts.base import Script
 from appliance.scripts.screens import on_home_feed
 from appliance.scripts.ui import DEFAULT_PACKAGE, Ui, UiStepFailed
 

@@ -6,10 +6,18 @@ caption field, the top-centre profile header). Pure; any thread.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from appliance.scripts.anchors import (_as_list, in_region, is_semantic, is_word, load, match,
-                                       score, text_matches)
+from appliance.scripts.anchors import (
+    _as_list,
+    in_region,
+    is_semantic,
+    is_word,
+    load,
+    match,
+    score,
+    text_matches,
+)
 from appliance.scripts.hierarchy import Node, Screen
 from appliance.scripts.popups import find_popup
 

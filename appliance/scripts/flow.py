@@ -7,7 +7,7 @@ the task at once, naming the screen and the step, with the dump. Runs on the tas
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 from appliance.scripts.hierarchy import Screen
 from appliance.scripts.ui import Ui

@@ -8,10 +8,10 @@ logged_in=False). Runs on an engine worker thread; `bind` takes the store lock i
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from appliance.scripts.app_script import AppScript
 from appliance.scripts.accounts import logged_in_accounts
+from appliance.scripts.app_script import AppScript
 from appliance.scripts.ui import Ui
 
 SCHEMA = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",

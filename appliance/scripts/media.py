@@ -7,9 +7,9 @@ removed and re-scanned, even when the task was stopped). Runs on the task's work
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from appliance.devices import quote
 from appliance.errors import DeviceCommandFailed

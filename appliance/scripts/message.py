@@ -18,7 +18,6 @@ from appliance.scripts.app_script import EMOJIS, AppScript, bad, option_lines
 from appliance.scripts.follow import check_targets, open_profile, targets
 from appliance.scripts.ui import Ui
 
-
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",

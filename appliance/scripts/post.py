@@ -13,8 +13,15 @@ import os
 from pathlib import Path
 
 from appliance.scripts.app_script import AppScript, bad
-from appliance.scripts.material_source import (HubMaterials, Material, MaterialSource, confine,
-                                               caption_for, most_in_folder, tags_of)
+from appliance.scripts.material_source import (
+    HubMaterials,
+    Material,
+    MaterialSource,
+    caption_for,
+    confine,
+    most_in_folder,
+    tags_of,
+)
 from appliance.scripts.media import on_phone
 from appliance.scripts.post_flow import publish
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import re
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from appliance.devices import quote
 from appliance.devices.uidump import dump_ui

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from appliance.storage import Store
 
@@ -66,16 +67,16 @@ class Services:
 
 def build_services(config: Any, clock: Callable[[], datetime] | None = None) -> Services:
     """Open the store and wire every part from `config`. Raises StoreError, ConfigError."""
+    from appliance.scripts import default_registry
     from appliance.services.access import AccessService
-    from appliance.services.housekeeping import Housekeeping
     from appliance.services.accounts import AccountService
     from appliance.services.events import EventService
     from appliance.services.groups import GroupService
-    from appliance.services.materials import MaterialService
-    from appliance.scripts import default_registry
+    from appliance.services.housekeeping import Housekeeping
     from appliance.services.license import LicenseService
-    from appliance.services.statefiles import private_dir
+    from appliance.services.materials import MaterialService
     from appliance.services.schedules import ScheduleService
+    from appliance.services.statefiles import private_dir
     from appliance.services.tasks import TaskService
     from appliance.services.timekeeper import Timekeeper, hub_zone
 

@@ -7,8 +7,9 @@ call under the store lock, so a username stays unique whoever writes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from appliance.domain.fanout import account_name
 from appliance.domain.tasks import iso

@@ -17,8 +17,14 @@ from appliance.devices.info import DeviceInfo
 from appliance.devices.manager import DeviceManager
 from appliance.devices.tracker import STATES
 from appliance.devices.uidump import dump_ui
-from appliance.errors import (DeviceCommandFailed, DeviceNotFound, DeviceUnauthorized,
-                              FeatureDisabled, InvalidParams, ScreenNotIdle)
+from appliance.errors import (
+    DeviceCommandFailed,
+    DeviceNotFound,
+    DeviceUnauthorized,
+    FeatureDisabled,
+    InvalidParams,
+    ScreenNotIdle,
+)
 from appliance.services.groups import GroupService
 
 SERIAL_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from appliance.devices.tracker import DeviceTracker
 from appliance.domain.tasks import STATUS_NAMES
@@ -30,7 +31,7 @@ TYPES = ("task_status", "device_status", "reload_devices", "reload_license")
 class Event:
     """One published change: its place, id, type and fields (JSON-ready, never changed)."""
 
-    __slots__ = ("seq", "id", "type", "data")
+    __slots__ = ("data", "id", "seq", "type")
 
     def __init__(self, seq: int, id: str, type: str, data: dict):
         self.seq, self.id, self.type, self.data = seq, id, type, data
@@ -57,7 +58,7 @@ class EventBus:
             self._cond.notify_all()
 
     def subscribe(self, last_id: str | None = None,
-                  types: frozenset[str] = frozenset(TYPES)) -> "Subscription":
+                  types: frozenset[str] = frozenset(TYPES)) -> Subscription:
         """A reader from now on, or from just after `last_id` while the ring still holds what
         followed it (else its first batch says `reset`). Raises Busy at `max_subscribers`."""
         with self._cond:
@@ -85,7 +86,7 @@ class EventBus:
     def _oldest(self) -> int:
         return self._ring[0].seq if self._ring else self._seq + 1
 
-    def _read(self, sub: "Subscription", timeout: float) -> tuple[list[Event], bool]:
+    def _read(self, sub: Subscription, timeout: float) -> tuple[list[Event], bool]:
         with self._cond:
             if sub.cursor == self._seq:
                 self._cond.wait(timeout)

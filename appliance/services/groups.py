@@ -7,8 +7,8 @@ lock. Groups name phones by serial only: deleting or changing one never touches 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Callable, Iterable
 
 from appliance.domain.fanout import unique
 from appliance.domain.tasks import PENDING, RUNNING, iso

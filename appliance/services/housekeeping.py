@@ -10,8 +10,9 @@ long, then `prune_archives`, which touches only files. `appliance db archives` r
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from appliance.storage.archive import prune_archives
 
@@ -29,7 +30,7 @@ class Housekeeping:
     pass itself needs none)."""
 
     def __init__(self, config: Any, store: Any, clock: Callable[[], datetime],
-                 timer: "Timekeeper | None" = None, interval: float = PASS_INTERVAL):
+                 timer: Timekeeper | None = None, interval: float = PASS_INTERVAL):
         self.config, self.store, self.clock, self.interval = config, store, clock, interval
         self.timer = timer
 

@@ -12,13 +12,12 @@ under the scheduler's job store lock.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
-from apscheduler.jobstores.base import (BaseJobStore, ConflictingIdError, JobLookupError,
-                                        TransientJobError)
+from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError, TransientJobError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.base import BaseScheduler
 

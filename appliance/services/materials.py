@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from appliance.domain.tasks import iso
 from appliance.errors import BodyTooLarge, InvalidParams, NotFound

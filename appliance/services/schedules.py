@@ -13,8 +13,8 @@ thread at start (`reconcile`, before anything fires).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from appliance.domain.tasks import iso
 from appliance.domain.weekly import WEEKDAYS, WeeklyTimes, weekday_number

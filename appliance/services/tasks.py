@@ -7,13 +7,23 @@ updates under the store lock; a running task is stopped through the engine, whic
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from appliance.devices.seen import SeenPhones
 from appliance.domain import fanout
-from appliance.domain.tasks import (FAILED, PENDING, RUNNING, capped, new_task, public,
-                                    iso, retry_changes, transition)
+from appliance.domain.tasks import (
+    FAILED,
+    PENDING,
+    RUNNING,
+    capped,
+    iso,
+    new_task,
+    public,
+    retry_changes,
+    transition,
+)
 from appliance.errors import InvalidParams, NotFound, ScriptNameMissing
 from appliance.services.groups import GroupService
 

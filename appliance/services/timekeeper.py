@@ -19,9 +19,9 @@ call `call_at`, `cancel`, `put`, `remove`; `start` and `stop` come from the main
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import tzlocal
@@ -72,7 +72,7 @@ def catch_up(trigger: BaseTrigger, next_run_time: datetime | None, now: datetime
     missed = next_run_time
     while moment is not None and moment <= now:
         missed, moment = moment, trigger.get_next_fire_time(moment, now)
-    late = now.astimezone(timezone.utc) - missed.astimezone(timezone.utc)
+    late = now.astimezone(UTC) - missed.astimezone(UTC)
     if late.total_seconds() <= grace:
         return CatchUp(missed, True, now)
     return CatchUp(missed, False, moment)

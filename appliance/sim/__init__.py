@@ -5,4 +5,4 @@ virtual Android behind its shell, and faults to switch at run time. Imports noth
 from appliance.sim.farm import SimFarm
 from appliance.sim.phone import FAULTS, SimPhone
 
-__all__ = ["SimFarm", "SimPhone", "FAULTS"]
+__all__ = ["FAULTS", "SimFarm", "SimPhone"]

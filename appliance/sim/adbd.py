@@ -11,7 +11,8 @@ import os
 import socket
 import threading
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from appliance.sim import adb_protocol as p
 from appliance.sim.sync import serve_sync
@@ -39,7 +40,7 @@ class StreamClosed(Exception):
 class Stream:
     """One ADB stream: inbound bytes from WRTE, outbound WRTE with one packet in flight."""
 
-    def __init__(self, transport: "Transport", local_id: int, remote_id: int):
+    def __init__(self, transport: Transport, local_id: int, remote_id: int):
         self.transport = transport
         self.local_id = local_id
         self.remote_id = remote_id
@@ -116,7 +117,7 @@ class Stream:
 class Transport:
     """One connection from the adb server: handshake, stream table, the reader loop."""
 
-    def __init__(self, adbd: "Adbd", sock: socket.socket):
+    def __init__(self, adbd: Adbd, sock: socket.socket):
         self.adbd = adbd
         self.device = adbd.device
         self.sock = sock

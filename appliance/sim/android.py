@@ -13,7 +13,7 @@ import posixpath
 import random
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from appliance.sim.fs import FsError, VirtualFs
 from appliance.sim.media import SCAN_ACTION, MediaIndex

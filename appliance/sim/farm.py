@@ -6,7 +6,7 @@ Built and started from the caller's thread; each phone then runs on its own adbd
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from appliance.sim.phone import ADB_PORT_PROBE_RANGE, SimPhone
 
@@ -38,7 +38,7 @@ class SimFarm:
         self._by_serial = {phone.serial: phone for phone in self.phones}
         self.started = False
 
-    def start(self) -> "SimFarm":
+    def start(self) -> SimFarm:
         if self.started:
             return self
         started = []
@@ -67,7 +67,7 @@ class SimFarm:
     def addresses(self) -> list[str]:
         return [phone.address for phone in self.phones]
 
-    def __enter__(self) -> "SimFarm":
+    def __enter__(self) -> SimFarm:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from appliance.sim.adbd import Adbd
 from appliance.sim.android import VirtualAndroid, make_props

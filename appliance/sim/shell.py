@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from appliance.sim.sh_syntax import _NAME, Command, Pipeline, ShellSyntaxError, parse
 
@@ -18,7 +18,7 @@ IFS = " \t\n"
 _BIN_DIRS = ("/system/bin/", "/system/xbin/", "/bin/")
 _IFS_SPLIT = re.compile("[ \t\n]+")
 
-__all__ = ["Shell", "IO", "Sink", "ExitShell", "ShellSyntaxError", "CommandFn"]
+__all__ = ["IO", "CommandFn", "ExitShell", "Shell", "ShellSyntaxError", "Sink"]
 
 
 class ExitShell(Exception):
@@ -45,7 +45,7 @@ class IO:
     stdin: bytes
     out: Sink
     err: Sink
-    shell: "Shell"
+    shell: Shell
 
 
 CommandFn = Callable[[list[str], IO], int]

@@ -46,7 +46,7 @@ import base64
 import random
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
 from .app import App

@@ -12,7 +12,7 @@ import gzip
 import json
 import os
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from appliance.errors import StoreError
@@ -22,7 +22,7 @@ from appliance.storage.journal import fsync_dir
 def write_archive(folder: Path, rows: list[str]) -> Path:
     """Write rows (one JSON object text each) as a new archive file; returns its path."""
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"tasks-{stamp}.jsonl.gz"
     n = 1
     while path.exists():  # two batches in the same microsecond
@@ -62,7 +62,7 @@ def written_at(path: Path) -> datetime | None:
     when files are copied or restored); None for a name without one."""
     stamp = path.name.removeprefix("tasks-").split(".", 1)[0].split("-", 1)[0]
     try:
-        return datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -70,7 +70,7 @@ def written_at(path: Path) -> datetime | None:
 def prune_archives(state_dir: Path, cutoff: datetime) -> list[Path]:
     """Delete the archive files written before `cutoff` (naive: UTC); returns what went."""
     if cutoff.tzinfo is None:
-        cutoff = cutoff.replace(tzinfo=timezone.utc)
+        cutoff = cutoff.replace(tzinfo=UTC)
     gone = []
     for path in archive_files(state_dir):
         when = written_at(path)

@@ -9,9 +9,9 @@ snapshot, and reads decode a fresh deep copy. Callers hold the store lock.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -39,7 +39,7 @@ class Shape:
     """The field names of a kind of document, in order; which values are JSON text (lists and
     objects); where each of the table's index fields sits (-1: absent). Shared by records."""
 
-    __slots__ = ("keys", "nested", "kept")
+    __slots__ = ("kept", "keys", "nested")
 
     def __init__(self, keys: tuple[str, ...], nested: tuple[int, ...], index_fields: tuple):
         self.keys, self.nested = keys, nested

@@ -11,7 +11,7 @@ import fcntl
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from appliance.errors import InvalidParams, StoreError
@@ -27,7 +27,7 @@ REPLACED_PREFIX = "replaced-"
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def default_backup_name() -> str:

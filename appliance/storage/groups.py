@@ -6,7 +6,8 @@ win. A small table, scanned freely. Any thread may call; writes are durable on r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tinydb.table import Document
 
@@ -26,7 +27,7 @@ def name_key(name: str) -> str:
 class GroupRepo:
     """Groups by id (never reused) and by name; a taken name is InvalidParams naming `name`."""
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         self._store = store
         self._table = store.db.table(GROUPS)
         self._docs = store.storage.table(GROUPS)

@@ -9,7 +9,8 @@ id; newest first means reading them backwards.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 INDEXED = ("status", "serial", "script_name", "source", "username")
 # The index fields of the tasks table (the first ones are INDEXED): retention reads finished_at

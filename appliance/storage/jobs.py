@@ -18,7 +18,7 @@ JOBS = "jobs"
 class JobRepo:
     """Documents by `job_id`: `put` adds or replaces one whole, `delete` removes one."""
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         self._store = store
         self._table = store.db.table(JOBS)
         self._docs = store.storage.table(JOBS)   # indexed by job_id (store.LAYOUT)

@@ -139,7 +139,7 @@ class Journal:
         self._syncing = False
 
     @classmethod
-    def create(cls, state_dir: Path, gen: int, header: bytes) -> "Journal":
+    def create(cls, state_dir: Path, gen: int, header: bytes) -> Journal:
         path = journal_path(state_dir, gen)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
         record = frame(header)
@@ -156,7 +156,7 @@ class Journal:
         return cls(state_dir, gen, fd, len(record))
 
     @classmethod
-    def reopen(cls, state_dir: Path, gen: int, good_size: int) -> "Journal":
+    def reopen(cls, state_dir: Path, gen: int, good_size: int) -> Journal:
         """Continue an existing journal after dropping anything past `good_size` (a torn tail)."""
         fd = os.open(journal_path(state_dir, gen), os.O_WRONLY | os.O_APPEND)
         if os.fstat(fd).st_size != good_size:
@@ -215,7 +215,7 @@ class Journal:
         """Make everything appended so far durable (used before rotation and close)."""
         self.wait_durable(self.seq)
 
-    def switch(self, new: "Journal") -> None:
+    def switch(self, new: Journal) -> None:
         """Adopt the fd of `new` after `sync_all`; seq numbering continues (store lock held)."""
         with self._cond:
             while self._syncing:

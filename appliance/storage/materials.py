@@ -9,7 +9,8 @@ in memory only (a restart ends every running post). Writes are durable on return
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from tinydb.table import Document
 
@@ -22,7 +23,7 @@ MATERIALS = "materials"
 class MaterialRepo:
     """Materials by id (never reused); `reserved` holds ids a running post holds."""
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         self._store = store
         self._table = store.db.table(MATERIALS)
         self._docs = store.storage.table(MATERIALS)

@@ -18,7 +18,7 @@ SCHEDULES = "schedules"
 
 
 class ScheduleRepo:
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         self._store = store
         self._table = store.db.table(SCHEDULES)
         self._docs = store.storage.table(SCHEDULES)

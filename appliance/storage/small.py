@@ -19,7 +19,7 @@ _MISSING = object()
 class MetaRepo:
     """Small values that survive restarts (plan, known tcp phones): one doc {key, value} per key."""
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         self._store = store
         self._table = store.db.table(META)
         self._docs = store.storage.table(META)
@@ -71,7 +71,7 @@ class MetaRepo:
 class AccountRepo:
     """Accounts; `username` is unique (a duplicate is InvalidParams). Ids are never reused."""
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         self._store = store
         self._table = store.db.table(ACCOUNTS)
         self._docs = store.storage.table(ACCOUNTS)  # usernames read from the records

@@ -34,7 +34,7 @@ def _chunk(name: str, kind: str, lines: list[str]) -> bytes:
     return frame((head + "\n" + "\n".join(lines)).encode())
 
 
-def write_snapshot(path: Path, copy: dict[str, tuple["DocTable", dict]], hw: dict[str, int],
+def write_snapshot(path: Path, copy: dict[str, tuple[DocTable, dict]], hw: dict[str, int],
                    next_gen: int) -> int:
     """Write a copy from `JournalStorage.copy()` to `path` atomically (temp, fsync, rename)."""
     tmp = path.with_name(path.name + ".tmp")
@@ -71,7 +71,7 @@ def write_snapshot(path: Path, copy: dict[str, tuple["DocTable", dict]], hw: dic
     return count
 
 
-def read_snapshot(path: Path, storage: "JournalStorage", pool: dict[str, str] | None = None) -> int:
+def read_snapshot(path: Path, storage: JournalStorage, pool: dict[str, str] | None = None) -> int:
     """Fill `storage` (tables and hw) from the snapshot; return next_gen. CorruptFile if damaged.
     `pool` shares equal strings across everything loaded (see DocTable.record_of)."""
     pool = {} if pool is None else pool

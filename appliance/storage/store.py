@@ -13,19 +13,19 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from appliance.errors import StoreError
 from appliance.storage.backend import DocTable, JournalStorage, JournalTinyDB, LineTable
 from appliance.storage.groups import GroupRepo
 from appliance.storage.indexes import KEPT
 from appliance.storage.jobs import JobRepo
+from appliance.storage.journal import JOURNAL_MAGIC, CorruptFile, Journal, fsync_dir, list_journals, scan
 from appliance.storage.materials import MaterialRepo
-from appliance.storage.journal import (
-    JOURNAL_MAGIC, CorruptFile, Journal, fsync_dir, list_journals, scan)
 from appliance.storage.migrate import LEGACY_NAME, read_legacy
 from appliance.storage.schedules import ScheduleRepo
 from appliance.storage.small import AccountRepo, MetaRepo
@@ -49,7 +49,7 @@ LAYOUT = {
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _journal_header(gen: int) -> bytes:
@@ -84,7 +84,7 @@ class Store:
 
     # --- opening ---
     @classmethod
-    def open(cls, state_dir: Path | str, journal_limit: int = DEFAULT_JOURNAL_LIMIT) -> "Store":
+    def open(cls, state_dir: Path | str, journal_limit: int = DEFAULT_JOURNAL_LIMIT) -> Store:
         state_dir = Path(state_dir)
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
@@ -266,7 +266,7 @@ class Store:
         if self._closed:
             raise StoreError("the store is closed")
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: Any) -> None:

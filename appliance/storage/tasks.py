@@ -6,9 +6,10 @@ fsync wait happens after the lock is released, so concurrent writers share it).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from itertools import chain
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from tinydb.table import Document
 
@@ -33,13 +34,13 @@ def _merged(lists: Iterable[list[int]]) -> list[int]:
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class TaskRepo:
     """Tasks and their logs. Documents handed out are deep copies: mutating them changes nothing."""
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         self._store = store
         self._storage = store.storage
         self._table = store.db.table(TASKS)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from appliance.services.statefiles import ensure_token, rotate_token
 from appliance.services.license import set_plan
+from appliance.services.statefiles import ensure_token, rotate_token
 
 ROUTES = [("GET", "/api/v1/task"), ("POST", "/api/v1/task"), ("GET", "/api/v1/task/1"),
           ("DELETE", "/api/v1/task/1"), ("DELETE", "/api/v1/task/batch"),
@@ -73,7 +73,7 @@ def test_rotated_token_applies_and_the_old_one_stops_working(make_client):
     client, services = make_client()
     old = ensure_token(services.config.state_dir)
     new = rotate_token(services.config.state_dir)
-    auth = lambda t: {"Authorization": f"Bearer {t}"}  # noqa: E731
+    auth = lambda t: {"Authorization": f"Bearer {t}"}
     assert client.simulate_get("/api/v1/task", remote_addr=OUTSIDE, headers=auth(old)).json["code"] == 40101
     assert client.simulate_get("/api/v1/task", remote_addr=OUTSIDE, headers=auth(new)).json["code"] == 0
 

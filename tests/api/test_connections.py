@@ -131,28 +131,26 @@ def test_an_address_at_its_cap_gets_new_connections_again_once_one_closes(tmp_pa
 
 
 def test_a_trickling_sender_is_dropped_after_request_timeout(tmp_path):
-    with serving(tmp_path, request_timeout=2, idle_timeout=60) as server:
-        with connect(server.port) as sock:
-            sock.sendall(b"GET /api/v1/task/stats HTTP/1.1\r\nX-Slow: ")
-            sock.setblocking(False)
-            deadline = time.monotonic() + 2 + 15
-            while not closed(sock):
-                assert time.monotonic() < deadline, "a trickling sender was never dropped"
-                try:
-                    sock.send(b"a")   # one byte every 0.5 s: each one is activity
-                except OSError:
-                    break
-                time.sleep(0.5)
+    with serving(tmp_path, request_timeout=2, idle_timeout=60) as server, connect(server.port) as sock:
+        sock.sendall(b"GET /api/v1/task/stats HTTP/1.1\r\nX-Slow: ")
+        sock.setblocking(False)
+        deadline = time.monotonic() + 2 + 15
+        while not closed(sock):
+            assert time.monotonic() < deadline, "a trickling sender was never dropped"
+            try:
+                sock.send(b"a")   # one byte every 0.5 s: each one is activity
+            except OSError:
+                break
+            time.sleep(0.5)
 
 
 def test_a_request_sent_in_pieces_within_request_timeout_is_served(tmp_path):
-    with serving(tmp_path, request_timeout=5, idle_timeout=60) as server:
-        with connect(server.port) as sock:
-            for piece in (b"GET /api/v1/task/stats HTTP/1.1\r\n", b"Host: 127.0.0.1\r\n",
-                          b"Connection: close\r\n\r\n"):
-                sock.sendall(piece)
-                time.sleep(0.2)
-            assert b'"code":0' in sock.makefile("rb").read()
+    with serving(tmp_path, request_timeout=5, idle_timeout=60) as server, connect(server.port) as sock:
+        for piece in (b"GET /api/v1/task/stats HTTP/1.1\r\n", b"Host: 127.0.0.1\r\n",
+                      b"Connection: close\r\n\r\n"):
+            sock.sendall(piece)
+            time.sleep(0.2)
+        assert b'"code":0' in sock.makefile("rb").read()
 
 
 def test_idle_connections_are_closed_after_idle_timeout(tmp_path):

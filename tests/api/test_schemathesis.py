@@ -83,25 +83,25 @@ def only_documented_unavailability(ctx, response, case):
     """A 5xx is a failure unless it is a 503/504 the operation documents, with its code."""
     status = response.status_code
     if status < 500:
-        return None
+        return
     documented = str(status) in case.operation.definition.raw.get("responses", {})
     code = (response.json() or {}).get("code") if documented else None
     assert documented and code == UNAVAILABLE.get(status), (
         f"{case.operation.label} answered {status} {response.text[:200]}")
-    return None
+    return
 
 
 def valid_requests_accepted(ctx, response, case):
     """A request the schema calls valid is refused only for a state the schema cannot express."""
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or response.status_code != 400:
-        return None
+        return
     data = (response.json() or {}).get("data") or {}
     field = data.get("field") or ("status" if "status" in data else "")
     allowed = STATE_FIELDS.get(case.operation.label, set())
     assert any(field == name or field.startswith((name + "[", name + ".")) for name in allowed), (
         f"{case.operation.label}: a schema-valid request was refused: {response.text[:300]}")
-    return None
+    return
 
 
 CHECKS = dict(headers=LOCAL_HOST, excluded_checks=[not_a_server_error, positive_data_acceptance],

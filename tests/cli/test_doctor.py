@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ def healthy_box(tmp_path, monkeypatch):
     shutil.copy(RULE, rules / "51-android.rules")
     monkeypatch.setattr(doctor, "UDEV_DIRS", [rules])
     monkeypatch.setattr(doctor, "UNIT_PATH", tmp_path / "no-unit.service")
-    monkeypatch.setattr(doctor, "now", lambda: datetime(2026, 5, 1, tzinfo=timezone.utc))
+    monkeypatch.setattr(doctor, "now", lambda: datetime(2026, 5, 1, tzinfo=UTC))
     return tmp_path
 
 
@@ -137,7 +137,7 @@ def test_state_dir_not_writable(cli, healthy_box):
 
 
 def test_clock_before_2024(cli, healthy_box, monkeypatch):
-    monkeypatch.setattr(doctor, "now", lambda: datetime(1970, 1, 1, tzinfo=timezone.utc))
+    monkeypatch.setattr(doctor, "now", lambda: datetime(1970, 1, 1, tzinfo=UTC))
     result = cli("doctor", **env_for_ports())
     assert result.exit_code == 1
     assert "FAIL  clock" in result.output and "timedatectl set-ntp true" in result.output

@@ -37,7 +37,7 @@ class Serve:
         self._queue: queue.Queue = queue.Queue()
         self.port = 0
 
-    def read_from(self, stream) -> "Serve":
+    def read_from(self, stream) -> Serve:
         def pump() -> None:
             for line in stream:
                 self._queue.put(line.rstrip("\n"))
@@ -47,7 +47,7 @@ class Serve:
         self.port = int(SERVING.search(self.wait_line(SERVING.pattern)).group(1))
         return self
 
-    def start(self) -> "Serve":
+    def start(self) -> Serve:
         return self.read_from(self.proc.stderr)
 
     def wait_line(self, pattern: str, timeout: float = 60) -> str:
@@ -175,7 +175,7 @@ def test_sighup_applies_log_settings_live_and_survives_a_bad_file(serve, tmp_pat
 
 
 def test_under_journald_every_line_of_a_traceback_keeps_its_priority():
-    from appliance.logs import JournalFormatter, TEXT
+    from appliance.logs import TEXT, JournalFormatter
 
     try:
         raise ValueError("boom")

@@ -4,13 +4,11 @@ Every adb server here is started by the code under test on a free port (never 50
 at teardown by the same code (host:kill, then its own pid).
 """
 
-import time
 
 import pytest
 
 from appliance.config import load_config
-from tests.conftest import free_port, wait_for  # noqa: F401  (free_port re-exported)
-
+from tests.conftest import free_port, wait_for
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.02):

@@ -10,8 +10,15 @@ import pytest
 
 from appliance.devices import quote
 from appliance.devices.client import DeviceClient
-from appliance.errors import (AdbServerDown, Cancelled, DeviceCommandFailed, DeviceLost,
-                              DeviceNotFound, DeviceOffline, DeviceTimeout)
+from appliance.errors import (
+    AdbServerDown,
+    Cancelled,
+    DeviceCommandFailed,
+    DeviceLost,
+    DeviceNotFound,
+    DeviceOffline,
+    DeviceTimeout,
+)
 
 from .conftest import free_port, wait_until
 from .pngcheck import decode_png

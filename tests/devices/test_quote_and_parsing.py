@@ -13,8 +13,13 @@ from appliance.devices.client import split_sentinel, wrap_command
 from appliance.devices.health import health_command, is_hot, parse_health
 from appliance.devices.tracker import DeviceInfo, normalize
 from appliance.devices.wire import failure, parse_device_list
-from appliance.errors import (DeviceCommandFailed, DeviceNotFound, DeviceOffline,
-                              DeviceUnauthorized, InvalidParams)
+from appliance.errors import (
+    DeviceCommandFailed,
+    DeviceNotFound,
+    DeviceOffline,
+    DeviceUnauthorized,
+    InvalidParams,
+)
 
 NASTY = ("a'b\"c`d$(id)${HOME}$HOME\\n\\ ;|&<>(){}[]*?~!#%^=,\t tab\nnew line\r\n"
          "ünïcødé 中文 🙂 '' \"\" -n -e --")

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from appliance.domain.tasks import (COMPLETED, FAILED, PENDING, RUNNING, TRANSITIONS, new_task,
-                                    next_start, transition)
+from appliance.domain.tasks import (
+    COMPLETED,
+    FAILED,
+    PENDING,
+    RUNNING,
+    TRANSITIONS,
+    new_task,
+    next_start,
+    transition,
+)
 from appliance.errors import InvalidParams
 
-NOW = datetime(2026, 11, 28, 10, 15, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 10, 15, 30, tzinfo=UTC)
 ALLOWED = {("start", PENDING): RUNNING, ("complete", RUNNING): COMPLETED,
            ("fail", RUNNING): FAILED, ("stop", PENDING): FAILED, ("stop", RUNNING): FAILED,
            ("retry", FAILED): PENDING}

@@ -3,7 +3,7 @@ weekdays, and what the scheduler asks of a trigger. A fake `now` throughout: no 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from appliance.domain.weekly import WeeklyTimes, clock_time, weekday_number
 
 PARIS = ZoneInfo("Europe/Paris")
-UTC = timezone.utc
+UTC = UTC
 
 
 def firings(trigger: WeeklyTimes, start: datetime, end: datetime) -> list[datetime]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from appliance.config import Config
@@ -26,7 +26,7 @@ def wait_for(predicate, timeout=10.0, interval=0.005):
 
 
 def now():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class FakeTasks:
@@ -114,7 +114,7 @@ class FakeStore:
 
 class FakeTracker:
     def __init__(self, serials):
-        self.states = {s: "device" for s in serials}
+        self.states = dict.fromkeys(serials, "device")
         self.quarantined = {}
         self.callbacks = []
 

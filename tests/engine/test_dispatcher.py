@@ -1,12 +1,12 @@
 """The dispatcher's rules, decided by tick(now) over a fake clock: no threads, no sleeps."""
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from appliance.domain.tasks import new_task
 from appliance.engine.dispatcher import Dispatcher
 
-T0 = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 
 
 class FakeTasks:

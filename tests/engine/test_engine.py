@@ -7,8 +7,7 @@ import pytest
 
 from appliance.engine import Engine
 
-from .fakes import (FakeClient, FakeStore, FakeTracker, Stubborn, config, now, registry,
-                    timekeeper, wait_for)
+from .fakes import FakeClient, FakeStore, FakeTracker, Stubborn, config, now, registry, timekeeper, wait_for
 
 SERIALS = ["A", "B", "C"]
 

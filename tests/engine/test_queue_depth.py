@@ -5,7 +5,7 @@ dispatcher runs on the real store here, with a fake clock."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from appliance.domain.tasks import FAILED, PENDING, new_task
 from appliance.engine.dispatcher import Dispatcher
 from appliance.storage import Store
 
-T0 = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 WAITING = 5000   # tasks for phones the hub does not see
 
 

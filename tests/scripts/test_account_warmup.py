@@ -9,9 +9,9 @@ import pytest
 
 from appliance.devices import DeviceClient
 from appliance.scripts import default_registry
-from appliance.scripts.context import ScriptContext, TaskCancelled
 from appliance.scripts.app_script import start_app
 from appliance.scripts.comment import post_comment
+from appliance.scripts.context import ScriptContext, TaskCancelled
 from appliance.scripts.ui import Ui, UiStepFailed
 
 
@@ -79,7 +79,7 @@ def test_type_text_delivers_unicode_and_shell_metacharacters_exactly(phone):
     start_app(ctx, ui)
     post_comment(ctx, ui, hostile, ui.look())
     assert sim.app_records("comment")[-1]["text"] == hostile
-    assert not any("id" == c.strip() for c in sim.command_log)
+    assert not any(c.strip() == "id" for c in sim.command_log)
 
 
 def test_wait_names_the_step_and_what_was_on_screen(phone):

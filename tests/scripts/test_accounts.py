@@ -35,5 +35,5 @@ def test_match_account_again_changes_nothing(phone_hub):
     before = hub.ok("GET", "/account")["accounts"]
     run_tasks(hub, {"serials": hub.serials, "script_name": "match_account"})
     after = hub.ok("GET", "/account")["accounts"]
-    strip = lambda docs: [{k: v for k, v in d.items() if k != "updated_at"} for d in docs]  # noqa
+    strip = lambda docs: [{k: v for k, v in d.items() if k != "updated_at"} for d in docs]
     assert strip(after) == strip(before) and len(after) == 3

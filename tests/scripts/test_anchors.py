@@ -76,7 +76,7 @@ def test_locate_answers_exactly_screen_and_every_control():
     answer = locate((DUMPS / "feed_43_1_4.xml").read_text())
     assert set(answer) == {"screen", "controls"}
     assert set(CONTROLS) <= set(answer["controls"])
-    assert locate("<hierarchy/>") == {"screen": None, "controls": {k: None for k in answer["controls"]}}
+    assert locate("<hierarchy/>") == {"screen": None, "controls": dict.fromkeys(answer["controls"])}
 
 
 def test_real_feed_43_1_4():

@@ -4,8 +4,7 @@ the screen attached."""
 
 from appliance.scripts import controls
 
-from .phonehub import (COMPLETED, FAILED, assert_only_script_commands, messages,  # noqa: F401
-                       phone_hub, run_tasks)
+from .phonehub import COMPLETED, FAILED, assert_only_script_commands, messages, phone_hub, run_tasks  # noqa: F401
 
 URLS = ["https://www.tiktok.com/@chef.lu/video/7111111111111111111",
         "https://www.tiktok.com/@dancer_42/video/7222222222222222222"]

@@ -4,8 +4,7 @@ bad configs are 40001 naming the field."""
 
 import pytest
 
-from .phonehub import (COMPLETED, assert_only_script_commands, messages,  # noqa: F401
-                       phone_hub, run_tasks)
+from .phonehub import COMPLETED, assert_only_script_commands, messages, phone_hub, run_tasks  # noqa: F401
 
 HOSTILE = "$(reboot); `id` && echo \"x\" 日本語 \U0001F525\nsecond line"
 

@@ -5,8 +5,15 @@ import os
 
 from tests.conftest import wait_for
 
-from .phonehub import (COMPLETED, FAILED, assert_only_script_commands, media_file,  # noqa: F401
-                       messages, phone_hub, run_tasks)
+from .phonehub import (  # noqa: F401
+    COMPLETED,
+    FAILED,
+    assert_only_script_commands,
+    media_file,
+    messages,
+    phone_hub,
+    run_tasks,
+)
 
 
 def test_video_and_three_images_with_spintax_caption(phone_hub):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,7 +30,7 @@ from tests.engine import fakes
 from tests.hubkit import hub_config
 
 PARIS = ZoneInfo("Europe/Paris")
-UTC = timezone.utc
+UTC = UTC
 BODY = {"name": "morning", "times": ["08:00"], "targets": {"serials": ["SER1", "SER2"]},
         "script_name": "account_warmup"}
 

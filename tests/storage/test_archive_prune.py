@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from appliance.config import load_config
@@ -13,7 +13,7 @@ from appliance.services.housekeeping import Housekeeping
 from appliance.storage import Store, read_archive
 from appliance.storage.archive import archive_files, write_archive
 
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def archive_named(state: Path, written: datetime, mtime: datetime) -> Path:
@@ -47,7 +47,7 @@ def test_archive_files_older_than_archive_keep_days_are_deleted_by_their_name(tm
 
 def test_archive_keep_days_zero_keeps_archives_forever(tmp_path):
     state = tmp_path / "state"
-    ancient = archive_named(state, datetime(2001, 1, 1, tzinfo=timezone.utc), mtime=NOW)
+    ancient = archive_named(state, datetime(2001, 1, 1, tzinfo=UTC), mtime=NOW)
     with Store.open(state) as store:
         assert housekeeping(state, store, archive_keep_days=0).prune() == 0
         # Retention off does not switch pruning off: they are two settings.
@@ -63,5 +63,5 @@ def test_a_pass_archives_then_prunes_what_it_archived_long_ago(tmp_path):
         assert housekeeping(state, store, retention_days=30).run_once() == 1
         (fresh,) = archive_files(state)   # written now (real time): kept for a year
         later = Housekeeping(load_config(env={}, overrides={"state_dir": str(state)}), store,
-                             clock=lambda: datetime.now(timezone.utc) + timedelta(days=366))
+                             clock=lambda: datetime.now(UTC) + timedelta(days=366))
         assert later.run_once() == 0 and not fresh.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC
 
 import pytest
 from tinydb import TinyDB
@@ -200,7 +201,7 @@ def test_journal_records_are_deltas(tmp_path):
 
 def test_store_files_are_private(tmp_path):
     import stat
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from appliance.storage import Store
 
@@ -209,7 +210,7 @@ def test_store_files_are_private(tmp_path):
                                        "source": "api", "username": None,
                                        "finished_at": "2000-01-01T00:00:00+00:00"}])
     store.compact()
-    store.tasks.archive_finished(datetime.now(timezone.utc) - timedelta(days=1))
+    store.tasks.archive_finished(datetime.now(UTC) - timedelta(days=1))
     store.close()
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.name == "store.snap" for p in files)

@@ -69,7 +69,7 @@ class TestTasks:
 
     def test_update_callable_is_compare_and_set(self, store):
         store.tasks.create_many([make_task()])
-        start = lambda doc: {"status": 1} if doc["status"] == 0 else None  # noqa: E731
+        start = lambda doc: {"status": 1} if doc["status"] == 0 else None
         assert store.tasks.update(1, start)["status"] == 1
         assert store.tasks.update(1, start)["status"] == 1  # no change: returns the doc as is
 

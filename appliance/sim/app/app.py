@@ -9,11 +9,10 @@ Time comes from the injected `clock` (uploads finish and watches are measured ag
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from . import ids, popups
-from .actions import NOTIFICATIONS, READ_IMAGES, READ_SELECTED, READ_VIDEO, Actions, \
-    default_grants
+from .actions import NOTIFICATIONS, READ_IMAGES, READ_SELECTED, READ_VIDEO, Actions, default_grants
 from .base import FRAME, PKG, Screen
 from .feed import FeedScreen
 from .profile import OwnProfileScreen, ProfileScreen

@@ -7,8 +7,9 @@ are keys of ids.py that `App.k` turns into the build's obfuscated id. Built unde
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from .ids import TEXT1
 from .render import Node
@@ -46,26 +47,26 @@ class Screen:
     initial_focus: TextField | None = None
     keyboard_covers = False  # the keyboard hides y >= 1450 while a field has focus
 
-    def build(self, app: "App") -> Node:
+    def build(self, app: App) -> Node:
         raise NotImplementedError
 
-    def on_swipe(self, app: "App", dx: int, dy: int) -> None:
+    def on_swipe(self, app: App, dx: int, dy: int) -> None:
         """A swipe of (dx, dy) design units; dy < 0 is a swipe up."""
 
-    def on_back(self, app: "App") -> bool:
+    def on_back(self, app: App) -> bool:
         """Close an inner panel and return True, or return False to let the app pop the screen."""
         return False
 
-    def video_id(self, app: "App") -> str | None:
+    def video_id(self, app: App) -> str | None:
         """The video playing on this screen, for the watch record."""
         return None
 
-    def playing(self, app: "App") -> bool:
+    def playing(self, app: App) -> bool:
         """A video plays in front (no sheet open, not paused)."""
         return False
 
 
-def edit_node(app: "App", field: TextField, key: str, box, desc: str = "") -> Node:
+def edit_node(app: App, field: TextField, key: str, box, desc: str = "") -> Node:
     """An EditText showing its value, or its hint while empty (as Android's accessibility does)."""
 
     def focus():
@@ -76,19 +77,19 @@ def edit_node(app: "App", field: TextField, key: str, box, desc: str = "") -> No
                 color="light", on_tap=focus)
 
 
-def back_button(app: "App", on_tap=None) -> Node:
+def back_button(app: App, on_tap=None) -> Node:
     return Node(IMAGE, app.r(20, 100, 130, 210), app.k("back"), desc=app.t("Back"),
                 on_tap=on_tap or app.pop)
 
 
-def tab_node(app: "App", box, key: str, label: str, selected: bool, on_tap=None) -> Node:
+def tab_node(app: App, box, key: str, label: str, selected: bool, on_tap=None) -> Node:
     """A tab as the app draws it: a clickable FrameLayout with desc, its label in text1."""
     b = app.r(*box)
     return Node(FRAME, b, app.k(key), desc=label, selected=selected,
                 on_tap=on_tap or (lambda: None)).add(Node(TEXT, b, TEXT1, text=label))
 
 
-def nav_bar(app: "App", selected: str) -> Node:
+def nav_bar(app: App, selected: str) -> Node:
     """The bottom tab bar: Home, Friends, Create (a desc-only Button), Inbox, Profile."""
     # Imported here because those screen modules import this one.
     from .create import CameraScreen

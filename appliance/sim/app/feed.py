@@ -8,8 +8,7 @@ Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 from __future__ import annotations
 
 from . import ids
-from .base import BUTTON, FRAME, IMAGE, TEXT, VIEW, Screen, TextField, back_button, nav_bar, \
-    tab_node
+from .base import BUTTON, FRAME, IMAGE, TEXT, VIEW, Screen, TextField, back_button, nav_bar, tab_node
 from .comments import comment_sheet
 from .render import Node
 from .search import SearchScreen

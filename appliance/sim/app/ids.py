@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import string
-from functools import lru_cache
+from functools import cache
 
 # Semantic ids: the same in every build (as on real phones).
 LONG_PRESS = "long_press_layout"
@@ -79,7 +79,7 @@ def _draw(rng: random.Random) -> str:
     return rng.choice(_FIRST) + "".join(rng.choice(_REST) for _ in range(n - 1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def table(build: int) -> dict[str, str]:
     """key -> short id for one build (without the package)."""
     build = max(1, int(build))

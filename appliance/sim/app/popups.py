@@ -8,7 +8,7 @@ Pure builders; `App` decides when one appears and records how it was dismissed.
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from .base import BUTTON, FRAME, IMAGE, LINEAR, TEXT
 from .render import BLOCK, Node, fill_package

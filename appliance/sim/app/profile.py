@@ -8,10 +8,8 @@ Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 from __future__ import annotations
 
 from . import ids
-from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, back_button, nav_bar, \
-    tab_node
+from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, back_button, nav_bar, tab_node
 from .render import BLOCK, Node
-from .state import nickname
 from .system import LoginScreen
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 XML_HEAD = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>"
 
@@ -52,9 +52,9 @@ class Node:
     selected: bool = False
     color: str | None = None
     on_tap: Callable[[], None] | None = None
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
 
-    def add(self, *nodes: "Node") -> "Node":
+    def add(self, *nodes: Node) -> Node:
         self.children.extend(n for n in nodes if n is not None)
         return self
 

@@ -7,8 +7,7 @@ Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 from __future__ import annotations
 
 from . import ids
-from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, TextField, back_button, \
-    edit_node
+from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, TextField, back_button, edit_node
 from .render import Node
 from .sound import sound_rows
 

@@ -8,8 +8,7 @@ Built afresh per look by `App.window()` under `AndroidUi`'s lock; changes go thr
 
 from __future__ import annotations
 
-from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, TextField, \
-    back_button, edit_node
+from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, TextField, back_button, edit_node
 from .render import BLOCK, Node
 
 ROW_H, LIST_TOP = 180, 380
@@ -243,5 +242,12 @@ class PhotoPickScreen(Screen):
         return root.add(grid)
 
 
-__all__ = ["FollowListScreen", "ChatScreen", "EditProfileScreen", "EditFieldScreen",
-           "PhotoPickScreen", "people", "VISIBLE"]
+__all__ = [
+    "VISIBLE",
+    "ChatScreen",
+    "EditFieldScreen",
+    "EditProfileScreen",
+    "FollowListScreen",
+    "PhotoPickScreen",
+    "people",
+]

@@ -7,10 +7,21 @@ Built afresh per look under `AndroidUi`'s lock.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from .base import BUTTON, FRAME, IMAGE, PKG, PROGRESS, TEXT, Screen, TextField, back_button, \
-    edit_node, nav_bar
+from .base import (
+    BUTTON,
+    FRAME,
+    IMAGE,
+    PKG,
+    PROGRESS,
+    TEXT,
+    Screen,
+    TextField,
+    back_button,
+    edit_node,
+    nav_bar,
+)
 from .render import Node, fill_package
 
 LAUNCHER = "com.google.android.apps.nexuslauncher"
