@@ -170,6 +170,29 @@ def _app_package(value: Any) -> str:
     raise ValueError(f"expected one of {choices}")
 
 
+def _broker(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected mqtt://HOST:PORT, mqtts://HOST:PORT or \"\"")
+    if value == "":
+        return value
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError("expected mqtt://HOST:PORT or mqtts://HOST:PORT") from None
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname or parts.path not in ("", "/") \
+            or parts.username or parts.query:
+        raise ValueError("expected mqtt://HOST:PORT or mqtts://HOST:PORT (no user, path or query)")
+    return f"{parts.scheme}://{parts.hostname}:{port or (8883 if parts.scheme == 'mqtts' else 1883)}"
+
+
+def _any_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -258,6 +281,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retention_days", 30, _int(0), "Finished tasks older than this are archived (0: never)."),
     Setting("archive_keep_days", 365, _int(0),
             "Archive files older than this are deleted (0: kept forever)."),
+    # --- fleet (many hubs behind one gateway, over an MQTT broker; README "Many hubs") ---
+    Setting("fleet_broker", "", _broker,
+            "MQTT broker of the fleet, as mqtt://HOST:PORT or mqtts://HOST:PORT (TLS); \"\" "
+            "(the default): this hub is on its own."),
+    Setting("fleet_hub", 0, _int(0, 63),
+            "This hub's number in the fleet, 1 to 63, never reused (0: not in a fleet); its "
+            "broker user is hub-N and its task ids at the gateway end in N (id % 64)."),
+    Setting("fleet_password", "", _any_str,
+            "Password of this hub's (or the gateway's) broker user; keep it in a file only its "
+            "owner may read."),
+    Setting("fleet_ca_file", "", _any_str,
+            "CA certificate file for mqtts:// (\"\": the system's certificates)."),
+    Setting("fleet_keepalive", 10, _int(2, 300),
+            "Seconds between MQTT keep-alives; a hub that stops answering is offline after 1.5 "
+            "times this."),
+    Setting("fleet_heartbeat", 10.0, _float(0.2),
+            "Seconds between a hub's published stats (its heartbeat to the gateway)."),
+    Setting("fleet_stale_after", 30.0, _float(1),
+            "Gateway: a hub whose last heartbeat is older than this is reported stale and gets "
+            "no new tasks (50301)."),
+    Setting("fleet_request_timeout", 5.0, _float(0.5),
+            "Gateway: seconds a hub has to answer a request before the client gets 50301."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
