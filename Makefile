@@ -10,7 +10,7 @@ STATEDIR := /var/lib/appliance
 # What `make install` puts in place and `make uninstall` takes away again.
 INSTALLED := $(PREFIX)/bin/appliance $(UNITDIR)/appliance.service $(UDEVDIR)/51-android.rules
 
-.PHONY: setup browser demo binary install uninstall test clean
+.PHONY: setup browser broker demo binary install uninstall test lint clean
 
 # --- development: `make demo` runs the hub with simulated phones, `make test` runs the tests ---
 # Both start from a fresh Debian-like machine: they install adb (Debian package) and a venv.
@@ -32,6 +32,11 @@ $(VENV)/.installed: pyproject.toml
 # Playwright never downloads a browser of its own.
 browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+# The fleet's tests start Debian's Mosquitto broker (and its mosquitto_passwd) on a free port.
+broker:
+	@command -v mosquitto >/dev/null && command -v mosquitto_passwd >/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq mosquitto mosquitto-clients; }
 
 demo: setup
 	$(VENV)/bin/appliance demo
@@ -88,8 +93,13 @@ uninstall:
 		done; \
 	fi
 
-test: setup browser
+test: setup browser broker
 	$(VENV)/bin/python -m pytest -q
+
+# The gates CI runs before the tests: ruff (lint) and mypy (types); config in pyproject.toml.
+lint: setup
+	$(VENV)/bin/ruff check appliance tests bench
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf build dist $(VENV)
