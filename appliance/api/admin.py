@@ -8,18 +8,18 @@ waitress worker thread; the destination is confined to `state_dir/backups/`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from appliance.api.envelope import ok
 from appliance.api.middleware import cross_site
 from appliance.api.requests import read_json
-from appliance.errors import InternalError, InvalidParams, Unauthorized
+from appliance.errors import InvalidParams, Unauthorized
+from appliance.services import Services
 from appliance.services.access import is_loopback
-from appliance.storage.backup import backup_destination, private_backup
+from appliance.services.storeadmin import hub_backup
 
 
 class DbBackup:
-    def __init__(self, services: Any):
+    def __init__(self, services: Services):
         self.services = services
 
     def on_post(self, req, resp) -> None:
@@ -34,13 +34,7 @@ class DbBackup:
             raise InvalidParams("Send the body as application/json: {\"path\": \"<file name>\"}.")
         body = read_json(req, self.services.config.max_body_bytes, required=False)
         state_dir = Path(self.services.config.state_dir)
-        dest = backup_destination(state_dir, body.get("path"))
-        try:
-            written = private_backup(self.services.store, state_dir, dest)
-        except OSError as exc:
-            raise InternalError(f"Could not write the backup {dest.name}: {exc.strerror or exc}; "
-                             "check the free space and permissions of the backups folder.") from None
-        ok(resp, {"path": str(written), "bytes": Path(written).stat().st_size, "by": "hub"})
+        ok(resp, hub_backup(self.services.store, state_dir, body.get("path")))
 
 
 def add_routes(app, services, openapi=None, prefix: str = "") -> None:

@@ -8,33 +8,22 @@ need the store alone and refuse while a hub holds it. Main thread only.
 
 from __future__ import annotations
 
-import fcntl
-import os
 from pathlib import Path
 
 import click
 
 from appliance.cli.hubclient import as_state_owner, client, echo_json
-from appliance.errors import ApplianceError, StoreError
+from appliance.errors import ApplianceError
 
-# appliance.storage is imported inside the commands, so that `appliance --help` does not pay for it.
+# services.storeadmin (and the store behind it) is imported inside the commands, so that
+# `appliance --help` does not pay for it.
 
 
 def hub_holds_store(state_dir: Path) -> bool:
     """True when another process (a hub) holds the store's lock right now."""
-    from appliance.storage.store import LOCK_NAME
+    from appliance.services.storeadmin import hub_holds_store as held
 
-    try:
-        fd = os.open(state_dir / LOCK_NAME, os.O_RDWR)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)  # also releases our probe lock at once
-    return False
+    return held(state_dir)
 
 
 def _state_dir(ctx: click.Context, must_exist: bool) -> Path:
@@ -55,13 +44,6 @@ def _refuse_beside_a_hub(ctx: click.Context, state_dir: Path, what: str) -> None
             "alone: stop the hub first (`sudo systemctl stop appliance`), then run this again.")
 
 
-def _open_alone(ctx: click.Context, state_dir: Path, what: str):
-    from appliance.storage import Store
-
-    _refuse_beside_a_hub(ctx, state_dir, what)
-    return Store.open(state_dir)   # a StoreError is a sentence already (see cli/__init__.py)
-
-
 @click.group()
 def db() -> None:
     """Back up, restore, check or compact the task store; read the retention archive."""
@@ -76,7 +58,7 @@ def backup(ctx: click.Context, name: str | None, as_json: bool) -> None:
 
     `appliance db restore` puts it back.
     """
-    from appliance.storage.backup import BACKUP_FOLDER, backup_destination, private_backup
+    from appliance.services.storeadmin import BACKUP_FOLDER, backup_alone, backup_destination
 
     state_dir = _state_dir(ctx, must_exist=True)
     try:
@@ -92,13 +74,10 @@ def backup(ctx: click.Context, name: str | None, as_json: bool) -> None:
         result = hub.call("POST", "/admin/db/backup", {"path": str(dest.relative_to(
             (state_dir / BACKUP_FOLDER).resolve()))}, prefix="")
     else:
+        _refuse_beside_a_hub(ctx, state_dir, "backup")
         with as_state_owner(state_dir):
-            store = _open_alone(ctx, state_dir, "backup")
-            try:
-                written = private_backup(store, state_dir, dest)
-            finally:
-                store.close()
-        result = {"path": str(written), "bytes": written.stat().st_size, "by": "cli"}
+            # a StoreError is a sentence already (see cli/__init__.py)
+            result = backup_alone(state_dir, dest)
     if as_json:
         echo_json(result)
     else:
@@ -117,8 +96,8 @@ def restore(ctx: click.Context, backup: Path, as_json: bool) -> None:
     The backup is checked before anything changes; the replaced store is kept in
     STATE_DIR/replaced-<time>/, and restoring that folder undoes the restore.
     """
-    from appliance.storage.backup import BACKUP_FOLDER
-    from appliance.storage.backup import restore as restore_store
+    from appliance.services.storeadmin import BACKUP_FOLDER
+    from appliance.services.storeadmin import restore as restore_store
 
     state_dir = _state_dir(ctx, must_exist=True)
     if not backup.exists() and (state_dir / BACKUP_FOLDER / backup).exists():
@@ -149,13 +128,12 @@ def restore(ctx: click.Context, backup: Path, as_json: bool) -> None:
 @click.pass_context
 def check(ctx: click.Context, as_json: bool) -> None:
     """Check the store for damage (the hub must be stopped); exit 1 if any is found."""
+    from appliance.services import storeadmin
+
     state_dir = _state_dir(ctx, must_exist=True)
+    _refuse_beside_a_hub(ctx, state_dir, "check")
     with as_state_owner(state_dir):
-        store = _open_alone(ctx, state_dir, "check")
-        try:
-            problems = store.check()
-        finally:
-            store.close()
+        problems = storeadmin.check(state_dir)
     if as_json:
         echo_json({"ok": not problems, "problems": problems})
     elif not problems:
@@ -172,6 +150,8 @@ def check(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def compact(ctx: click.Context, as_json: bool) -> None:
     """Rewrite the store as one snapshot and drop old journals (the hub must be stopped)."""
+    from appliance.services import storeadmin
+
     state_dir = _state_dir(ctx, must_exist=True)
 
     def size() -> int:
@@ -179,12 +159,9 @@ def compact(ctx: click.Context, as_json: bool) -> None:
                    if p.is_file() and p.name.startswith(("store.snap", "journal.")))
 
     before = size()
+    _refuse_beside_a_hub(ctx, state_dir, "compact")
     with as_state_owner(state_dir):
-        store = _open_alone(ctx, state_dir, "compact")
-        try:
-            store.compact()
-        finally:
-            store.close()
+        storeadmin.compact(state_dir)
     after = size()
     if as_json:
         echo_json({"bytes_before": before, "bytes_after": after})
@@ -200,18 +177,10 @@ def archives(ctx: click.Context, as_json: bool) -> None:
 
     Safe beside a running hub: archive files are complete before they appear.
     """
-    from appliance.storage import read_archive
-    from appliance.storage.archive import archive_files
+    from appliance.services import storeadmin
 
     state_dir = _state_dir(ctx, must_exist=True)
-    files = []
-    for path in archive_files(state_dir):
-        entry = {"file": path.name, "bytes": path.stat().st_size, "tasks": None}
-        try:
-            entry["tasks"] = len(read_archive(path))
-        except StoreError as exc:
-            entry["damaged"] = exc.message
-        files.append(entry)
+    files = storeadmin.archives(state_dir)
     if as_json:
         echo_json(files)
         return
@@ -231,14 +200,12 @@ def archives(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def archive(ctx: click.Context, file: str, as_json: bool) -> None:
     """Print the tasks of one archive FILE (a name from `appliance db archives`)."""
-    from appliance.storage import read_archive
-    from appliance.storage.archive import archive_files
+    from appliance.services import storeadmin
 
     state_dir = _state_dir(ctx, must_exist=True)
-    by_name = {p.name: p for p in archive_files(state_dir)}
-    if file not in by_name:   # names only: nothing outside the archive folder is ever read
+    tasks = storeadmin.archive_tasks(state_dir, file)
+    if tasks is None:   # names only: nothing outside the archive folder is ever read
         raise click.ClickException(f"no archive named {file!r}; `appliance db archives` lists them")
-    tasks = read_archive(by_name[file])
     if as_json:
         echo_json(tasks)
         return

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from appliance.errors import StoreError
+from appliance.storage.backend import Doc
 from appliance.storage.journal import fsync_dir
 
 
@@ -39,7 +40,7 @@ def write_archive(folder: Path, rows: list[str]) -> Path:
     return path
 
 
-def read_archive(path: str | Path) -> list[dict]:
+def read_archive(path: str | Path) -> list[Doc]:
     """The archived tasks of one archive file, oldest id first; StoreError naming the file
     when it is damaged (cut short, not gzip, not JSON lines); OSError when it cannot be read."""
     try:

@@ -82,8 +82,8 @@ def restore(state_dir: Path, source: Path) -> Restored:
     It is opened and checked as a store in a scratch folder first: if that fails, StoreError and
     nothing has changed. The current store's files are linked into `state_dir/replaced-<stamp>/`
     (0700) before one rename puts the restored snapshot (0600) in place, so a crash leaves the
-    old store or the new one, whole. Ids stay above any the replaced store handed out (CONTRACT:
-    ids are never reused). Holds the store's lock throughout, so no hub starts meanwhile.
+    old store or the new one, whole. Ids stay above any the replaced store handed out (docs/API.md,
+    Tasks: ids are never reused). Holds the store's lock throughout, so no hub starts meanwhile.
     Raises StoreError (a hub holds the store; the backup does not open), OSError.
     """
     state_dir, source = Path(state_dir), Path(source)

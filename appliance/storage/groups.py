@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from tinydb.table import Document
 
 from appliance.errors import InvalidParams
+from appliance.storage.backend import Doc
 
 if TYPE_CHECKING:
     from appliance.storage.store import Store
@@ -32,7 +33,7 @@ class GroupRepo:
         self._table = store.db.table(GROUPS)
         self._docs = store.storage.table(GROUPS)
 
-    def _named(self, name: str) -> dict | None:
+    def _named(self, name: str) -> Doc | None:
         key = name_key(name)
         for doc in self._docs.values():
             if name_key(doc["name"]) == key:
@@ -46,31 +47,31 @@ class GroupRepo:
                                 f"already exists (group {other['id']}); names ignore case.",
                                 data={"field": "name", "id": other["id"]})
 
-    def create(self, doc: dict) -> dict:
-        def write() -> dict:
+    def create(self, doc: Doc) -> Doc:
+        def write() -> Doc:
             self._check_free(doc["name"], None)
             group_id = self._store.storage.next_id(GROUPS)
             self._table.insert(Document({"id": group_id, **doc}, group_id))
             return self._docs[str(group_id)]
         return self._store.write(write)
 
-    def get(self, group_id: int) -> dict | None:
+    def get(self, group_id: int) -> Doc | None:
         with self._store.reading():
             return self._docs.get(str(group_id))
 
-    def get_by_name(self, name: str) -> dict | None:
+    def get_by_name(self, name: str) -> Doc | None:
         with self._store.reading():
             return self._named(name)
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[Doc]:
         """Every group, ascending id."""
         with self._store.reading():
             return sorted(self._docs.values(), key=lambda d: d["id"])
 
-    def update(self, group_id: int, change: Callable[[dict], dict]) -> dict | None:
+    def update(self, group_id: int, change: Callable[[Doc], Doc]) -> Doc | None:
         """`change(current doc)` returns the fields to set; it runs under the lock, so an add or
         remove of serials never loses a concurrent one. None if the group does not exist."""
-        def write() -> dict | None:
+        def write() -> Doc | None:
             current = self._docs.get(str(group_id))
             if current is None:
                 return None

@@ -15,7 +15,7 @@ from typing import Any
 INDEXED = ("status", "serial", "script_name", "source", "username")
 # The index fields of the tasks table (the first ones are INDEXED): retention reads finished_at
 # from the records without decoding documents.
-KEPT = INDEXED + ("finished_at",)
+KEPT = (*INDEXED, "finished_at")
 STATUS, SERIAL = INDEXED.index("status"), INDEXED.index("serial")
 _FEW = 64  # up to this many pending removals go one by one; more, and lists are filtered once
 
@@ -49,7 +49,7 @@ class TaskIndex:
         self._all: list[int] = []
         self._by: dict[str, dict[Any, list[int]]] = {f: {} for f in INDEXED}
         self._queues: dict[Any, dict[Any, list[int]]] = {}   # status -> serial -> ids
-        self._gone: list[tuple[int, tuple]] = []
+        self._gone: list[tuple[int, tuple[Any, ...]]] = []
 
     @property
     def all(self) -> list[int]:
@@ -83,7 +83,7 @@ class TaskIndex:
         self._flush()
         return list(self._queues.get(status, ()))
 
-    def build(self, fields: Iterable[tuple[int, tuple]]) -> None:
+    def build(self, fields: Iterable[tuple[int, tuple[Any, ...]]]) -> None:
         """Rebuild from (id, values of KEPT in order) pairs (only the INDEXED ones are used)."""
         pairs = sorted(fields, key=lambda p: p[0])
         self._gone = []
@@ -96,7 +96,7 @@ class TaskIndex:
         for doc_id, row in pairs:
             self._queues.setdefault(row[STATUS], {}).setdefault(row[SERIAL], []).append(doc_id)
 
-    def changed(self, doc_id: int, old: tuple | None, new: tuple | None) -> None:
+    def changed(self, doc_id: int, old: tuple[Any, ...] | None, new: tuple[Any, ...] | None) -> None:
         """Storage listener: move `doc_id` between buckets for the fields that changed."""
         if new is None:
             if old is not None:
@@ -125,7 +125,7 @@ class TaskIndex:
             if not bucket:
                 del values[value]
 
-    def _unqueue(self, old: tuple, doc_id: int) -> None:
+    def _unqueue(self, old: tuple[Any, ...], doc_id: int) -> None:
         serials = self._queues.get(old[STATUS])
         if serials is not None:
             self._drop(serials, old[SERIAL], doc_id)

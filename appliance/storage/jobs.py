@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from appliance.storage.backend import Doc
+
 if TYPE_CHECKING:
     from appliance.storage.store import Store
 
@@ -29,12 +31,12 @@ class JobRepo:
                 return doc_id
         return None
 
-    def all(self) -> list[dict]:
+    def all(self) -> list[Doc]:
         """Every job document, ascending job_id."""
         with self._store.reading():
             return sorted(self._docs.values(), key=lambda d: d["job_id"])
 
-    def put(self, doc: dict) -> None:
+    def put(self, doc: Doc) -> None:
         """Store `doc` (it holds `job_id`) in place of the document of that job, if any. The job
         store writes every field each time, so an update replaces the whole document."""
         def write() -> None:

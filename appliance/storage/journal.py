@@ -63,14 +63,14 @@ def frame(payload: bytes) -> bytes:
     return length + struct.pack("<I", zlib.crc32(payload, zlib.crc32(length))) + payload
 
 
-def scan(path: Path, data: bytes | memoryview, allow_torn_tail: bool) -> tuple[list, int]:
+def scan(path: Path, data: bytes | memoryview, allow_torn_tail: bool) -> tuple[list[bytes | memoryview], int]:
     """Split `data` into payloads; return (payloads, end offset of the last good record). The
     payloads are slices of `data`: views, without copies, when it is a memoryview.
 
     A bad record followed by nothing but its own bytes or zeros is a torn tail: allowed when
     `allow_torn_tail`, else CorruptFile. A bad record with good data after it is always corrupt.
     """
-    payloads: list[bytes] = []
+    payloads: list[bytes | memoryview] = []
     pos, size = 0, len(data)
     while pos < size:
         why = None

@@ -9,10 +9,13 @@ in memory only (a restart ends every running post). Writes are durable on return
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tinydb.table import Document
+
+from appliance.storage.backend import Doc
 
 if TYPE_CHECKING:
     from appliance.storage.store import Store
@@ -27,26 +30,26 @@ class MaterialRepo:
         self._store = store
         self._table = store.db.table(MATERIALS)
         self._docs = store.storage.table(MATERIALS)
-        self._reserved: dict[int, Any] = {}   # material id -> holder (who picked it)
+        self._reserved: dict[int, Doc] = {}   # material id -> holder (who picked it)
 
-    def create(self, doc: dict) -> dict:
-        def write() -> dict:
+    def create(self, doc: Doc) -> Doc:
+        def write() -> Doc:
             material_id = self._store.storage.next_id(MATERIALS)
             self._table.insert(Document({**doc, "id": material_id}, material_id))
             return self._docs[str(material_id)]
         return self._store.write(write)
 
-    def get(self, material_id: int) -> dict | None:
+    def get(self, material_id: int) -> Doc | None:
         with self._store.reading():
             return self._docs.get(str(material_id))
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[Doc]:
         """Every material, ascending id."""
         with self._store.reading():
             return sorted(self._docs.values(), key=lambda d: d["id"])
 
-    def update(self, material_id: int, changes: dict) -> dict | None:
-        def write() -> dict | None:
+    def update(self, material_id: int, changes: Doc) -> Doc | None:
+        def write() -> Doc | None:
             if str(material_id) not in self._docs:
                 return None
             delta = {k: v for k, v in changes.items() if k != "id"}
@@ -55,10 +58,10 @@ class MaterialRepo:
             return self._docs[str(material_id)]
         return self._store.write(write)
 
-    def delete(self, material_id: int, refuse: Callable[[dict], None]) -> dict | None:
+    def delete(self, material_id: int, refuse: Callable[[Doc], None]) -> Doc | None:
         """Remove the record (None if absent); `refuse(doc)` may raise, under the lock, when the
         material is reserved (it sees `is_reserved`)."""
-        def write() -> dict | None:
+        def write() -> Doc | None:
             doc = self._docs.get(str(material_id))
             if doc is None:
                 return None
@@ -73,11 +76,12 @@ class MaterialRepo:
         with self._store.lock:
             return material_id in self._reserved
 
-    def holder(self, material_id: int) -> Any:
+    def holder(self, material_id: int) -> Doc | None:
         with self._store.lock:
             return self._reserved.get(material_id)
 
-    def reserve(self, choose: Callable[[list[dict]], list[dict]], holder: Any) -> list[dict]:
+    def reserve(self, choose: Callable[[builtins.list[Doc]], builtins.list[Doc]],
+                holder: Doc) -> builtins.list[Doc]:
         """`choose(unused, unreserved materials)` returns the ones to take; they are reserved
         for `holder` before the lock is released. Returns what was taken."""
         with self._store.reading():
@@ -88,14 +92,14 @@ class MaterialRepo:
                 self._reserved[doc["id"]] = holder
             return taken
 
-    def release(self, ids: list[int]) -> None:
+    def release(self, ids: builtins.list[int]) -> None:
         with self._store.lock:
             for material_id in ids:
                 self._reserved.pop(material_id, None)
 
-    def mark_used(self, ids: list[int], changes: dict) -> list[dict]:
+    def mark_used(self, ids: builtins.list[int], changes: Doc) -> builtins.list[Doc]:
         """Set `used` (and `changes`) on each existing material and drop its reservation."""
-        def write() -> list[dict]:
+        def write() -> builtins.list[Doc]:
             done = []
             for material_id in ids:
                 self._reserved.pop(material_id, None)

@@ -45,7 +45,7 @@ def read_legacy(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
                 hw["tasks"] = max(hw["tasks"], value + _HW_KEYS[key])
     hw["meta"] = meta_id
 
-    lines: dict[int, list] = {}
+    lines: dict[int, list[Any]] = {}
     for doc_id, doc in (raw.get("logs") or {}).items():
         task_id = doc.get("task_id", int(doc_id))
         if isinstance(doc.get("lines"), list):

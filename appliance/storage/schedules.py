@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from tinydb.table import Document
 
+from appliance.storage.backend import Doc
+
 if TYPE_CHECKING:
     from appliance.storage.store import Store
 
@@ -23,26 +25,26 @@ class ScheduleRepo:
         self._table = store.db.table(SCHEDULES)
         self._docs = store.storage.table(SCHEDULES)
 
-    def create(self, doc: dict) -> dict:
-        def write() -> dict:
+    def create(self, doc: Doc) -> Doc:
+        def write() -> Doc:
             schedule_id = self._store.storage.next_id(SCHEDULES)
             self._table.insert(Document({**doc, "id": schedule_id}, schedule_id))
             return self._docs[str(schedule_id)]
         return self._store.write(write)
 
-    def get(self, schedule_id: int) -> dict | None:
+    def get(self, schedule_id: int) -> Doc | None:
         with self._store.reading():
             return self._docs.get(str(schedule_id))
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[Doc]:
         """Every schedule, ascending id."""
         with self._store.reading():
             return sorted(self._docs.values(), key=lambda d: d["id"])
 
-    def update(self, schedule_id: int, changes: dict) -> dict | None:
+    def update(self, schedule_id: int, changes: Doc) -> Doc | None:
         """Set `changes` (not the id); None if the schedule does not exist (deleted meanwhile:
         a firing that ends after a delete records nothing)."""
-        def write() -> dict | None:
+        def write() -> Doc | None:
             if str(schedule_id) not in self._docs:
                 return None
             delta = {k: v for k, v in changes.items() if k != "id"}

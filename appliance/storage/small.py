@@ -5,9 +5,11 @@ Any thread may call; every method takes the store lock and writes are durable on
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any
 
 from appliance.errors import InvalidParams
+from appliance.storage.backend import Doc, DocTable
 
 if TYPE_CHECKING:
     from appliance.storage.store import Store
@@ -61,7 +63,7 @@ class MetaRepo:
 
     def all(self) -> dict[str, Any]:
         with self._store.reading():
-            return {d.get("key"): d.get("value") for d in self._docs.values()}
+            return {d["key"]: d.get("value") for d in self._docs.values()}
 
     def _resync(self) -> None:
         with self._store.lock:
@@ -76,10 +78,10 @@ class AccountRepo:
         self._table = store.db.table(ACCOUNTS)
         self._docs = store.storage.table(ACCOUNTS)  # usernames read from the records
 
-    def _live(self):
+    def _live(self) -> DocTable:
         return self._docs
 
-    def _by_username(self, username: str) -> dict | None:
+    def _by_username(self, username: str) -> Doc | None:
         for doc_id, (name,) in self._docs.field_rows():
             if name == username:
                 return self._docs[str(doc_id)]
@@ -92,25 +94,25 @@ class AccountRepo:
         if other is not None and other.get("id") != own_id:
             raise InvalidParams(f"username {username!r} already exists (account {other.get('id')})")
 
-    def create(self, doc: dict) -> dict:
+    def create(self, doc: Doc) -> Doc:
         from tinydb.table import Document
 
-        def write() -> dict:
+        def write() -> Doc:
             self._check_username(doc.get("username"), None)
             doc_id = self._store.storage.next_id(ACCOUNTS)
             self._table.insert(Document({**doc, "id": doc_id}, doc_id))
             return self._live()[str(doc_id)]
         return self._store.write(write)
 
-    def get(self, account_id: int) -> dict | None:
+    def get(self, account_id: int) -> Doc | None:
         with self._store.reading():
             return self._live().get(str(account_id))
 
-    def get_by_username(self, username: str) -> dict | None:
+    def get_by_username(self, username: str) -> Doc | None:
         with self._store.reading():
             return self._by_username(username)
 
-    def list(self, filters: dict | None = None) -> list[dict]:
+    def list(self, filters: Doc | None = None) -> builtins.list[Doc]:
         """Accounts whose fields equal every filter value, ascending id."""
         filters = filters or {}
         with self._store.reading():
@@ -118,8 +120,8 @@ class AccountRepo:
             return [d for d in docs
                     if all(d.get(k, _MISSING) == v for k, v in filters.items())]
 
-    def update(self, account_id: int, changes: dict) -> dict | None:
-        def write() -> dict | None:
+    def update(self, account_id: int, changes: Doc) -> Doc | None:
+        def write() -> Doc | None:
             if account_id not in self._docs.records:
                 return None
             delta = {k: v for k, v in changes.items() if k != "id"}

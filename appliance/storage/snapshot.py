@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from appliance.storage.journal import CorruptFile, frame, fsync_dir, scan
 
 if TYPE_CHECKING:
-    from appliance.storage.backend import DocTable, JournalStorage
+    from appliance.storage.backend import DocTable, JournalStorage, Record
 
 SNAPSHOT_NAME = "store.snap"
 SNAPSHOT_MAGIC = "appliance-snapshot"
@@ -34,7 +34,7 @@ def _chunk(name: str, kind: str, lines: list[str]) -> bytes:
     return frame((head + "\n" + "\n".join(lines)).encode())
 
 
-def write_snapshot(path: Path, copy: dict[str, tuple[DocTable, dict]], hw: dict[str, int],
+def write_snapshot(path: Path, copy: dict[str, tuple[DocTable, dict[int, Record]]], hw: dict[str, int],
                    next_gen: int) -> int:
     """Write a copy from `JournalStorage.copy()` to `path` atomically (temp, fsync, rename)."""
     tmp = path.with_name(path.name + ".tmp")
@@ -104,8 +104,8 @@ def read_snapshot(path: Path, storage: JournalStorage, pool: dict[str, str] | No
                 for line in lines:
                     key, _, text = line.partition(" ")
                     grouped.setdefault(int(key), []).append(text)
-                for key, texts in grouped.items():
-                    records[key] = records.get(key, ()) + tuple(texts)
+                for doc_id, texts in grouped.items():
+                    records[doc_id] = records.get(doc_id, ()) + tuple(texts)
             else:
                 record_of = live.record_of
                 for line in lines:

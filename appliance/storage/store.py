@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from appliance.errors import StoreError
-from appliance.storage.backend import DocTable, JournalStorage, JournalTinyDB, LineTable
+from appliance.storage.backend import DocTable, JournalStorage, JournalTinyDB, LineTable, Record
 from appliance.storage.groups import GroupRepo
 from appliance.storage.indexes import KEPT
 from appliance.storage.jobs import JobRepo
@@ -34,6 +34,9 @@ from appliance.storage.tasks import TaskRepo
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# A consistent copy of the tables for a snapshot: ({table: (its DocTable, its records)}, high-water
+# marks, the generation of the journal that follows it).
+_Copy = tuple[dict[str, tuple[DocTable, dict[int, Record]]], dict[str, int], int]
 
 LOCK_NAME = "store.lock"
 MARKER_NAME = "RECOVERY-NEEDED.txt"
@@ -161,11 +164,12 @@ class Store:
         except BaseException:
             self._snap_mutex.release()
             raise
+        # One-shot: writes one snapshot and ends (not a loop, so no BackgroundLoop).
         self._snap_thread = threading.Thread(
             target=self._snapshot_job, args=(job, True), name="store-snapshot", daemon=True)
         self._snap_thread.start()
 
-    def _rotate(self) -> tuple[dict, dict, int]:
+    def _rotate(self) -> _Copy:
         """Start a new journal and return a consistent copy of the tables (lock held).
 
         Documents are replaced, never mutated, so shallow copies of the tables stay consistent
@@ -177,7 +181,7 @@ class Store:
         tables, hw = self.storage.copy()
         return tables, hw, self.journal.gen
 
-    def _snapshot_job(self, job: tuple[dict, dict, int], release: bool) -> None:
+    def _snapshot_job(self, job: _Copy, release: bool) -> None:
         tables, hw, next_gen = job
         try:
             write_snapshot(self.state_dir / SNAPSHOT_NAME, tables, hw, next_gen)
@@ -273,6 +277,21 @@ class Store:
         self.close()
 
 
+def held_elsewhere(state_dir: Path) -> bool:
+    """True when another process (a hub) holds the store's lock in `state_dir` right now."""
+    try:
+        fd = os.open(Path(state_dir) / LOCK_NAME, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also releases our probe lock at once
+    return False
+
+
 def _quarantine(state_dir: Path, path: Path, why: str) -> StoreError:
     """Move a damaged file aside, leave a marker that blocks the next open, return the error."""
     aside = path.with_name(f"{path.name}.corrupt-{_stamp()}")
@@ -314,7 +333,7 @@ def _load(state_dir: Path) -> tuple[JournalStorage, Journal]:
             path.unlink()  # covered by the snapshot (a crash came before their deletion)
     journals = [(g, p) for g, p in journals if g >= next_gen]
     good_size = 0
-    for n, (gen, path) in enumerate(journals):
+    for n, (_gen, path) in enumerate(journals):
         last = n == len(journals) - 1
         data = path.read_bytes()
         try:

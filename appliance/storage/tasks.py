@@ -6,6 +6,7 @@ fsync wait happens after the lock is released, so concurrent writers share it).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from itertools import chain
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from tinydb.table import Document
 
 from appliance.errors import InvalidParams
+from appliance.storage.backend import Doc, Fields
 from appliance.storage.indexes import INDEXED, KEPT, SERIAL, STATUS, TaskIndex
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ PENDING = 0
 STATUS_NAMES = {PENDING: "pending", 1: "running", 2: "completed", 3: "failed"}
 FINISHED = (2, 3)
 # (task_id, serial, old status, new status): see TaskRepo.subscribe
+# ids matching some filters, and the filter fields they satisfy (TaskRepo.list)
+_Bucket = tuple[list[int], tuple[str, ...]]
 StatusListener = Callable[[int, str | None, int | None, int | None], None]
 
 
@@ -46,6 +50,7 @@ class TaskRepo:
         self._table = store.db.table(TASKS)
         self._logs = store.db.table(LOGS)
         self._docs = self._storage.table(TASKS)  # DocTable: int id -> record
+        self._lines = self._storage.table(LOGS)  # LineTable: int id -> tuple of line texts
         self.index = TaskIndex()
         self.index.build(self._docs.field_rows())
         self._storage.listeners.setdefault(TASKS, []).append(self.index.changed)
@@ -55,15 +60,16 @@ class TaskRepo:
         status, under the store lock (in the order of the changes; it must not block): old None
         for a created task, new None for a deleted or archived one. A write that fails is undone,
         and the undo is told too, so the calls always end at what the store holds."""
-        def changed(task_id: int, old: tuple | None, new: tuple | None) -> None:
+        def changed(task_id: int, old: Fields | None, new: Fields | None) -> None:
             before = None if old is None else old[STATUS]
             after = None if new is None else new[STATUS]
-            if old is None or new is None or before != after:
-                callback(task_id, (new or old)[SERIAL], before, after)
+            fields = new if new is not None else old
+            if fields is not None and (old is None or new is None or before != after):
+                callback(task_id, fields[SERIAL], before, after)
         with self._store.lock:
             self._storage.listeners[TASKS].append(changed)
 
-    def _live(self, task_id: int) -> dict | None:
+    def _live(self, task_id: int) -> Doc | None:
         """A freshly decoded copy of the stored document, or None."""
         return self._docs.get(task_id)
 
@@ -71,9 +77,9 @@ class TaskRepo:
         return task_id in self._docs.records
 
     # --- writes ---
-    def create_many(self, docs: list[dict]) -> list[dict]:
+    def create_many(self, docs: list[Doc]) -> list[Doc]:
         """Insert all docs with fresh ids (never reused) in one journal record, or none of them."""
-        def write() -> list[dict]:
+        def write() -> list[Doc]:
             batch = []
             for doc in docs:
                 if not isinstance(doc, dict):
@@ -81,12 +87,12 @@ class TaskRepo:
                 doc_id = self._storage.next_id(TASKS)
                 batch.append(Document({**doc, "id": doc_id}, doc_id))
             self._table.insert_multiple(batch)
-            return [self._live(d.doc_id) for d in batch]
+            return [self._docs[d.doc_id] for d in batch]
         return self._store.write(write)
 
-    def update(self, task_id: int, changes: dict | Callable[[dict], dict | None]) -> dict | None:
+    def update(self, task_id: int, changes: Doc | Callable[[Doc], Doc | None]) -> Doc | None:
         """Apply changes (or changes(copy of doc), called under the lock: compare-and-set)."""
-        def write() -> dict | None:
+        def write() -> Doc | None:
             current = self._live(task_id)
             if current is None:
                 return None
@@ -106,12 +112,11 @@ class TaskRepo:
                 if self._exists(task_id) and task_id not in wanted:
                     wanted.append(task_id)
             self._table.remove(doc_ids=wanted)
-            logs = self._logs._read_table()
-            self._logs.remove(doc_ids=[i for i in wanted if str(i) in logs])
+            self._logs.remove(doc_ids=[i for i in wanted if i in self._lines.records])
             return wanted
         return self._store.write(write)
 
-    def append_log(self, task_id: int, line: dict, limit: int) -> None:
+    def append_log(self, task_id: int, line: Doc, limit: int) -> None:
         """Keep the last `limit` lines; the journal record holds just this line."""
         def write() -> None:
             if self._exists(task_id):
@@ -145,7 +150,7 @@ class TaskRepo:
             if not chosen:
                 return 0
             # Each row is the task's text with the log lines spliced in: they are not re-encoded.
-            logs_kept = self._logs._read_table().records
+            logs_kept = self._lines.records
             rows = []
             for task_id in chosen:
                 text = self._docs.text_of(self._docs.records[task_id])
@@ -153,8 +158,7 @@ class TaskRepo:
                 rows.append(text[:-1] + ("," if text != "{}" else "") + logs)
             write_archive(self._store.state_dir / "archive", rows)  # durable before we delete
             self._table.remove(doc_ids=chosen)
-            logs = self._logs._read_table()
-            self._logs.remove(doc_ids=[i for i in chosen if str(i) in logs])
+            self._logs.remove(doc_ids=[i for i in chosen if i in self._lines.records])
             return len(chosen)
 
         total = 0
@@ -165,12 +169,12 @@ class TaskRepo:
                 return total
 
     # --- reads ---
-    def get(self, task_id: int) -> dict | None:
+    def get(self, task_id: int) -> Doc | None:
         with self._store.reading():
             doc = self._table.get(doc_id=task_id)  # a TinyDB Document, freshly decoded
             return dict(doc) if doc is not None else None
 
-    def list(self, filters: dict | None, offset: int, limit: int) -> tuple[list[dict], int]:
+    def list(self, filters: Doc | None, offset: int, limit: int) -> tuple[list[Doc], int]:
         """One page, newest first (id descending), and the total matching. None means no filter;
         a frozenset matches any of its values (a group's serials)."""
         filters = {k: v if isinstance(v, frozenset) else frozenset((v,))
@@ -185,9 +189,10 @@ class TaskRepo:
             else:
                 # Walk the smallest bucket, checking the other fields on the records' values
                 # (the queues of status and serial are within both of their buckets).
-                pair = ("status", "serial") if "status" in filters and "serial" in filters else ()
-                lists = [(_merged(self.index.ids(k, v) for v in values), (k,))
-                         for k, values in filters.items() if k not in pair]
+                both = "status" in filters and "serial" in filters
+                pair: tuple[str, ...] = ("status", "serial") if both else ()
+                lists: builtins.list[_Bucket] = [(_merged(self.index.ids(k, v) for v in values), (k,))
+                                                 for k, values in filters.items() if k not in pair]
                 if pair:
                     lists.append((_merged(self.index.queue(status, serial)
                                           for status in filters["status"]
@@ -202,7 +207,7 @@ class TaskRepo:
             stop = total - offset
             start = max(0, stop - limit)
             page = ids[start:stop] if stop > 0 else []
-            return [self._live(i) for i in reversed(page)], total
+            return [self._docs[i] for i in reversed(page)], total
 
     def stats(self) -> dict[str, int]:
         with self._store.reading():
@@ -211,7 +216,7 @@ class TaskRepo:
                 out[name] = self.index.count("status", status)
             return out
 
-    def ids_where(self, status: int | None = None, serial: str | None = None) -> list[int]:
+    def ids_where(self, status: int | None = None, serial: str | None = None) -> builtins.list[int]:
         """Ids matching both given fields, ascending."""
         with self._store.reading():
             if status is None and serial is None:
@@ -222,7 +227,7 @@ class TaskRepo:
                 return list(self.index.ids("status", status))
             return list(self.index.queue(status, serial))
 
-    def queues(self, serials: Iterable[str] | None = None) -> dict[str, list[int]]:
+    def queues(self, serials: Iterable[str] | None = None) -> dict[str, builtins.list[int]]:
         """Pending task ids per phone, oldest first: of `serials` (phones without pending tasks
         left out), or of every phone that has pending tasks. Costs what it returns."""
         with self._store.reading():
@@ -231,25 +236,26 @@ class TaskRepo:
             return {serial: list(ids) for serial in serials
                     if (ids := self.index.queue(PENDING, serial))}
 
-    def logs(self, task_id: int) -> list[dict]:
+    def logs(self, task_id: int) -> builtins.list[Doc]:
         with self._store.reading():
-            doc = self._logs._read_table().get(str(task_id))
+            doc = self._lines.get(task_id)
             return doc["lines"] if doc else []
 
     def count(self) -> int:
         with self._store.reading():
             return len(self.index.all)
 
-    def check(self) -> list[str]:
+    def check(self) -> builtins.list[str]:
         """Problems between the table and its indexes (caller holds the lock)."""
         problems = []
         live = self._docs
         ids = sorted(live.records)
         if ids != self.index.all:
             problems.append("tasks index out of step with the tasks table")
-        for key, doc in live.items():
-            if doc.get("id") != int(key):
-                problems.append(f"task {key} holds id {doc.get('id')!r}")
+        for doc_id in ids:
+            held = live[doc_id].get("id")
+            if held != doc_id:
+                problems.append(f"task {doc_id} holds id {held!r}")
         fresh = TaskIndex()
         fresh.build(live.field_rows())
         if fresh.by != self.index.by or fresh.queues != self.index.queues:
@@ -257,7 +263,7 @@ class TaskRepo:
         hw = self._storage.hw.get(TASKS, 0)
         if ids and ids[-1] > hw:
             problems.append(f"task id {ids[-1]} above the high-water mark {hw}")
-        for key in self._logs._read_table():
-            if key not in live:
-                problems.append(f"logs kept for task {key} which does not exist")
+        for doc_id in self._lines.records:
+            if doc_id not in live.records:
+                problems.append(f"logs kept for task {doc_id} which does not exist")
         return problems

@@ -8,10 +8,11 @@ import threading
 import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import ClassVar
 
 from appliance.config import Config
 from appliance.domain.tasks import new_task
-from appliance.errors import DeviceLost
+from appliance.errors import DeviceLost, InvalidParams
 from appliance.scripts import Registry, Script
 
 
@@ -21,7 +22,7 @@ def wait_for(predicate, timeout=10.0, interval=0.005):
         value = predicate()
         if value:
             return value
-        time.sleep(interval)
+        time.sleep(interval)   # the poll interval; the deadline decides
     raise AssertionError(f"condition not met within {timeout} s")
 
 
@@ -30,19 +31,37 @@ def now():
 
 
 class FakeTasks:
+    """The TaskRepo seam in memory; tests/storage/test_task_store_contract.py holds it to the
+    real TaskRepo's behaviour."""
+
+    FILTERS = ("status", "serial", "script_name", "source", "username")
+    NAMES = ((0, "pending"), (1, "running"), (2, "completed"), (3, "failed"))
+
     def __init__(self):
         self._docs: dict[int, dict] = {}
         self._logs: dict[int, list] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._next = 1
+        self._subscribers = []
+
+    def subscribe(self, callback):
+        with self._lock:
+            self._subscribers.append(callback)
+
+    def _tell(self, task_id, serial, old, new):
+        for callback in self._subscribers:
+            callback(task_id, serial, old, new)
 
     def create_many(self, docs):
         with self._lock:
+            if not all(isinstance(doc, dict) for doc in docs):
+                raise InvalidParams("a task must be an object")
             out = []
             for doc in docs:
-                doc = dict(doc, id=self._next)
+                doc = copy.deepcopy(dict(doc, id=self._next))
                 self._next += 1
                 self._docs[doc["id"]] = doc
+                self._tell(doc["id"], doc.get("serial"), None, doc.get("status"))
                 out.append(copy.deepcopy(doc))
             return out
 
@@ -52,9 +71,15 @@ class FakeTasks:
             return copy.deepcopy(doc) if doc else None
 
     def list(self, filters, offset, limit):
+        wanted = {k: v if isinstance(v, frozenset) else frozenset((v,))
+                  for k, v in (filters or {}).items() if v is not None}
+        for key in wanted:
+            if key not in self.FILTERS:
+                raise InvalidParams(f"cannot filter tasks by {key!r}; use one of {', '.join(self.FILTERS)}")
+        offset, limit = max(0, int(offset)), max(0, int(limit))
         with self._lock:
             page = [copy.deepcopy(d) for d in self._docs.values()
-                    if all(d.get(k) == v for k, v in filters.items())]
+                    if all(d.get(k) in v for k, v in wanted.items())]
         page.sort(key=lambda d: -d["id"])
         return page[offset:offset + limit], len(page)
 
@@ -66,12 +91,29 @@ class FakeTasks:
             if callable(changes):
                 changes = changes(copy.deepcopy(doc))
             if changes:
-                doc.update(changes)
+                old = doc.get("status")
+                doc.update(copy.deepcopy({k: v for k, v in changes.items() if k != "id"}))
+                if doc.get("status") != old:
+                    self._tell(task_id, doc.get("serial"), old, doc.get("status"))
             return copy.deepcopy(doc)
 
     def delete_many(self, ids):
         with self._lock:
-            return [i for i in ids if self._docs.pop(i, None) is not None]
+            gone = []
+            for task_id in ids:
+                doc = self._docs.pop(task_id, None)
+                if doc is not None:
+                    gone.append(task_id)
+                    self._logs.pop(task_id, None)
+                    self._tell(task_id, doc.get("serial"), doc.get("status"), None)
+            return gone
+
+    def stats(self):
+        with self._lock:
+            out = {"total": len(self._docs)}
+            for status, name in self.NAMES:
+                out[name] = sum(1 for d in self._docs.values() if d.get("status") == status)
+            return out
 
     def queues(self, serials=None):
         with self._lock:
@@ -89,13 +131,15 @@ class FakeTasks:
 
     def append_log(self, task_id, line, limit):
         with self._lock:
+            if task_id not in self._docs:
+                return
             lines = self._logs.setdefault(task_id, [])
-            lines.append(dict(line))
+            lines.append(copy.deepcopy(line))
             del lines[:-limit]
 
     def logs(self, task_id):
         with self._lock:
-            return list(self._logs.get(task_id, []))
+            return copy.deepcopy(self._logs.get(task_id, []))
 
 
 class FakeStore:
@@ -116,6 +160,7 @@ class FakeTracker:
     def __init__(self, serials):
         self.states = dict.fromkeys(serials, "device")
         self.quarantined = {}
+        self.held = {}
         self.callbacks = []
 
     def get(self, serial):
@@ -130,6 +175,9 @@ class FakeTracker:
 
     def quarantine(self, serial, reason):
         self.quarantined[serial] = reason
+
+    def hold(self, serial, reason, seconds):
+        self.held[serial] = reason
 
     def subscribe(self, callback):
         self.callbacks.append(callback)
@@ -173,11 +221,12 @@ class FakeClient:
 
 class Noop(Script):
     name = "noop"
-    schema = {"type": "object", "properties": {"remark": {"type": "string", "default": "done"}}}
+    schema: ClassVar[dict] = {"type": "object",
+                              "properties": {"remark": {"type": "string", "default": "done"}}}
 
     def run(self, ctx):
         ctx.shell(f"echo {ctx.task_id}")
-        ctx.sleep(0.01)
+        ctx.sleep(0.01)   # a script's own pause (the engine's cancellable ctx.sleep), not a test's
         ctx.shell(f"echo {ctx.task_id}")
         ctx.log("said hi")
         return ctx.config["remark"]
@@ -197,7 +246,7 @@ class Sleepy(Script):
     name = "sleepy"
 
     def run(self, ctx):
-        ctx.sleep(60)
+        ctx.sleep(60)     # under test: stop must cut a script's ctx.sleep short
 
 
 class Stubborn(Script):
@@ -225,7 +274,7 @@ def registry():
 
 
 def config(**overrides):
-    base = dict(stop_grace=1.0, task_timeout=30.0)
+    base = {"stop_grace": 1.0, "task_timeout": 30.0}
     base.update(overrides)
     return Config().replace(**base)
 

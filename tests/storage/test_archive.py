@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from appliance.storage import Store, read_archive
 from appliance.storage.archive import archive_files
-from tests.storage.conftest import make_task
+from tests.fixtures import make_task
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from appliance.storage import Store
 from appliance.storage import store as store_module
 from appliance.storage.backend import DocTable
 from appliance.storage.indexes import INDEXED
-from tests.storage.conftest import make_task
+from tests.fixtures import make_task
 
 
 def test_compact_and_backup_beside_writers_lose_nothing(tmp_path):

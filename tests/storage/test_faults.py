@@ -11,7 +11,7 @@ import pytest
 from appliance.errors import StoreError
 from appliance.storage import Store
 from appliance.storage import journal as journal_module
-from tests.storage.conftest import make_task
+from tests.fixtures import make_task
 
 
 def test_a_failed_write_changes_nothing_and_the_store_carries_on(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from tinydb.storages import JSONStorage
 from appliance.errors import StoreError
 from appliance.storage import Store
 from appliance.storage.journal import list_journals
-from tests.storage.conftest import make_task
+from tests.fixtures import make_task
 
 
 def journal_of(state):
@@ -206,7 +206,7 @@ def test_store_files_are_private(tmp_path):
     from appliance.storage import Store
 
     store = Store.open(tmp_path)
-    [task] = store.tasks.create_many([{"serial": "S", "status": 2, "script_name": "x",
+    [_task] = store.tasks.create_many([{"serial": "S", "status": 2, "script_name": "x",
                                        "source": "api", "username": None,
                                        "finished_at": "2000-01-01T00:00:00+00:00"}])
     store.compact()

@@ -9,7 +9,7 @@ import json
 from appliance.storage import Store
 from appliance.storage.journal import frame
 from appliance.storage.snapshot import SNAPSHOT_MAGIC, SNAPSHOT_NAME
-from tests.storage.conftest import make_task
+from tests.fixtures import make_task
 
 AWKWARD = {
     "serial": "S1", "status": 0, "one": 1, "float_one": 1.0, "yes": True, "no": False,
@@ -59,10 +59,10 @@ def test_equal_strings_of_many_tasks_are_held_once(store, store_factory):
     store.tasks.update(1, {"status": 1, "remark": "started"})
     for _ in range(2):
         table = store.storage.table("tasks")
-        first = dict(zip(table.shape(table.records[1]).keys, table.records[1]))
+        first = dict(zip(table.shape(table.records[1]).keys, table.records[1], strict=False))
         for task_id in range(2, 7):
             record = table.records[task_id]
-            other = dict(zip(table.shape(record).keys, record))
+            other = dict(zip(table.shape(record).keys, record, strict=False))
             assert other["serial"] is first["serial"]
             assert other["script_config"] is first["script_config"]
         store.compact()

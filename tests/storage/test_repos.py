@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from appliance.errors import InvalidParams
-from tests.storage.conftest import make_task
+from tests.fixtures import make_task
 
 
 def reopen(store, store_factory):
