@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 from collections.abc import Callable, Mapping
+
+from appliance.loops import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
@@ -80,29 +81,25 @@ class Watchdog:
         self.interval = interval
         self._healthy = healthy
         self._env = dict(os.environ if env is None else env)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="sd-watchdog", daemon=True)
+        self._loop = BackgroundLoop("sd-watchdog", self._ping)
 
     def start(self) -> Watchdog:
-        self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        self._loop.stop(timeout=5)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                alive = self._healthy()
-            except Exception:  # a crashing health check is unhealthy, not a dead watchdog thread
-                log.exception("health check for the systemd watchdog failed")
-                alive = False
-            if alive:
-                notify("WATCHDOG=1", self._env)
-            # Unhealthy: stay silent, and systemd restarts the unit after WatchdogSec.
-            self._stop.wait(self.interval)
+    def _ping(self) -> float:
+        try:
+            alive = self._healthy()
+        except Exception:  # a crashing health check is unhealthy, not a dead thread
+            log.exception("health check for the systemd watchdog failed")
+            alive = False
+        if alive:
+            notify("WATCHDOG=1", self._env)
+        # Unhealthy: stay silent, and systemd restarts the unit after WatchdogSec.
+        return self.interval
 
 
 def start_watchdog(healthy: Callable[[], bool] = lambda: True,

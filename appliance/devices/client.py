@@ -2,7 +2,7 @@
 
 Every call opens its own connection (like ppadb), so any thread may call any method and a stalled
 phone only ever holds its own caller. Every call has a deadline and an optional cancel event, and
-every failure is a typed DeviceError (LIBRARY-FACTS: ppadb has neither).
+every failure is a typed DeviceError (docs/LIBRARIES.md, ppadb: it has neither).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from appliance.devices.quoting import quote
 from appliance.devices.wire import (
@@ -27,6 +27,7 @@ from appliance.devices.wire import (
 from appliance.errors import (
     AdbServerDown,
     DeviceCommandFailed,
+    DeviceError,
     DeviceLost,
     DeviceNotFound,
     DeviceOffline,
@@ -35,6 +36,9 @@ from appliance.errors import (
     InvalidParams,
 )
 from appliance.metrics import timed_adb
+
+if TYPE_CHECKING:
+    from appliance.devices.server import TcpPhones
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SYNC_CHUNK = 64 * 1024
@@ -88,7 +92,8 @@ class DeviceClient:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 5037, default_timeout: float = 30.0,
-                 known: Callable[[str], bool] | None = None, tcp_phones=None):
+                 known: Callable[[str], bool] | None = None,
+                 tcp_phones: TcpPhones | None = None) -> None:
         self.host = host
         self.port = port
         self.default_timeout = default_timeout
@@ -104,7 +109,8 @@ class DeviceClient:
             raise InvalidParams("A deadline must be a positive number of seconds.")
         return time.monotonic() + timeout
 
-    def _open(self, serial: str, deadline: float, cancel, what: str) -> AdbConnection:
+    def _open(self, serial: str, deadline: float, cancel: threading.Event | None,
+              what: str) -> AdbConnection:
         """A connection switched to the phone's transport; maps the server's refusals."""
         if not serial or "\0" in serial or "\n" in serial:
             raise InvalidParams(f"{serial!r} is not a phone serial.")
@@ -117,26 +123,27 @@ class DeviceClient:
             raise self._failure(exc.reason, serial) from None
         except EndOfStream:
             conn.close()
-            raise AdbServerDown("The hub's adb server closed the connection; it is being restarted.") from None
+            raise AdbServerDown(
+                "The hub's adb server closed the connection; it is being restarted.") from None
         except BaseException:
             conn.close()
             raise
         return conn
 
-    def _failure(self, reason: str, serial: str):
+    def _failure(self, reason: str, serial: str) -> DeviceError:
         error = failure(reason, serial)
         if isinstance(error, DeviceNotFound) and self.known(serial):
             return DeviceOffline(f"Phone {serial} is not connected to the hub right now.")
         return error
 
-    def _lost(self, serial: str, what: str):
+    def _lost(self, serial: str, what: str) -> DeviceError:
         if not server_answers(self.host, self.port):
             return AdbServerDown(f"The hub's adb server went away during {what} on {serial}; "
                                  "it is being restarted.")
         self.on_lost(serial)
         return DeviceLost(f"Phone {serial} went away during {what}.")
 
-    def _service(self, serial: str, service: str, deadline: float, cancel, what: str,
+    def _service(self, serial: str, service: str, deadline: float, cancel: threading.Event | None, what: str,
                  limit: int = MAX_OUTPUT) -> bytes:
         """Open `service` on the phone and read its whole output (until the phone closes it)."""
         conn = self._open(serial, deadline, cancel, what)
@@ -156,7 +163,7 @@ class DeviceClient:
 
     # --- shell ---
     @timed_adb("shell")
-    def _shell_raw(self, serial: str, command: str, timeout, cancel,
+    def _shell_raw(self, serial: str, command: str, timeout: float | None, cancel: threading.Event | None,
                    max_output: int = MAX_OUTPUT) -> tuple[bytes, int]:
         if not isinstance(command, str) or not command.strip():
             raise InvalidParams("A shell command must be a non-empty string.")
@@ -199,7 +206,8 @@ class DeviceClient:
         return data
 
     # --- files (sync: sub-protocol; sizes are checked after each transfer) ---
-    def _sync(self, serial: str, deadline: float, cancel, what: str) -> AdbConnection:
+    def _sync(self, serial: str, deadline: float, cancel: threading.Event | None,
+              what: str) -> AdbConnection:
         conn = self._open(serial, deadline, cancel, what)
         try:
             conn.request("sync:")

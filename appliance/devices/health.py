@@ -15,11 +15,17 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.devices.quoting import quote
 from appliance.errors import DeviceError, DeviceTimeout
+from appliance.loops import BackgroundLoop
+
+if TYPE_CHECKING:
+    from appliance.devices.client import DeviceClient
+    from appliance.devices.tracker import DeviceTracker
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +137,9 @@ def _missing(health: dict[str, Any]) -> list[str]:
 class HealthMonitor:
     """Checks each online phone every `interval` seconds and records it on the tracker."""
 
-    def __init__(self, client, tracker, interval: float, hot: float, cool: float,
-                 timeout: float = 10.0, workers: int = 8, package: str = DEFAULT_APP_PACKAGE):
+    def __init__(self, client: DeviceClient, tracker: DeviceTracker, interval: float, hot: float,
+                 cool: float, timeout: float = 10.0, workers: int = 8,
+                 package: str = DEFAULT_APP_PACKAGE) -> None:
         self.client = client
         self.package = package
         self.command = health_command(package)
@@ -146,24 +153,17 @@ class HealthMonitor:
         self._busy: set[str] = set()
         self._states: dict[str, str] = {}      # serial -> last state the tracker told us
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._unsubscribe = None
+        self._loop = BackgroundLoop("device-health", self._run)
+        self._unsubscribe: Callable[[], None] | None = None
 
     def start(self) -> None:
-        self._stop.clear()
         self._unsubscribe = self.tracker.subscribe(self._on_change)
-        self._thread = threading.Thread(target=self._run, name="device-health", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
+        self._loop.stop(5)
         if self._unsubscribe:
             self._unsubscribe()
-        if self._thread is not None:
-            self._thread.join(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def join(self) -> None:
@@ -176,7 +176,7 @@ class HealthMonitor:
             if serial in self._busy:
                 return
             self._due[serial] = 0.0
-        self._wake.set()
+        self._loop.wake()
 
     def _on_change(self, serial: str, state: str) -> None:
         with self._lock:
@@ -188,23 +188,22 @@ class HealthMonitor:
                     and self._due.get(serial, 0) > time.monotonic() + 1:
                 self._due[serial] = 0.0   # (re)connected: check it now
         if came_online:
-            self._wake.set()
+            self._loop.wake()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            now = time.monotonic()
-            for info in [i for state in ONLINE for i in self.tracker.list(state)]:
-                with self._lock:
-                    if info.serial in self._busy or self._due.get(info.serial, 0.0) > now:
-                        continue
-                    self._busy.add(info.serial)
-                    self._due[info.serial] = now + self.interval
-                try:
-                    self._pool.submit(self.check, info.serial)
-                except RuntimeError:  # pool shut down: stopping
-                    return
-            self._wake.wait(1.0)
-            self._wake.clear()
+    def _run(self) -> float:
+        """The health loop's pass (at least every second): hand the checks now due to the pool."""
+        now = time.monotonic()
+        for info in [i for state in ONLINE for i in self.tracker.list(state)]:
+            with self._lock:
+                if info.serial in self._busy or self._due.get(info.serial, 0.0) > now:
+                    continue
+                self._busy.add(info.serial)
+                self._due[info.serial] = now + self.interval
+            try:
+                self._pool.submit(self.check, info.serial)
+            except RuntimeError:  # pool shut down: stopping
+                break
+        return 1.0
 
     def check(self, serial: str) -> dict[str, Any] | None:
         """One health check; records it on the tracker. Errors are logged, not raised."""

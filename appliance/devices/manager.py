@@ -12,6 +12,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from appliance.devices.client import DeviceClient
 from appliance.devices.health import HealthMonitor
@@ -19,6 +20,10 @@ from appliance.devices.seen import SeenPhones
 from appliance.devices.server import AdbServer, TcpPhones
 from appliance.devices.tracker import DeviceTracker
 from appliance.errors import DeviceError, DeviceUnauthorized
+from appliance.loops import BackgroundLoop
+
+if TYPE_CHECKING:
+    from appliance.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +31,33 @@ RECONNECT_EVERY = 3.0     # seconds between reconnect attempts of a dropped TCP 
 CONNECT_TIMEOUT = 5.0     # adb connect blocks 10 s on a phone that accepts TCP but never answers
 
 
+class DeviceSettings(Protocol):
+    """The settings (of `config.Config`) the devices layer reads."""
+
+    @property
+    def adb_path(self) -> str: ...
+    @property
+    def adb_port(self) -> int: ...
+    @property
+    def state_dir(self) -> Path: ...
+    @property
+    def adb_timeout(self) -> float: ...
+    @property
+    def track_poll_interval(self) -> float: ...
+    @property
+    def health_interval(self) -> float: ...
+    @property
+    def hot_temperature(self) -> float: ...
+    @property
+    def cool_temperature(self) -> float: ...
+    @property
+    def app_package(self) -> str: ...
+
+
 class DeviceManager:
     """Owns the adb server, the client, the tracker and the health monitor of one hub."""
 
-    def __init__(self, config, store=None, host: str = "127.0.0.1"):
+    def __init__(self, config: DeviceSettings, store: Store | None = None, host: str = "127.0.0.1") -> None:
         self.config = config
         self.tcp_phones = TcpPhones(store)
         self.server = AdbServer(config.adb_path, config.adb_port, Path(config.state_dir),
@@ -48,27 +76,23 @@ class DeviceManager:
         self._reconnect_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="adb-reconnect")
         self._reconnecting: set[str] = set()
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watch = BackgroundLoop("adb-reconnect", self._watch_tcp, interval=RECONNECT_EVERY,
+                                     wait_first=True)
         self.started = False
 
     def start(self) -> None:
         """Start the adb server (raises AdbServerDown), tracking, health, and reconnect TCP phones."""
-        self._stop.clear()
         self.server.start()
         self.tracker.start()
         self.health.start()
-        self._thread = threading.Thread(target=self._watch_tcp, name="adb-reconnect", daemon=True)
-        self._thread.start()
+        self._watch.start()
         self.started = True
         self.reconnect_all()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._watch.stop(5)
         self.health.stop()
         self.tracker.stop()
-        if self._thread is not None:
-            self._thread.join(5)
         self._reconnect_pool.shutdown(wait=False, cancel_futures=True)
         self.server.stop()
         # With the server gone, calls still in flight (a reconnect, a health check on a stalled
@@ -122,7 +146,8 @@ class DeviceManager:
             with self._lock:
                 self._reconnecting.discard(address)
 
-    def _watch_tcp(self) -> None:
-        while not self._stop.wait(RECONNECT_EVERY):
-            if self.tracker.mode != "idle":
-                self.reconnect_all(only_dropped=True)
+    def _watch_tcp(self) -> float:
+        """The reconnect loop's pass, every RECONNECT_EVERY seconds: dropped TCP phones again."""
+        if self.tracker.mode != "idle":
+            self.reconnect_all(only_dropped=True)
+        return RECONNECT_EVERY

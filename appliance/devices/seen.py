@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from appliance.devices.server import META_KEY as TCP_KEY
+
+if TYPE_CHECKING:
+    from appliance.storage import Store
 
 META_KEY = "seen_phones"
 MAX_SEEN = 1000   # serials remembered; a hub has at most 100 phones, replaced over the years
 
 
 class SeenPhones:
-    def __init__(self, store: Any = None, limit: int = MAX_SEEN):
+    def __init__(self, store: Store | None = None, limit: int = MAX_SEEN) -> None:
         self.store = store
         self.limit = limit
         self._lock = threading.Lock()

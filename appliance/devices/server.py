@@ -7,6 +7,7 @@ survives reinstalls. The supervisor thread owns the child; other threads only re
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import subprocess
@@ -14,9 +15,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from appliance.devices.wire import host_query, server_answers
 from appliance.errors import AdbServerDown, DeviceError
+from appliance.loops import BackgroundLoop
+
+if TYPE_CHECKING:
+    from appliance.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +32,7 @@ META_KEY = "tcp_devices"
 class TcpPhones:
     """The TCP addresses the hub connected, kept in `store.meta` so a restart can reconnect them."""
 
-    def __init__(self, store=None):
+    def __init__(self, store: Store | None = None) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._memory: list[str] = []
@@ -37,7 +43,7 @@ class TcpPhones:
                 return list(self._memory)
             return list(self.store.meta.get(META_KEY, []) or [])
 
-    def _write(self, change: Callable[[list[str]], list[str]]) -> None:
+    def _write(self, change: Callable[[builtins.list[str]], builtins.list[str]]) -> None:
         with self._lock:
             current = self._memory if self.store is None else list(self.store.meta.get(META_KEY, []) or [])
             new = change(list(current))
@@ -49,7 +55,7 @@ class TcpPhones:
                 self.store.meta.set(META_KEY, new)
 
     def add(self, address: str) -> None:
-        self._write(lambda items: items if address in items else items + [address])
+        self._write(lambda items: items if address in items else [*items, address])
 
     def remove(self, address: str) -> None:
         self._write(lambda items: [a for a in items if a != address])
@@ -66,9 +72,11 @@ class AdbServer:
         self.home = Path(state_dir) / "adb"
         self.on_restart = on_restart
         self.restarts = 0
-        self._proc: subprocess.Popen | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._loop = BackgroundLoop("adb-supervisor", self._supervise)
+        # The supervisor loop's stop event, also "the hub is stopping" for _spawn and wait_ready.
+        self._stop = self._loop.stopping
+        self._backoff = 0.1             # the supervisor's wait after a failed restart
         self._lock = threading.Lock()   # guards _proc between the supervisor and stop()
 
     @property
@@ -90,8 +98,8 @@ class AdbServer:
         self._stop.clear()
         self._spawn()
         self.wait_ready(timeout)
-        self._thread = threading.Thread(target=self._supervise, name="adb-supervisor", daemon=True)
-        self._thread.start()
+        self._backoff = 0.1
+        self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop supervising and end the server (kill-server, then SIGTERM/SIGKILL by pid)."""
@@ -112,8 +120,7 @@ class AdbServer:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+        self._loop.stop(timeout)   # no join when the supervisor itself stops the server
 
     def wait_ready(self, timeout: float) -> None:
         """Poll `host:version` until the server answers; AdbServerDown if it does not in time."""
@@ -181,32 +188,32 @@ class AdbServer:
             time.sleep(0.05)
 
     # --- supervisor thread ---
-    def _supervise(self) -> None:
-        backoff = 0.1
-        while not self._stop.is_set():
-            proc = self._proc
-            if proc is None:
-                return
+    def _supervise(self) -> float | None:
+        """The supervisor's pass: wait a quarter second for the server to exit; restart it if it
+        did. Returns the wait before the next pass (None: stop() took the child, nothing to watch)."""
+        proc = self._proc
+        if proc is None:
+            return None
+        try:
+            proc.wait(0.25)
+        except subprocess.TimeoutExpired:
+            return 0.0
+        if self._stop.is_set():
+            return 0.0
+        log.warning("adb server (pid %d) exited with status %s; restarting",
+                    proc.pid, proc.returncode)
+        try:
+            self._spawn()
+            self.wait_ready(10)
+            self._backoff = 0.1
+        except AdbServerDown as exc:
+            log.error("adb server restart failed: %s", exc.message)
+            wait, self._backoff = self._backoff, min(self._backoff * 2, 5.0)
+            return wait
+        self.restarts += 1
+        if self.on_restart is not None:
             try:
-                proc.wait(0.25)
-            except subprocess.TimeoutExpired:
-                continue
-            if self._stop.is_set():
-                return
-            log.warning("adb server (pid %d) exited with status %s; restarting",
-                        proc.pid, proc.returncode)
-            try:
-                self._spawn()
-                self.wait_ready(10)
-                backoff = 0.1
-            except AdbServerDown as exc:
-                log.error("adb server restart failed: %s", exc.message)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            self.restarts += 1
-            if self.on_restart is not None:
-                try:
-                    self.on_restart()
-                except Exception:  # the supervisor must outlive a failing callback
-                    log.exception("after-restart callback failed")
+                self.on_restart()
+            except Exception:  # the supervisor must outlive a failing callback
+                log.exception("after-restart callback failed")
+        return 0.0

@@ -8,6 +8,7 @@ tracking breaks every phone turns "unknown" until the next full list: never stal
 
 from __future__ import annotations
 
+import builtins
 import copy
 import logging
 import socket
@@ -20,6 +21,7 @@ from appliance.devices.health import ONLINE
 from appliance.devices.info import STATES, DeviceInfo, normalize
 from appliance.devices.wire import host_query, parse_device_list
 from appliance.errors import DeviceError
+from appliance.loops import BackgroundLoop
 
 __all__ = ["STATES", "DeviceInfo", "DeviceTracker", "normalize"]
 
@@ -44,12 +46,13 @@ class DeviceTracker:
         self._devices: dict[str, DeviceInfo] = {}
         self._lock = threading.Lock()
         self._subscribers: list[Callable[[str, str], None]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # The tracker thread; a pass blocks on the adb socket, which stop() shuts to end it.
+        self._loop = BackgroundLoop("device-tracker", self._run, interrupt=self._shut_socket)
+        self._polling = False   # the server refused host:track-devices (loop thread's)
         self._sock: socket.socket | None = None
         self._next_poll = 0.0
         # Called on the tracker thread with the serials adb lists for the first time since start.
-        self.on_new_serials: Callable[[list[str]], None] = lambda serials: None
+        self.on_new_serials: Callable[[list[str]], object] = lambda serials: None
 
     # --- readers (any thread) ---
     def get(self, serial: str) -> DeviceInfo | None:
@@ -109,7 +112,11 @@ class DeviceTracker:
                  timeout: float) -> DeviceInfo | None:
         """Block until `predicate(get(serial))` holds (True) or timeout; returns the last info."""
         changed = threading.Event()
-        unsubscribe = self.subscribe(lambda s, _state: s == serial and changed.set())
+        def on_change(changed_serial: str, _state: str) -> None:
+            if changed_serial == serial:
+                changed.set()
+
+        unsubscribe = self.subscribe(on_change)
         try:
             end = time.monotonic() + timeout
             while True:
@@ -129,7 +136,7 @@ class DeviceTracker:
             new = [serial for serial in states if serial not in self._devices]
         if new:
             self._first_listed(new)
-        events: list[tuple[str, str]] = []
+        events: builtins.list[tuple[str, str]] = []
         with self._lock:
             for serial, adb_state in states.items():
                 state = normalize(adb_state)
@@ -151,7 +158,7 @@ class DeviceTracker:
             self.syncs += 1
         self._notify(events)
 
-    def _first_listed(self, serials: list[str]) -> None:
+    def _first_listed(self, serials: builtins.list[str]) -> None:
         """Tell `on_new_serials` before anyone can see these phones listed, so whoever sees a
         phone here finds it remembered too (SeenPhones). Its failure must not stop tracking."""
         try:
@@ -162,14 +169,14 @@ class DeviceTracker:
     def mark_unknown(self) -> None:
         """Tracking broke: nothing known is trusted until the next full list."""
         now = self.clock()
-        events: list[tuple[str, str]] = []
+        events: builtins.list[tuple[str, str]] = []
         with self._lock:
             for info in self._devices.values():
                 self._move(info, "unknown", now, events)
         self._notify(events)
 
     @staticmethod
-    def _move(info: DeviceInfo, state: str, now: float, events: list[tuple[str, str]]) -> None:
+    def _move(info: DeviceInfo, state: str, now: float, events: builtins.list[tuple[str, str]]) -> None:
         """Change `info` to `state` (under the lock), with what coming back clears."""
         previous = info.state
         if state == previous:
@@ -207,7 +214,7 @@ class DeviceTracker:
 
     def _set_flags(self, serial: str, only_if: Callable[[DeviceInfo], bool] | None = None,
                    **changes: Any) -> None:
-        events: list[tuple[str, str]] = []
+        events: builtins.list[tuple[str, str]] = []
         with self._lock:
             info = self._devices.get(serial)
             if info is None or (only_if is not None and not only_if(info)):
@@ -225,7 +232,7 @@ class DeviceTracker:
                 events.append((serial, info.state))
         self._notify(events)
 
-    def _notify(self, events: list[tuple[str, str]]) -> None:
+    def _notify(self, events: builtins.list[tuple[str, str]]) -> None:
         if not events:
             return
         with self._lock:
@@ -239,43 +246,42 @@ class DeviceTracker:
 
     # --- the tracker thread ---
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="device-tracker", daemon=True)
-        self._thread.start()
+        self._polling = False
+        self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
+        self._loop.stop(timeout)
+        self.mode = "idle"
+
+    def _shut_socket(self) -> None:
         sock = self._sock
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self.mode = "idle"
 
-    def _run(self) -> None:
-        polling = False
-        while not self._stop.is_set():
-            try:
-                if polling:
-                    self._poll()
-                else:
-                    self._track()
-            except TrackUnsupported:
-                log.warning("adb server has no host:track-devices; polling every %.1f s",
-                            self.poll_interval)
-                polling = True
-                continue
-            except (OSError, ValueError, ConnectionError) as exc:
-                if not self._stop.is_set():
-                    log.info("device tracking broke (%s); re-syncing", exc)
-            if self._stop.is_set():
-                break
-            self.mode = "idle"
-            self.mark_unknown()
-            self._stop.wait(0.1)   # the server restarts in ~0.1-1 s; retry soon, no busy loop
+    def _run(self) -> float:
+        """One tracking session (or polling, on a server without track-devices) until it breaks;
+        then the phones are unknown until the next session re-syncs them."""
+        try:
+            if self._polling:
+                self._poll()
+            else:
+                self._track()
+        except TrackUnsupported:
+            log.warning("adb server has no host:track-devices; polling every %.1f s",
+                        self.poll_interval)
+            self._polling = True
+            return 0.0
+        except (OSError, ValueError, ConnectionError) as exc:
+            if not self._loop.stopping.is_set():
+                log.info("device tracking broke (%s); re-syncing", exc)
+        if self._loop.stopping.is_set():
+            return 0.0
+        self.mode = "idle"
+        self.mark_unknown()
+        return 0.1   # the server restarts in ~0.1-1 s; retry soon, no busy loop
 
     def _track(self) -> None:
         sock = socket.create_connection((self.host, self.port), timeout=2.0)
@@ -289,7 +295,7 @@ class DeviceTracker:
                 raise ConnectionError(f"unexpected answer {status!r}")
             self.mode = "track"
             self._next_poll = time.monotonic() + self.poll_interval
-            while not self._stop.is_set():
+            while not self._loop.stopping.is_set():
                 length = int(self._read(sock, 4), 16)
                 self.apply(parse_device_list(self._read(sock, length).decode("utf-8", "replace")))
         finally:
@@ -309,7 +315,7 @@ class DeviceTracker:
             try:
                 chunk = sock.recv(size - len(data))
             except TimeoutError:
-                if self._stop.is_set():
+                if self._loop.stopping.is_set():
                     raise ConnectionError("stopping") from None
                 if time.monotonic() >= self._next_poll:
                     self._poll_once()
@@ -328,6 +334,6 @@ class DeviceTracker:
 
     def _poll(self) -> None:
         self.mode = "poll"
-        while not self._stop.is_set():
+        while not self._loop.stopping.is_set():
             self._poll_once()
-            self._stop.wait(self.poll_interval)
+            self._loop.stopping.wait(self.poll_interval)

@@ -1,7 +1,7 @@
 """One connection to the adb server with a deadline on every read and write, and typed errors.
 
 ppadb's `Connection` has no deadline except shell's idle timeout and raises bare RuntimeError
-(LIBRARY-FACTS); `AdbConnection` keeps its framing, and one watchdog thread ends any call whose
+(docs/LIBRARIES.md, ppadb); `AdbConnection` keeps its framing, and one watchdog thread ends any call whose
 deadline passes or whose cancel event is set by shutting its socket. One connection per call,
 owned by the calling thread; the watchdog only ever shuts sockets down.
 """
@@ -12,9 +12,7 @@ import socket
 import struct
 import threading
 import time
-
-from ppadb.connection import Connection
-from ppadb.protocol import Protocol
+from typing import TYPE_CHECKING
 
 from appliance.errors import (
     AdbServerDown,
@@ -56,6 +54,8 @@ class _Watchdog:
             if conn.cancel is not None:
                 self._cancellable += 1
             if self._thread is None:
+                # Not a BackgroundLoop: it sleeps on its Condition (calls notify it), starts at
+                # the first call and lives as long as the process, with nothing to stop.
                 self._thread = threading.Thread(target=self._run, name="adb-deadlines", daemon=True)
                 self._thread.start()
             elif conn.deadline < self._wakes_at or (conn.cancel is not None and self._cancellable == 1):
@@ -118,6 +118,22 @@ def failure(reason: str, serial: str | None = None) -> DeviceError:
     return DeviceCommandFailed(f"The adb server refused the request: {reason.strip()}")
 
 
+if TYPE_CHECKING:
+    class Connection:
+        """What AdbConnection uses of ppadb's `Connection` (ppadb ships no type information)."""
+
+        host: str
+        port: int
+        timeout: float | None
+        socket: socket.socket | None   # None until connect()
+
+        def __init__(self, host: str = "localhost", port: int = 5037,
+                     timeout: float | None = None) -> None: ...
+        def close(self) -> None: ...
+else:
+    from ppadb.connection import Connection
+
+
 class AdbConnection(Connection):
     """A ppadb Connection whose every socket operation ends by `deadline` (time.monotonic)."""
 
@@ -158,9 +174,12 @@ class AdbConnection(Connection):
     def abort(self, why: str) -> None:
         """Watchdog thread: wake the blocked call; it raises DeviceTimeout or Cancelled."""
         self.aborted = why
+        sock = self.socket
+        if sock is None:
+            return
         try:
-            self.socket.shutdown(socket.SHUT_RDWR)
-        except (OSError, AttributeError):
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
             pass
 
     def _raise_if_aborted(self) -> None:
@@ -171,6 +190,7 @@ class AdbConnection(Connection):
 
     # --- primitives (ppadb's read/write/read_all go through these) ---
     def _recv(self, length: int) -> bytes:
+        assert self.socket is not None, "connect() first"
         try:
             data = self.socket.recv(length)
         except OSError:
@@ -180,6 +200,7 @@ class AdbConnection(Connection):
         return data
 
     def _send(self, data: bytes) -> None:
+        assert self.socket is not None, "connect() first"
         try:
             self.socket.sendall(data)
         except OSError as exc:
@@ -226,7 +247,7 @@ class AdbConnection(Connection):
         payload = service.encode("utf-8")
         if len(payload) > MAX_REQUEST:
             raise InvalidParams(f"The command is too long for adb ({len(payload)} bytes, at most 65535).")
-        self._send(Protocol.encode_length(len(payload)).encode() + payload)
+        self._send(b"%04X" % len(payload) + payload)   # ppadb's Protocol.encode_length
         self._check_status()
 
     def send(self, msg: str) -> bool:  # ppadb's name for request()

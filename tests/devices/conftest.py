@@ -1,42 +1,13 @@
-"""Factories for the devices tests: a free port and a DeviceManager that owns a real adb server.
+"""Factories for the devices tests: a DeviceManager that owns a real adb server.
 
 Every adb server here is started by the code under test on a free port (never 5037) and stopped
 at teardown by the same code (host:kill, then its own pid).
 """
-
+from __future__ import annotations
 
 import pytest
 
-from appliance.config import load_config
-from tests.conftest import free_port, wait_for
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.02):
-    """Poll `predicate` until it returns a truthy value; fail the test after `timeout` s."""
-    return wait_for(predicate, timeout, interval, message="the device condition")
-
-
-class MemoryMeta:
-    def __init__(self):
-        self.values = {}
-
-    def get(self, key, default=None):
-        return self.values.get(key, default)
-
-    def set(self, key, value):
-        self.values[key] = value
-
-
-class MemoryStore:
-    def __init__(self):
-        self.meta = MemoryMeta()
-
-
-def devices_config(tmp_path, **overrides):
-    values = dict(state_dir=str(tmp_path / "state"), adb_port=free_port(), adb_path="/usr/bin/adb",
-                  adb_timeout=10.0, health_interval=30.0)
-    values.update(overrides)
-    return load_config(path=None, env={}, overrides=values)
+from tests.fixtures import MemoryStore, devices_config
 
 
 @pytest.fixture

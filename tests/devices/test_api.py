@@ -2,9 +2,9 @@
 
 import pytest
 
+from tests.fixtures import free_port, wait_until
 from tests.hubkit import hub_config, running_hub
 
-from .conftest import free_port, wait_until
 from .pngcheck import decode_png
 
 
@@ -73,7 +73,7 @@ def test_device_route_errors_keep_the_envelope(hub, sim_farm):
 
 def test_device_routes_are_in_the_openapi_document(hub):
     with hub() as h:
-        status, doc = h.call("GET", "/openapi.json")
+        _status, doc = h.call("GET", "/openapi.json")
         paths = doc["data"]["paths"] if "data" in doc else doc["paths"]
         for path in ("/device", "/device/connect", "/device/{serial}", "/device/{serial}/shell",
                      "/device/{serial}/screenshot", "/device/{serial}/hierarchy", "/device/{serial}/reboot",

@@ -4,7 +4,7 @@ Real adb server, simulated phones; packages removed and put back through the pho
 
 import re
 
-from .conftest import wait_until
+from tests.fixtures import wait_until
 
 APP = "com.zhiliaoapp.musically"
 KEYBOARD = "com.android.adbkeyboard"

@@ -5,9 +5,9 @@ import json
 from click.testing import CliRunner
 
 from appliance.cli import main
+from tests.fixtures import free_port, wait_until
 from tests.hubkit import hub_config, running_hub
 
-from .conftest import free_port, wait_until
 from .pngcheck import decode_png
 
 

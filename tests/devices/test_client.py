@@ -19,8 +19,8 @@ from appliance.errors import (
     DeviceOffline,
     DeviceTimeout,
 )
+from tests.fixtures import free_port, wait_until
 
-from .conftest import free_port, wait_until
 from .pngcheck import decode_png
 
 # Every shell metacharacter, both quotes, newlines, tabs, unicode and emoji; no backslash,
@@ -38,7 +38,7 @@ def phones(sim_farm, make_manager):
     for phone in farm.phones:
         manager.client.connect(phone.address)
     for phone in farm.phones:
-        wait_until(lambda: manager.tracker.usable(phone.address), 5)
+        wait_until(lambda address=phone.address: manager.tracker.usable(address), 5)
     return manager, farm
 
 

@@ -45,7 +45,7 @@ def test_quote_refuses_nul():
                                             ("echo ')' # (", 0), ("printf x", 0)])
 def test_sentinel_carries_the_exit_status(command, status):
     out = subprocess.run(["sh", "-c", wrap_command(command, "adbxT1")], capture_output=True).stdout
-    output, got = split_sentinel(out, "adbxT1")
+    _output, got = split_sentinel(out, "adbxT1")
     assert got == status
 
 

@@ -3,7 +3,7 @@
 import os
 import signal
 
-from .conftest import MemoryStore, wait_until
+from tests.fixtures import MemoryStore, wait_until
 
 
 def test_adb_server_killed_is_restarted_and_tcp_phones_come_back(sim_farm, make_manager):

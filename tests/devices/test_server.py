@@ -5,8 +5,7 @@ import signal
 
 from appliance.devices import AdbServer
 from appliance.devices.wire import host_query, server_answers
-
-from .conftest import free_port, wait_until
+from tests.fixtures import free_port, wait_until
 
 
 def test_server_keeps_its_key_in_the_state_dir_and_comes_back_after_a_kill(tmp_path):

@@ -4,9 +4,8 @@ a byte limit, not held in memory until its deadline; the operator route answers 
 import pytest
 
 from appliance.errors import DeviceCommandFailed
+from tests.fixtures import free_port, wait_until
 from tests.hubkit import hub_config, running_hub
-
-from .conftest import free_port, wait_until
 
 BIG = "/sdcard/big.txt"
 LOUD = f"cat {BIG} {BIG} {BIG} {BIG}"   # 400 kB of output (the simulated sh has no loops)

@@ -10,9 +10,8 @@ from click.testing import CliRunner
 
 from appliance.cli import main
 from appliance.errors import DeviceTimeout
+from tests.fixtures import free_port, wait_until
 from tests.hubkit import hub_config, running_hub
-
-from .conftest import free_port, wait_until
 
 WARMUP = {"task_duration": 0.6, "min_duration": 0.1, "max_duration": 0.2, "like_probable": 0,
           "floow_probable": 0, "collect_probable": 0, "comment_probable": 0}
@@ -42,7 +41,7 @@ def connect(h, phones) -> None:
 
 
 def create(h, serial, config=WARMUP) -> int:
-    status, answer = h.call("POST", "/task", {"serials": [serial], "script_name": "account_warmup",
+    _status, answer = h.call("POST", "/task", {"serials": [serial], "script_name": "account_warmup",
                                               "script_config": config, "min_interval": 0,
                                               "max_interval": 0})
     assert answer["code"] == 0, answer
@@ -111,7 +110,7 @@ def test_an_unauthorized_phone_is_shown_unauthorized_not_offline(hub, sim_farm):
 
         fresh.set_fault("unauthorized")
         started = time.monotonic()
-        status, answer = h.call("POST", "/device/connect", {"address": fresh.address})
+        _status, answer = h.call("POST", "/device/connect", {"address": fresh.address})
         assert answer["code"] == 50301 and "accept the prompt" in answer["message"]
         wait_until(lambda: device(h, fresh.address)["state"] == "unauthorized", 15)
         assert time.monotonic() - started < 15

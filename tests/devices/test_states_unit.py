@@ -4,8 +4,7 @@ answers, the hub's holds (engine hold, quarantine, hot) with their end, and seri
 from appliance.devices import DeviceTracker
 from appliance.devices.info import iso
 from appliance.devices.seen import SeenPhones
-
-from .conftest import MemoryStore
+from tests.fixtures import MemoryStore
 
 T0 = 1_800_000_000.0
 

@@ -7,9 +7,7 @@ import socket
 import threading
 
 from appliance.devices.manager import DeviceManager
-from tests.conftest import free_port
-
-from .conftest import MemoryStore, devices_config
+from tests.fixtures import MemoryStore, devices_config, free_port
 
 
 def test_stop_with_a_reconnect_in_flight_leaves_no_thread(tmp_path):
@@ -42,8 +40,7 @@ def test_stop_while_the_supervisor_restarts_the_server_leaves_no_server(tmp_path
 
     from appliance.devices import server as server_module
     from appliance.devices.server import AdbServer
-
-    from .conftest import wait_until
+    from tests.fixtures import wait_until
 
     adb = AdbServer("/usr/bin/adb", free_port(), tmp_path)
     adb.start()
@@ -64,7 +61,7 @@ def test_stop_while_the_supervisor_restarts_the_server_leaves_no_server(tmp_path
     stopper.join(30)
     try:
         wait_until(lambda: spawned[0].poll() is not None, 10)   # no adb server orphaned
-        assert not stopper.is_alive() and not adb._thread.is_alive()
+        assert not stopper.is_alive() and not adb._loop.alive()
     finally:
         if spawned and spawned[0].poll() is None:
             spawned[0].kill()

@@ -5,8 +5,7 @@ import socket
 import threading
 
 from appliance.devices import DeviceTracker
-
-from .conftest import wait_until
+from tests.fixtures import wait_until
 
 
 class FakeAdbServer:

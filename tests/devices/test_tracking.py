@@ -6,8 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from appliance.errors import DeviceUnauthorized
-
-from .conftest import wait_until
+from tests.fixtures import wait_until
 
 
 def state(manager, serial):

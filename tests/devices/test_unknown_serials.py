@@ -2,9 +2,8 @@
 in `unknown_serials`, the pending task's remark tells what to do, and once the phone is plugged in
 the task starts (the remark goes). A phone seen once stays known after a restart, even when away."""
 
+from tests.fixtures import free_port, wait_until
 from tests.hubkit import hub_config, running_hub
-
-from .conftest import free_port, wait_until
 
 WARMUP = {"task_duration": 0.6, "min_duration": 0.1, "max_duration": 0.2, "like_probable": 0,
           "floow_probable": 0, "collect_probable": 0, "comment_probable": 0}
