@@ -23,7 +23,7 @@ PLANS = ("Starter", "Pro", "Team", "Business")
 ENV_PREFIX = "APPLIANCE_"
 
 
-def _bool(value: Any) -> bool:
+def _bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
@@ -33,8 +33,8 @@ def _bool(value: Any) -> bool:
     raise ValueError("expected true or false")
 
 
-def _int(low: int | None = None, high: int | None = None) -> Callable[[Any], int]:
-    def convert(value: Any) -> int:
+def _int(low: int | None = None, high: int | None = None) -> Callable[[object], int]:
+    def convert(value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise ValueError("expected a whole number")
         try:
@@ -50,8 +50,8 @@ def _int(low: int | None = None, high: int | None = None) -> Callable[[Any], int
     return convert
 
 
-def _float(low: float | None = None) -> Callable[[Any], float]:
-    def convert(value: Any) -> float:
+def _float(low: float | None = None) -> Callable[[object], float]:
+    def convert(value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise ValueError("expected a number")
         try:
@@ -67,18 +67,18 @@ def _float(low: float | None = None) -> Callable[[Any], float]:
     return convert
 
 
-def _str(value: Any) -> str:
+def _str(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError("expected a non-empty string")
     return value
 
 
-def _path(value: Any) -> Path:
+def _path(value: object) -> Path:
     return Path(_str(value)).expanduser()
 
 
-def _choice(*choices: str) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
+def _choice(*choices: str) -> Callable[[object], str]:
+    def convert(value: object) -> str:
         if isinstance(value, str) and value.strip().lower() in choices:
             return value.strip().lower()
         raise ValueError(f"expected one of {', '.join(choices)}")
@@ -86,7 +86,7 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return convert
 
 
-def _names(value: Any) -> tuple[str, ...]:
+def _names(value: object) -> tuple[str, ...]:
     """Host names the hub answers to (the Host header's name part), lower-cased."""
     if isinstance(value, str):
         value = [part for part in value.replace(",", " ").split() if part]
@@ -101,7 +101,7 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _host(value: Any) -> str:
+def _host(value: object) -> str:
     """The address to bind: an IPv4 or IPv6 address (0.0.0.0 for every interface)."""
     text = _str(value).strip()
     try:
@@ -119,7 +119,7 @@ def default_state_dir() -> str:
     return os.path.join(os.path.abspath(base), "appliance")
 
 
-def _timezone(value: Any) -> str:
+def _timezone(value: object) -> str:
     """"" (the box's local zone) or an IANA zone name such as Europe/Paris."""
     if not isinstance(value, str):
         raise ValueError("expected an IANA zone name such as \"Europe/Paris\", or \"\" for the box's zone")
@@ -134,14 +134,14 @@ def _timezone(value: Any) -> str:
     return name
 
 
-def _plan(value: Any) -> str:
+def _plan(value: object) -> str:
     for plan in PLANS:
         if isinstance(value, str) and value.strip().lower() == plan.lower():
             return plan
     raise ValueError(f"expected one of {', '.join(PLANS)}")
 
 
-def _networks(value: Any) -> tuple[str, ...]:
+def _networks(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [part for part in value.replace(",", " ").split() if part]
     if not isinstance(value, (list, tuple)):
@@ -158,7 +158,7 @@ def _networks(value: Any) -> tuple[str, ...]:
 APP_PACKAGES = {"musically": "com.zhiliaoapp.musically", "trill": "com.ss.android.ugc.trill"}
 
 
-def _app_package(value: Any) -> str:
+def _app_package(value: object) -> str:
     """The short names musically and trill, or their full package names; keeps the full name."""
     if isinstance(value, str):
         name = value.strip()
@@ -170,7 +170,7 @@ def _app_package(value: Any) -> str:
     raise ValueError(f"expected one of {choices}")
 
 
-def _broker(value: Any) -> str:
+def _broker(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("expected mqtt://HOST:PORT, mqtts://HOST:PORT or \"\"")
     if value == "":
@@ -187,7 +187,7 @@ def _broker(value: Any) -> str:
     return f"{parts.scheme}://{parts.hostname}:{port or (8883 if parts.scheme == 'mqtts' else 1883)}"
 
 
-def _any_str(value: Any) -> str:
+def _any_str(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("expected a string")
     return value
@@ -196,8 +196,8 @@ def _any_str(value: Any) -> str:
 @dataclass(frozen=True)
 class Setting:
     name: str
-    default: Any
-    convert: Callable[[Any], Any]
+    default: object
+    convert: Callable[[object], Any]  # each setting converts to its own type (see Config)
     help: str
 
 
@@ -307,19 +307,78 @@ SETTINGS: tuple[Setting, ...] = (
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 
-Config = dataclasses.make_dataclass(
-    "Config",
-    [(s.name, Any, dataclasses.field(default=s.convert(s.default))) for s in SETTINGS],
-    frozen=True,
-    namespace={
-        "__doc__": "The hub's settings, read once at start (see SETTINGS for each one's meaning).",
-        "replace": lambda self, **changes: _replace(self, changes),
-        "media_path": property(lambda self: self.state_dir / self.media_dir),
-    },
-)
+_DEFAULT_STATE_DIR = _path(default_state_dir())
 
 
-def _convert(name: str, value: Any, source: str) -> Any:
+@dataclass(frozen=True)
+class Config:
+    """The hub's settings, read once at start (see SETTINGS for each one's meaning and check).
+
+    Fields and defaults mirror SETTINGS one to one (tests/test_config.py checks it): the table
+    says how a value is read and what it means, this class says what type the code gets.
+    """
+
+    host: str = "0.0.0.0"
+    port: int = 50809
+    threads: int = 8
+    max_body_bytes: int = 1048576
+    max_material_bytes: int = 268435456
+    shutdown_timeout: float = 10.0
+    connection_limit: int = 256
+    connections_per_address: int = 32
+    idle_timeout: float = 30.0
+    request_timeout: float = 15.0
+    server_names: tuple[str, ...] = ()
+    event_subscribers: int = 8
+    event_buffer: int = 1000
+    timezone: str = ""
+    schedule_grace: int = 600
+    log_level: str = "info"
+    log_format: str = "text"
+    access_log: bool = False
+    state_dir: Path = _DEFAULT_STATE_DIR
+    plan: str = "Pro"
+    trusted_networks: tuple[str, ...] = ()
+    adb_enabled: bool = True
+    adb_path: str = "adb"
+    adb_port: int = 5037
+    adb_timeout: float = 30.0
+    track_poll_interval: float = 2.0
+    health_interval: float = 30.0
+    hot_temperature: float = 45.0
+    cool_temperature: float = 40.0
+    shell_api_enabled: bool = False
+    app_package: str = "com.zhiliaoapp.musically"
+    auto_retry: bool = False
+    max_retry_count: int = 3
+    retry_delay_min: float = 5.0
+    retry_delay_max: float = 60.0
+    random_order: bool = False
+    task_timeout: float = 3600.0
+    stop_grace: float = 10.0
+    log_lines_per_task: int = 200
+    media_dir: Path = Path("media")
+    retention_days: int = 30
+    archive_keep_days: int = 365
+    fleet_broker: str = ""
+    fleet_hub: int = 0
+    fleet_password: str = ""
+    fleet_ca_file: str = ""
+    fleet_keepalive: int = 10
+    fleet_heartbeat: float = 10.0
+    fleet_stale_after: float = 30.0
+    fleet_request_timeout: float = 5.0
+
+    def replace(self, **changes: object) -> Config:
+        """A copy with `changes` applied, each converted and checked as a setting is."""
+        return _replace(self, changes)
+
+    @property
+    def media_path(self) -> Path:
+        return self.state_dir / self.media_dir
+
+
+def _convert(name: str, value: object, source: str) -> Any:
     setting = _BY_NAME.get(name)
     if setting is None:
         known = ", ".join(sorted(_BY_NAME))
@@ -330,12 +389,12 @@ def _convert(name: str, value: Any, source: str) -> Any:
         raise ConfigError(f"Bad value {value!r} for setting {name!r} in {source}: {exc}.") from None
 
 
-def _replace(config: Any, changes: Mapping[str, Any]) -> Any:
+def _replace(config: Config, changes: Mapping[str, object]) -> Config:
     converted = {name: _convert(name, value, "overrides") for name, value in changes.items()}
     return _check(dataclasses.replace(config, **converted))
 
 
-def _check(config: Any) -> Any:
+def _check(config: Config) -> Config:
     if config.cool_temperature > config.hot_temperature:
         raise ConfigError("Setting 'cool_temperature' must not be above 'hot_temperature'.")
     if config.retry_delay_min > config.retry_delay_max:
@@ -347,7 +406,7 @@ def load_config(
     path: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
-) -> Any:
+) -> Config:
     """Build the Config from defaults, the TOML file at `path`, `APPLIANCE_*` env and overrides.
 
     `APPLIANCE_CONFIG` in env names the file when `path` is None. Raises ConfigError.

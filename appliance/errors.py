@@ -1,7 +1,7 @@
 """The product's one error vocabulary: every failure a user can meet is one of these.
 
-Each class carries the envelope `code` and HTTP status it maps to (CONTRACT's table plus the
-device codes this hub adds); `api/envelope.py` is the one place that turns them into answers.
+Each class carries the envelope `code` and HTTP status it maps to (docs/API.md, Error codes:
+TikMatrix's and the hub's own); `api/envelope.py` is the one place that turns them into answers.
 Messages are sentences for a person: what happened and what to do.
 """
 
@@ -65,8 +65,8 @@ class InternalError(ApplianceError):
 
 
 class Busy(ApplianceError):
-    """The hub is at a limit its config sets (open event streams); retry later. CONTRACT's only
-    unavailable code is 50301, so it is shared with the device errors below."""
+    """The hub is at a limit its config sets (open event streams); retry later. The API's only
+    unavailable code is 50301 (docs/API.md, Error codes), so it is shared with the device errors below."""
 
     code, http_status = 50301, 503
 
@@ -79,7 +79,7 @@ class StoreError(ApplianceError):
     """The store cannot be opened or written (corrupt file, disk full, locked by another hub)."""
 
 
-# --- devices (codes this hub adds beyond CONTRACT; documented in the OpenAPI document) ---
+# --- devices (codes this hub adds beyond TikMatrix's: docs/API.md, Error codes; OpenAPI document) ---
 
 
 class DeviceError(ApplianceError):

@@ -10,7 +10,8 @@ from appliance.errors import ConfigError
 
 def test_defaults_serve_the_api_on_50809_with_pro():
     config = load_config(env={})
-    assert (config.host, config.port, config.plan, config.max_body_bytes) == ("0.0.0.0", 50809, "Pro", 1048576)
+    assert (config.host, config.port, config.plan, config.max_body_bytes) == (
+        "0.0.0.0", 50809, "Pro", 1048576)
 
 
 def test_file_then_environment(tmp_path):
@@ -67,3 +68,17 @@ def test_serve_refuses_to_start_with_a_bad_setting(tmp_path):
     result = CliRunner().invoke(main, ["--config", str(path), "serve", "--no-adb"])
     assert result.exit_code == 1
     assert "max_body_bytes" in result.output and "Traceback" not in result.output
+
+
+def test_settings_and_config_fields_agree():
+    """SETTINGS (help, conversion) and Config (types, defaults) name the same settings in the
+    same order, and each default of Config is its setting's default once converted."""
+    import dataclasses
+
+    from appliance.config import Config
+
+    fields = dataclasses.fields(Config)
+    assert [f.name for f in fields] == [s.name for s in SETTINGS]
+    for f, setting in zip(fields, SETTINGS, strict=True):
+        assert f.default == setting.convert(setting.default), f.name
+        assert type(f.default).__name__ in str(f.type) or f.type == "Path", (f.name, f.type)

@@ -1,4 +1,4 @@
-"""How one create request becomes tasks (CONTRACT: POST /task), as a pure function.
+"""How one create request becomes tasks (docs/API.md, Fan-out), as a pure function.
 
 Device mode: one task per device; with multi-account, one per enabled account bound to it.
 Usernames mode: one task per account, on the device it is bound to. Scripts with targets
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from appliance.errors import InvalidParams, NoMatchingAccount
 
@@ -31,12 +32,12 @@ def account_name(value: str) -> str:
 
 
 def unique(items: Iterable[str]) -> list[str]:
-    """Items in first-seen order, duplicates dropped (CONTRACT: duplicate serials count once)."""
+    """Items in first-seen order, duplicates dropped (docs/API.md, POST /task: duplicates count once)."""
     return list(dict.fromkeys(items))
 
 
 def device_slots(serials: list[str], multi_account: bool,
-                 accounts_on: Callable[[str], list[dict]]) -> list[Slot]:
+                 accounts_on: Callable[[str], list[dict[str, Any]]]) -> list[Slot]:
     if not multi_account:
         return [Slot(serial, None) for serial in unique(serials)]
     slots = [Slot(serial, account["username"])
@@ -48,7 +49,7 @@ def device_slots(serials: list[str], multi_account: bool,
     return slots
 
 
-def username_slots(usernames: list[str], account_named: Callable[[str], dict | None]) -> list[Slot]:
+def username_slots(usernames: list[str], account_named: Callable[[str], dict[str, Any] | None]) -> list[Slot]:
     slots = []
     for username in unique(account_name(u) for u in usernames):
         account = account_named(username)
@@ -63,7 +64,7 @@ def username_slots(usernames: list[str], account_named: Callable[[str], dict | N
     return slots
 
 
-def expand(slots: list[Slot], configs: list[dict]) -> list[tuple[Slot, dict]]:
+def expand(slots: list[Slot], configs: list[dict[str, Any]]) -> list[tuple[Slot, dict[str, Any]]]:
     """Every (slot, config) pair, refusing requests that would create too many tasks."""
     count = len(slots) * len(configs)
     if count > MAX_TASKS_PER_REQUEST:

@@ -1,10 +1,11 @@
-"""License plans (CONTRACT: Plans): which plans open the Local API and how many phones run at once.
+"""License plans (docs/API.md, Plans): which plans open the Local API and how many phones run at once.
 
 Constant tables and pure functions: any thread."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class Plan:
     api_enabled: bool
     device_limit: int
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """The `data` of GET /license/check."""
         if self.api_enabled:
             message = f"The {self.name} plan includes Local API access for up to {self.device_limit} devices."

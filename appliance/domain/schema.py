@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -19,7 +20,7 @@ from appliance.errors import InvalidParams
 
 
 @functools.lru_cache(maxsize=256)
-def _ecma_regex(pattern: str) -> re.Pattern:
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
     """`pattern` with JSON Schema's (ECMA-262) meaning of `$`: the end of the text. Python's `$`
     also matches before a final newline, which let "serial\\n" pass `^[A-Za-z0-9]+$`."""
     out, in_class, i = [], False, 0
@@ -38,7 +39,8 @@ def _ecma_regex(pattern: str) -> re.Pattern:
     return re.compile("".join(out))
 
 
-def _pattern(validator, pattern: str, instance: Any, schema: dict):
+def _pattern(validator: Any, pattern: str, instance: Any,
+             schema: dict[str, Any]) -> Iterator[jsonschema.ValidationError]:
     if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
@@ -47,7 +49,7 @@ _Validator = jsonschema.validators.extend(Draft202012Validator, {"pattern": _pat
 _validators: dict[int, Draft202012Validator] = {}
 
 
-def _validator(schema: dict) -> Draft202012Validator:
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
     # Schemas are module-level constants; cache their compiled validators by identity.
     key = id(schema)
     validator = _validators.get(key)
@@ -93,10 +95,10 @@ def _describe(error: jsonschema.ValidationError, prefix: str) -> str:
 
 def _required_field(error: jsonschema.ValidationError, prefix: str) -> str:
     missing = error.message.split("'")[1] if "'" in error.message else "?"
-    return _field(list(error.absolute_path) + [missing], prefix)
+    return _field([*error.absolute_path, missing], prefix)
 
 
-def validate(instance: Any, schema: dict, prefix: str = "") -> None:
+def validate(instance: Any, schema: dict[str, Any], prefix: str = "") -> None:
     """Raise InvalidParams naming the first offending field, or return None when valid."""
     errors = sorted(_validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
     if errors:
@@ -106,7 +108,7 @@ def validate(instance: Any, schema: dict, prefix: str = "") -> None:
         raise InvalidParams(f"Invalid parameter {_describe(first, prefix)}.", data={"field": field})
 
 
-def apply_defaults(instance: dict, schema: dict) -> dict:
+def apply_defaults(instance: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     """A copy of `instance` with each top-level property's schema `default` filled in."""
     out = dict(instance)
     for name, prop in schema.get("properties", {}).items():

@@ -1,4 +1,4 @@
-"""Task states and the transitions CONTRACT allows, as pure functions over task documents.
+"""Task states and the transitions docs/API.md allows (Task states), as pure functions over task documents.
 
 Nothing here does I/O: callers pass the current document and `now`, and get back the changes to
 write (the store applies them under its lock, so a transition is a compare-and-set).
@@ -15,7 +15,7 @@ PENDING, RUNNING, COMPLETED, FAILED = 0, 1, 2, 3
 STATUS_NAMES = {PENDING: "pending", RUNNING: "running", COMPLETED: "completed", FAILED: "failed"}
 FINISHED = (COMPLETED, FAILED)
 
-# action -> {from_status: to_status}. CONTRACT: stop takes pending or running to failed; retry
+# action -> {from_status: to_status}. docs/API.md, Task states: stop takes pending or running to failed; retry
 # takes failed back to pending; nothing leaves completed.
 TRANSITIONS: dict[str, dict[int, int]] = {
     "start": {PENDING: RUNNING},
@@ -30,11 +30,11 @@ _VERB = {"start": "started", "complete": "completed", "fail": "failed", "stop": 
 
 
 def iso(moment: datetime) -> str:
-    """ISO 8601 with offset, seconds precision (CONTRACT: created_at, started_at, finished_at)."""
+    """ISO 8601 with offset, seconds precision (docs/API.md, Tasks: created_at, started_at, finished_at)."""
     return moment.isoformat(timespec="seconds")
 
 
-def transition(task: dict, action: str, now: datetime, remark: str | None = None) -> dict:
+def transition(task: dict[str, Any], action: str, now: datetime, remark: str | None = None) -> dict[str, Any]:
     """The changes that perform `action` on `task`, or InvalidParams naming the task's state."""
     allowed = TRANSITIONS[action]
     status = task["status"]
@@ -56,12 +56,12 @@ def transition(task: dict, action: str, now: datetime, remark: str | None = None
     return changes
 
 
-def capped(task: dict, cap: int) -> bool:
+def capped(task: dict[str, Any], cap: int) -> bool:
     """True when `task` was already retried `cap` times (the setting max_retry_count)."""
     return int(task.get("retry_count") or 0) >= cap
 
 
-def retry_changes(task: dict, now: datetime, cap: int) -> dict:
+def retry_changes(task: dict[str, Any], now: datetime, cap: int) -> dict[str, Any]:
     """The changes of a manual retry: `transition(task, "retry")`, refused once the task was
     retried `cap` times (auto and manual retries count alike)."""
     changes = transition(task, "retry", now)
@@ -76,15 +76,15 @@ def retry_changes(task: dict, now: datetime, cap: int) -> dict:
 
 
 def next_start(hhmm: str, now: datetime) -> datetime:
-    """The next moment at local time HH:MM, today or tomorrow (CONTRACT: start_time)."""
+    """The next moment at local time HH:MM, today or tomorrow (docs/API.md, POST /task: start_time)."""
     hour, minute = (int(part) for part in hhmm.split(":"))
     moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
     return moment if moment >= now.replace(second=0, microsecond=0) else moment + timedelta(days=1)
 
 
-def new_task(*, serial: str, script_name: str, script_config: dict, source: str,
+def new_task(*, serial: str, script_name: str, script_config: dict[str, Any], source: str,
              min_interval: int, max_interval: int, start_time: str | None, now: datetime,
-             username: str | None = None) -> dict:
+             username: str | None = None) -> dict[str, Any]:
     """A pending task document (without id: the store assigns it)."""
     doc = {
         "serial": serial, "username": username, "script_name": script_name,
@@ -98,7 +98,7 @@ def new_task(*, serial: str, script_name: str, script_config: dict, source: str,
     return doc
 
 
-def public(task: dict) -> dict:
+def public(task: dict[str, Any]) -> dict[str, Any]:
     """The task as the API shows it: engine-private `_` fields removed; `schedule_id` (an
     extension) null unless a schedule's firing made it."""
     out = {k: v for k, v in task.items() if not k.startswith("_")}

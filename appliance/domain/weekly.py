@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
@@ -58,7 +59,7 @@ def on_the_clock(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(high, zone)
 
 
-class WeeklyTimes(BaseTrigger):
+class WeeklyTimes(BaseTrigger):  # type: ignore[misc]  # APScheduler ships no types
     """Fires at each of `times` on each of `weekdays` (empty: every day), wall clock of `zone`."""
 
     __slots__ = ("times", "weekdays", "zone")
@@ -102,12 +103,12 @@ class WeeklyTimes(BaseTrigger):
 
     # --- as JSON (the hub's job store keeps triggers so, not pickled) -------------------------
 
-    def spec(self) -> dict:
+    def spec(self) -> dict[str, Any]:
         return {"weekdays": list(self.weekdays), "times": [f"{h:02d}:{m:02d}" for h, m in self.times],
                 "timezone": self.zone.key}
 
     @classmethod
-    def from_spec(cls, spec: dict, default_zone: ZoneInfo) -> WeeklyTimes:
+    def from_spec(cls, spec: dict[str, Any], default_zone: ZoneInfo) -> WeeklyTimes:
         """The trigger `spec()` described; a zone this box no longer knows becomes
         `default_zone` (the hub's start-up then finds the spec changed and re-arms the job)."""
         try:

@@ -14,7 +14,7 @@ loses none, and a missed one starts at once), a phone's idle interval, a hold's 
 tasks run it also looks at them every `SUPERVISE_EVERY` seconds (deadlines, stops ignored,
 phones gone unannounced); an idle hub does nothing however many tasks wait. The loop stays a
 plain thread, not scheduler jobs: APScheduler cannot cancel a running job, and its pool would
-be drained by scripts that ignore cancellation, which we must abandon (LIBRARY-FACTS).
+be drained by scripts that ignore cancellation, which we must abandon (docs/LIBRARIES.md, APScheduler).
 """
 
 from __future__ import annotations
@@ -24,19 +24,26 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from appliance.domain.tasks import RUNNING
 from appliance.engine.dispatcher import Dispatcher
 from appliance.engine.runner import Outcome, Run, execute
+from appliance.loops import BackgroundLoop
+
+if TYPE_CHECKING:
+    from appliance.config import Config
+    from appliance.devices.protocols import PhoneClient, PhoneTracker
+    from appliance.scripts.protocols import ScriptRegistry
+    from appliance.storage.protocols import TaskStoreHolder
 
 log = logging.getLogger("appliance.engine")
 
 # After a run ends because its phone went away, the phone gets no task until the tracker reports
 # it back (or this many seconds pass): the tracker may not have noticed yet, and the next task
-# would only fail too. CONTRACT: a pending task whose device is offline waits.
+# would only fail too. docs/API.md, Execution rules: a pending task whose device is offline waits.
 PHONE_HOLD = 30.0
 # While tasks run, the loop looks at them this often (see the module docstring).
 SUPERVISE_EVERY = 1.0
@@ -60,12 +67,12 @@ class Timer(Protocol):
         """Drop the pending call `name`, if any."""
 
 
-def _plan_limit(config: Any) -> Callable[[], int]:
+def _plan_limit(config: Config) -> Callable[[], int]:
     try:
         from appliance.domain.plans import PLANS
         limit = PLANS[config.plan].device_limit
-    except (ImportError, KeyError, AttributeError):
-        limit = _FALLBACK_LIMITS.get(getattr(config, "plan", "Pro"), 20)
+    except KeyError:
+        limit = _FALLBACK_LIMITS.get(config.plan, 20)
     return lambda: limit
 
 
@@ -73,10 +80,11 @@ def _earliest(*moments: datetime | None) -> datetime | None:
     return min((m for m in moments if m is not None), default=None)
 
 
-def recover_interrupted(store: Any, clock: Callable[[], datetime], skip=frozenset()) -> list[int]:
-    """Fail the tasks a previous run of the hub left running (CONTRACT: "interrupted by
+def recover_interrupted(store: TaskStoreHolder, config: Config, clock: Callable[[], datetime],
+                        skip: frozenset[int] | set[int] = frozenset()) -> list[int]:
+    """Fail the tasks a previous run of the hub left running (docs/API.md, Execution rules: "interrupted by
     restart"). The engine does this at start; without an engine (adb off) the services do."""
-    outcome = Outcome(store, None, clock, random.Random())
+    outcome = Outcome(store, config, clock, random.Random())
     failed = [task_id for task_id in store.tasks.ids_where(status=RUNNING)
               if task_id not in skip
               and outcome.fail_abandoned(task_id, None, "interrupted by restart")]
@@ -86,9 +94,9 @@ def recover_interrupted(store: Any, clock: Callable[[], datetime], skip=frozense
 
 
 class Engine:
-    def __init__(self, config: Any, store: Any, devices_manager: Any, registry: Any,
+    def __init__(self, config: Config, store: TaskStoreHolder, registry: ScriptRegistry,
                  clock: Callable[[], datetime], rng: random.Random | None = None, *,
-                 timer: Timer, client: Any = None, tracker: Any = None,
+                 timer: Timer, client: PhoneClient, tracker: PhoneTracker,
                  device_limit: Callable[[], int] | None = None):
         self.config = config
         self.timer = timer
@@ -96,23 +104,19 @@ class Engine:
         self.registry = registry
         self.clock = clock
         self.rng = rng or random.Random()
-        self.client = client if client is not None else getattr(devices_manager, "client", None)
-        self.tracker = tracker if tracker is not None else getattr(devices_manager, "tracker", None)
-        self._quarantined: dict[str, str] = {}   # serial -> reason; used if the tracker has none
+        self.client = client
+        self.tracker = tracker   # owns the one quarantine (and shows our holds)
         self._held: dict[str, float] = {}        # serial -> monotonic end of a phone-gone hold
         # The phones a dispatch pass looks at: the usable ones, so that tasks waiting for absent
-        # phones cost nothing (without a tracker, every phone with pending tasks).
-        candidates = getattr(self.tracker, "usable_serials", None)
+        # phones cost nothing.
         self.dispatcher = Dispatcher(store.tasks, self._usable, device_limit or _plan_limit(config),
-                                     self.rng, candidates,
-                                     lambda: bool(getattr(config, "random_order", False)))
+                                     self.rng, tracker.usable_serials,
+                                     lambda: config.random_order)
         self.outcome = Outcome(store, config, clock, random.Random(self.rng.random()),
                                on_requeue=self.dispatcher.invalidate)
         self._lock = threading.RLock()
         self._runs: dict[int, Run] = {}          # task id -> run, while the engine owns it
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("engine-loop", self._pass, retry_after=RETRY_PASS)
         self._alarm_at: datetime | None = None   # when the alarm rings (loop thread's)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -120,25 +124,20 @@ class Engine:
     def start(self) -> None:
         """Fail tasks a previous run left running, then start dispatching."""
         self.recover()
-        if self.tracker is not None and hasattr(self.tracker, "subscribe"):
-            self.tracker.subscribe(self._on_phone)
-        self._thread = threading.Thread(target=self._loop, name="engine-loop", daemon=True)
-        self._thread.start()
+        self.tracker.subscribe(self._on_phone)
+        self._loop.start()
 
     def recover(self) -> list[int]:
-        """CONTRACT: tasks running when the hub stopped end failed "interrupted by restart"."""
+        """docs/API.md, Execution rules: tasks running when the hub stopped end "interrupted by restart"."""
         with self._lock:
             ours = set(self._runs)
-        return recover_interrupted(self.store, self.clock, skip=ours)
+        return recover_interrupted(self.store, self.config, self.clock, skip=ours)
 
     def stop(self, timeout: float | None = None) -> None:
         """Graceful stop: no new starts; running tasks are cancelled and end failed
         "interrupted by shutdown" (issue 5; a hub killed without this stop leaves its running
         tasks to the next start, which fails them "interrupted by restart")."""
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._loop.stop(timeout=5)
         self.timer.cancel(ALARM)
         with self._lock:
             runs = list(self._runs.values())
@@ -155,7 +154,7 @@ class Engine:
         """New, retried or changed tasks in the store (TaskService): dispatch now (the queues
         are the store's; what was read of pending tasks is dropped)."""
         self.dispatcher.invalidate()
-        self._wake.set()
+        self._loop.wake()
 
     # --- stopping one task ------------------------------------------------------------------
 
@@ -168,7 +167,8 @@ class Engine:
         """
         return task_id in self.stop_tasks([task_id], remark, timeout)
 
-    def stop_tasks(self, task_ids, remark: str = "stopped", timeout: float | None = None) -> set[int]:
+    def stop_tasks(self, task_ids: Iterable[int], remark: str = "stopped",
+                   timeout: float | None = None) -> set[int]:
         """`stop_task` for many at once: every run is cancelled first, then all share one
         bounded wait (a batch of scripts that ignore the stop costs one `stop_grace`, not one
         each). Returns the ids whose runs had begun and have now ended."""
@@ -192,23 +192,22 @@ class Engine:
 
     # --- the loop -----------------------------------------------------------------------------
 
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()
-            wait = None
-            try:
-                self._supervise()
-                decision = self.dispatcher.tick(self.clock())
-                for task in decision.starts:
-                    self._start(task)
-                self._set_alarm(_earliest(decision.next_due, self._hold_end()))
-            except Exception:   # the store or the timekeeper refused: the loop never dies
-                log.exception("dispatch pass failed; trying again in %g s", RETRY_PASS)
-                wait = RETRY_PASS
-            with self._lock:
-                if self._runs:
-                    wait = SUPERVISE_EVERY if wait is None else min(wait, SUPERVISE_EVERY)
-            self._wake.wait(wait)
+    def _pass(self) -> float | None:
+        """One pass of the loop thread; returns the wait before the next (None: until woken)."""
+        wait = None
+        try:
+            self._supervise()
+            decision = self.dispatcher.tick(self.clock())
+            for task in decision.starts:
+                self._start(task)
+            self._set_alarm(_earliest(decision.next_due, self._hold_end()))
+        except Exception:   # the store or the timekeeper refused: the loop never dies
+            log.exception("dispatch pass failed; trying again in %g s", RETRY_PASS)
+            wait = RETRY_PASS
+        with self._lock:
+            if self._runs:
+                wait = SUPERVISE_EVERY if wait is None else min(wait, SUPERVISE_EVERY)
+        return wait
 
     def _set_alarm(self, when: datetime | None) -> None:
         """The one alarm: at `when`, replacing the last (None: none is needed)."""
@@ -223,7 +222,7 @@ class Engine:
     def _ring(self) -> None:
         """The alarm (a timekeeper worker): the moment a waiting task or phone waited for."""
         self._alarm_at = None
-        self._wake.set()
+        self._loop.wake()
 
     def _hold_end(self) -> datetime | None:
         """When the first of our phone-gone holds still running ends, on the dispatcher's clock
@@ -240,27 +239,28 @@ class Engine:
             return None
         return self.clock() + timedelta(seconds=min(ends) - now + HOLD_MARGIN)
 
-    def _start(self, task: dict) -> None:
+    def _start(self, task: dict[str, Any]) -> None:
         """Hand `task` to a new worker thread. The worker writes pending -> running itself, so
         the loop never waits on the store and concurrent starts share its group commits."""
         with self._lock:
-            if self._stopping.is_set():
+            if self._loop.stopping.is_set():
                 return
             run = Run(task, uuid.uuid4().hex, time.monotonic() + self.config.task_timeout)
             self._runs[run.task_id] = run
             self.dispatcher.started(run.serial, run.task_id)
+        # One-shot: a worker runs one task and ends (not a loop, so no BackgroundLoop).
         run.thread = threading.Thread(
             target=execute, name=f"task-{run.task_id}", daemon=True, args=(run,),
-            kwargs=dict(registry=self.registry, client=self.client, store=self.store,
-                        config=self.config, clock=self.clock,
-                        rng=random.Random(self.rng.random()), outcome=self.outcome,
-                        on_end=self._ended))
+            kwargs={"registry": self.registry, "client": self.client, "store": self.store,
+                    "config": self.config, "clock": self.clock,
+                    "rng": random.Random(self.rng.random()), "outcome": self.outcome,
+                    "on_end": self._ended})
         run.thread.start()
 
     def _ended(self, run: Run) -> None:
         if run.phone_gone:
-            if hasattr(self.tracker, "hold"):   # so GET /device shows the hold and its end
-                self.tracker.hold(run.serial, f"task {run.task_id} lost the phone", PHONE_HOLD)
+            # The tracker's hold shows in GET /device; ours is read without its lock.
+            self.tracker.hold(run.serial, f"task {run.task_id} lost the phone", PHONE_HOLD)
             self._held[run.serial] = time.monotonic() + PHONE_HOLD
         with self._lock:
             if self._runs.get(run.task_id) is run:
@@ -268,7 +268,7 @@ class Engine:
                 # A run that never began (stopped or deleted first) did not use the phone.
                 self.dispatcher.ended(run.serial, run.task_id,
                                       self.clock() if run.began else None)
-        self._wake.set()
+        self._loop.wake()
 
     def _supervise(self) -> None:
         """Deadlines, scripts that ignore a stop, and phones that went away (a backstop for
@@ -305,43 +305,34 @@ class Engine:
                 del self._runs[run.task_id]
                 self.dispatcher.ended(run.serial, run.task_id, self.clock())
         run.done.set()
-        self._wake.set()
+        self._loop.wake()
 
     # --- phones -------------------------------------------------------------------------------
 
     def _quarantine(self, serial: str, reason: str) -> None:
-        if self.tracker is not None and hasattr(self.tracker, "quarantine"):
-            self.tracker.quarantine(serial, reason)
-        else:
-            self._quarantined[serial] = reason
+        """The tracker's quarantine (the only one): it frees the phone when it reconnects."""
+        self.tracker.quarantine(serial, reason)
 
     def _usable(self, serial: str) -> bool:
-        if serial in self._quarantined:
-            return False
         held = self._held.get(serial)
         if held is not None:
             if time.monotonic() < held:
                 return False
             self._held.pop(serial, None)
-        if self.tracker is None:
-            return True
-        return bool(self.tracker.usable(serial))
+        return self.tracker.usable(serial)
 
     def _present(self, serial: str) -> bool:
-        if self.tracker is None:
-            return True
         info = self.tracker.get(serial)
         # "unknown": tracking broke and is re-syncing (adb server restart, a slow device list);
         # the phone is not known to be gone, and a script that really lost it gets an adb error.
-        return info is not None and getattr(info, "state", "device") in ("device", "unknown")
+        return info is not None and info.state in ("device", "unknown")
 
     def _on_phone(self, serial: str, state: str) -> None:
         """Tracker callback: a phone that leaves fails its running task; one that comes back
-        is freed of our own quarantine and gets its waiting tasks."""
+        is freed of its holds (the tracker lifts its quarantine) and gets its waiting tasks."""
         if state == "device":
-            self._quarantined.pop(serial, None)
             self._held.pop(serial, None)
-            self._wake.set()
+            self._loop.wake()
             return
         if state == "unknown":   # the tracker lost track of every phone for a moment: see _present
             return

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from appliance.domain.tasks import FINISHED, PENDING, next_start
 
@@ -24,13 +24,13 @@ class Tasks(Protocol):
     """The slice of the store's TaskRepo the dispatcher reads."""
 
     def queues(self, serials: Iterable[str] | None = None) -> dict[str, list[int]]: ...
-    def get(self, task_id: int) -> dict | None: ...
-    def list(self, filters: dict, offset: int, limit: int) -> tuple[list[dict], int]: ...
+    def get(self, task_id: int) -> dict[str, Any] | None: ...
+    def list(self, filters: dict[str, Any], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]: ...
 
 
 @dataclass
 class Decision:
-    starts: list[dict] = field(default_factory=list)   # task docs to start now, oldest first
+    starts: list[dict[str, Any]] = field(default_factory=list)   # task docs to start now, oldest first
     next_due: datetime | None = None                    # earliest moment a waiting task may start
 
 
@@ -42,7 +42,7 @@ class Plan(NamedTuple):
     max_interval: float
 
 
-def not_before(task: dict) -> datetime | None:
+def not_before(task: dict[str, Any]) -> datetime | None:
     """The moment before which `task` must not start (start_time or an auto-retry delay).
     A malformed value is ignored (the task may start) rather than halting every dispatch."""
     try:
@@ -50,21 +50,21 @@ def not_before(task: dict) -> datetime | None:
         if value:
             return datetime.fromisoformat(value)
         if task.get("start_time") and task.get("created_at"):
-            # CONTRACT: start_time is the next such moment after creation.
+            # docs/API.md, POST /task: start_time is the next such moment after creation.
             return next_start(task["start_time"], datetime.fromisoformat(task["created_at"]))
     except (TypeError, ValueError):
         return None
     return None
 
 
-def plan_of(task: dict) -> Plan:
+def plan_of(task: dict[str, Any]) -> Plan:
     low = float(task.get("min_interval") or 0)
     return Plan(not_before(task), low, max(low, float(task.get("max_interval") or 0)))
 
 
 class Dispatcher:
     """Per-phone FIFO queues (the store's pending tasks by phone) with the execution rules of
-    CONTRACT; with `random_order()` true (the setting random_order), each phone's queue is
+    docs/API.md; with `random_order()` true (the setting random_order), each phone's queue is
     shuffled instead: every pending task draws a random place once, kept until it starts.
 
     The engine reports each start (`started`) and end (`ended`); the dispatcher remembers which

@@ -15,7 +15,13 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from appliance.config import Config
+    from appliance.devices.protocols import PhoneClient
+    from appliance.scripts.protocols import ScriptRegistry
+    from appliance.storage.protocols import TaskStoreHolder
 
 from appliance.domain.tasks import FAILED, PENDING, RUNNING, iso, transition
 from appliance.errors import (
@@ -40,7 +46,7 @@ PHONE_GONE = (DeviceLost, DeviceOffline, DeviceNotFound, DeviceUnauthorized, Adb
 class Run:
     """A running task. `cancel_with` is idempotent: the first reason wins (it becomes the remark)."""
 
-    def __init__(self, task: dict, token: str, deadline: float):
+    def __init__(self, task: dict[str, Any], token: str, deadline: float):
         self.task = task
         self.task_id: int = task["id"]
         self.serial: str = task["serial"]
@@ -75,7 +81,8 @@ def remark_for(exc: BaseException, run: Run, script_name: str) -> str:
     if isinstance(exc, TaskCancelled):
         return exc.reason
     if isinstance(exc, (DeviceLost, DeviceOffline, DeviceNotFound)) or run.phone_gone:
-        return f"phone {serial} was lost during the task: {exc.message}"
+        detail = exc.message if isinstance(exc, ApplianceError) else str(exc)
+        return f"phone {serial} was lost during the task: {detail}"
     if isinstance(exc, DeviceUnauthorized):
         return f"phone {serial} does not accept this hub's adb key: {exc.message}"
     if isinstance(exc, AdbServerDown):
@@ -98,7 +105,8 @@ def remark_for(exc: BaseException, run: Run, script_name: str) -> str:
 class Outcome:
     """Writes a run's end into the store under compare-and-set, with auto-retry per config."""
 
-    def __init__(self, store: Any, config: Any, clock: Callable[[], datetime], rng: random.Random,
+    def __init__(self, store: TaskStoreHolder, config: Config, clock: Callable[[], datetime],
+                 rng: random.Random,
                  on_requeue: Callable[[], None] = lambda: None):
         self.store, self.config, self.clock, self.rng = store, config, clock, rng
         self.on_requeue = on_requeue   # an auto-retry made a task pending again
@@ -111,7 +119,7 @@ class Outcome:
             return False
         now = self.clock()
 
-        def change(current: dict) -> dict | None:
+        def change(current: dict[str, Any]) -> dict[str, Any] | None:
             if current["status"] != PENDING or run.cancel.is_set():
                 return None
             # _started_ts: sub-second order of runs on a phone, for tests and bench (not API).
@@ -125,13 +133,14 @@ class Outcome:
         task_started(doc, now)
         return True
 
-    def write(self, run: Run, ok: bool, remark: str, extra: dict | None = None) -> dict | None:
+    def write(self, run: Run, ok: bool, remark: str,
+              extra: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """`extra`: more private fields to store with the outcome (e.g. `_ui_dump`)."""
         now = self.clock()
         with self._rng_lock:
             delay = self.rng.uniform(self.config.retry_delay_min, self.config.retry_delay_max)
 
-        def change(current: dict) -> dict | None:
+        def change(current: dict[str, Any]) -> dict[str, Any] | None:
             if current["status"] != RUNNING or current.get("_run") != run.token:
                 return None   # abandoned or stopped from outside: someone else wrote the end
             if ok:
@@ -153,11 +162,11 @@ class Outcome:
             self.on_requeue()
         return doc
 
-    def fail_abandoned(self, task_id: int, token: str | None, remark: str) -> dict | None:
+    def fail_abandoned(self, task_id: int, token: str | None, remark: str) -> dict[str, Any] | None:
         """Fail a task whose script will not end (or that a restart interrupted)."""
         now = self.clock()
 
-        def change(current: dict) -> dict | None:
+        def change(current: dict[str, Any]) -> dict[str, Any] | None:
             if current["status"] != RUNNING or (token and current.get("_run") != token):
                 return None
             return {**transition(current, "fail", now, remark), "_ended_ts": time.time()}
@@ -165,16 +174,17 @@ class Outcome:
         return self.store.tasks.update(task_id, change)
 
 
-def _answers(client: Any, serial: str) -> bool:
+def _answers(client: PhoneClient, serial: str) -> bool:
     """After an adb error: is the phone still there? (Tells a lost phone from a failed command.)"""
     try:
         client.shell(serial, "true", timeout=3)
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 a probe: whatever failed, the phone did not answer
         return False
 
 
-def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
+def execute(run: Run, *, registry: ScriptRegistry, client: PhoneClient, store: TaskStoreHolder,
+            config: Config,
             clock: Callable[[], datetime], rng: random.Random, outcome: Outcome,
             on_end: Callable[[Run], None]) -> None:
     """Body of a task's worker thread: run the script, write the outcome, free the phone."""
@@ -199,8 +209,7 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
         log.exception("task %s: could not mark it running", run.task_id)
         began = False
     if not began:
-        run.done.set()
-        on_end(run)
+        _end(run, on_end)
         return
     task = run.task
     started = time.monotonic()
@@ -234,8 +243,16 @@ def execute(run: Run, *, registry: Any, client: Any, store: Any, config: Any,
                     time.monotonic() - started)
         except Exception:
             log.exception("task %s: could not store its outcome", run.task_id)
-        run.done.set()
+        _end(run, on_end)
+
+
+def _end(run: Run, on_end: Callable[[Run], None]) -> None:
+    """The engine lets go of the run first, then its waiters wake: whoever waited for a stop
+    sees the phone free and the run gone from `Engine.running()`."""
+    try:
         on_end(run)
+    finally:
+        run.done.set()
 
 
 __all__ = ["FAILED", "Outcome", "Run", "execute", "remark_for"]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from appliance.config import Config
 from appliance.scripts.base import Script
 from appliance.scripts.registry import KNOWN_TIKMATRIX_NAMES, Registry
 
 __all__ = ["KNOWN_TIKMATRIX_NAMES", "Registry", "Script", "default_registry"]
 
 
-def default_registry(config: Any = None, accounts: Any = None, materials: Any = None) -> Registry:
+def default_registry(config: Config | None = None, accounts: Any = None, materials: Any = None) -> Registry:
     """A new Registry with every script this hub runs. Fresh each call, so tests may add
     their own scripts without leaking into other hubs. `config` gives the post script its
     media folder (without it, posts are refused); `accounts` (services.AccountService) is how
@@ -29,12 +30,10 @@ def default_registry(config: Any = None, accounts: Any = None, materials: Any = 
     from appliance.scripts.material_source import HubMaterials
     from appliance.scripts.post import Post
 
-    # TODO(lead): `app_package` is a Config field; getattr until every Config carries it.
-    package = getattr(config, "app_package", None) or "com.zhiliaoapp.musically"
+    package = (config or Config()).app_package
     registry = Registry()
     media = config.media_path if config is not None else None
-    post = Post(media)
-    post.materials = HubMaterials(media, materials)
+    post = Post(media, HubMaterials(media, materials))
     # The scripts TikMatrix lists as coming soon (issue 12).
     from appliance.scripts.like import Like
     from appliance.scripts.message import Message

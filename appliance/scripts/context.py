@@ -11,7 +11,8 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+
+from appliance.devices.protocols import PhoneClient
 
 
 class TaskCancelled(Exception):
@@ -24,7 +25,7 @@ class TaskCancelled(Exception):
 
 
 class ScriptContext:
-    def __init__(self, *, task: dict, config: dict, client: Any, log: Callable[[str, str], None],
+    def __init__(self, *, task: dict, config: dict, client: PhoneClient, log: Callable[[str, str], None],
                  cancel: threading.Event, deadline: float, rng: random.Random,
                  reason: Callable[[], str] = lambda: "stopped", shell_timeout: float = 30.0):
         self.task = task
@@ -82,4 +83,4 @@ class ScriptContext:
             self.check()
             raise
         self.check()
-        return getattr(result, "output", result)
+        return result.output

@@ -1,8 +1,9 @@
 """Who may call the Local API: loopback and trusted networks freely, anyone else with the token.
 
 The free pass also needs a Host header that names the hub (DNS rebinding: a web page under a
-name of its own that resolves to 127.0.0.1 must not pass as loopback). The token lives in `state_dir/api-token` (0600, created at first start, rotated by the admin CLI
-while the hub runs); it is compared in constant time.
+name of its own that resolves to 127.0.0.1 must not pass as loopback). The token lives in
+`state_dir/api-token` (0600, created at first start, rotated by the admin CLI while the hub
+runs); it is compared in constant time.
 Called from request threads; the only state is a thread-safe CachedFile of the token.
 """
 
@@ -13,18 +14,23 @@ import hmac
 import ipaddress
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from appliance.services.statefiles import TOKEN_FILE, CachedFile, ensure_token
 
+if TYPE_CHECKING:
+    from appliance.config import Config
 
-def caller_address(remote_addr: str | None):
+
+def caller_address(remote_addr: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The caller's IP (zone id dropped, IPv4-mapped IPv6 unwrapped), or None if unparsable."""
     try:
         addr = ipaddress.ip_address((remote_addr or "").split("%", 1)[0])
     except ValueError:
         return None
-    return getattr(addr, "ipv4_mapped", None) or addr
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
 
 
 def is_loopback(remote_addr: str | None) -> bool:
@@ -44,7 +50,7 @@ def host_name(host_header: str) -> str:
 
 def _box_names() -> set[str]:
     """The box's own host name, its FQDN and its mDNS name (raspberrypi, raspberrypi.local)."""
-    names = set()
+    names: set[str] = set()
     for name in (socket.gethostname(), socket.getfqdn()):
         name = name.strip().lower().rstrip(".")
         if name:
@@ -53,7 +59,7 @@ def _box_names() -> set[str]:
 
 
 class AccessService:
-    def __init__(self, config: Any):
+    def __init__(self, config: Config):
         ensure_token(Path(config.state_dir))
         self._token = CachedFile(Path(config.state_dir) / TOKEN_FILE)
         self._trusted = [ipaddress.ip_network(n) for n in config.trusted_networks]

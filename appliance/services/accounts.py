@@ -7,20 +7,26 @@ call under the store lock, so a username stays unique whoever writes.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.domain.fanout import account_name
 from appliance.domain.tasks import iso
 from appliance.errors import InvalidParams, NotFound
+
+if TYPE_CHECKING:
+    from appliance.config import Config
+    from appliance.storage import Store
+    from appliance.storage.protocols import AccountStore
 
 DEFAULT_PACKAGE = "com.zhiliaoapp.musically"
 PRIVATE = ("password",)
 MAX_PAGE_SIZE = 1000
 
 
-def public(doc: dict) -> dict:
+def public(doc: dict[str, Any]) -> dict[str, Any]:
     """An account as the API shows it: no password, only whether one is stored."""
     out = {k: v for k, v in doc.items() if k not in PRIVATE and not k.startswith("_")}
     out["has_password"] = bool(doc.get("password"))
@@ -32,17 +38,17 @@ def normal_username(value: str) -> str:
 
 
 class AccountService:
-    def __init__(self, config: Any, store: Any, clock: Callable[[], datetime]):
+    def __init__(self, config: Config, store: Store, clock: Callable[[], datetime]):
         self.config, self.store, self.clock = config, store, clock
 
     @property
-    def repo(self):
+    def repo(self) -> AccountStore:
         return self.store.accounts
 
     # --- read -------------------------------------------------------------------------------
 
-    def list(self, query: dict) -> dict:
-        filters = {k: query[k] for k in ("device", "enabled", "logged_in", "package_name")
+    def list(self, query: dict[str, Any]) -> dict[str, Any]:
+        filters: dict[str, Any] = {k: query[k] for k in ("device", "enabled", "logged_in", "package_name")
                    if k in query}
         if "username" in query:
             filters["username"] = normal_username(query["username"])
@@ -55,7 +61,7 @@ class AccountService:
         return {"accounts": [public(d) for d in chosen], "total": len(docs), "page": page,
                 "page_size": size}
 
-    def get(self, account_id: int) -> dict:
+    def get(self, account_id: int) -> dict[str, Any]:
         return public(self._get(account_id))
 
     def package_of(self, username: str) -> str | None:
@@ -63,7 +69,7 @@ class AccountService:
         doc = self.repo.get_by_username(normal_username(username))
         return doc.get("package_name") if doc else None
 
-    def _get(self, account_id: int) -> dict:
+    def _get(self, account_id: int) -> dict[str, Any]:
         doc = self.repo.get(account_id)
         if doc is None:
             raise NotFound(f"Account {account_id} does not exist.", data={"id": account_id})
@@ -71,7 +77,7 @@ class AccountService:
 
     # --- change -----------------------------------------------------------------------------
 
-    def create(self, body: dict) -> dict:
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
         username = self._free_username(body["username"], None)
         now = iso(self.clock())
         doc = {"username": username, "device": body.get("device") or None,
@@ -81,7 +87,7 @@ class AccountService:
                "password": body.get("password") or "", "created_at": now, "updated_at": now}
         return public(self._write(lambda: self.repo.create(doc)))
 
-    def update(self, account_id: int, changes: dict) -> dict:
+    def update(self, account_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         self._get(account_id)
         changes = dict(changes)
         if not changes:
@@ -96,13 +102,13 @@ class AccountService:
             raise NotFound(f"Account {account_id} does not exist.", data={"id": account_id})
         return public(doc)
 
-    def delete(self, account_id: int) -> dict:
+    def delete(self, account_id: int) -> dict[str, Any]:
         self._get(account_id)
         if not self.repo.delete(account_id):
             raise NotFound(f"Account {account_id} does not exist.", data={"id": account_id})
         return {"deleted_ids": [account_id]}
 
-    def bind_found(self, serial: str, usernames: list[str]) -> dict:
+    def bind_found(self, serial: str, usernames: builtins.list[str]) -> dict[str, Any]:
         """What match_account saw on `serial`: each account there is bound to it and logged in
         (created if new); accounts bound to it before but gone from the app are logged out."""
         now = iso(self.clock())

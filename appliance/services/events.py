@@ -13,13 +13,16 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.devices.tracker import DeviceTracker
 from appliance.domain.tasks import STATUS_NAMES
 from appliance.errors import Busy, InvalidParams
 from appliance.services.license import LicenseService
 from appliance.storage import Store
+
+if TYPE_CHECKING:
+    from appliance.config import Config
 
 # The events a client may ask for by name (`?types=`); TikMatrix's message names where it has
 # one (its agent sends `task_status`, `reload_devices`, `reload_license` and `heartbeat`, each
@@ -33,7 +36,7 @@ class Event:
 
     __slots__ = ("data", "id", "seq", "type")
 
-    def __init__(self, seq: int, id: str, type: str, data: dict):
+    def __init__(self, seq: int, id: str, type: str, data: dict[str, Any]):
         self.seq, self.id, self.type, self.data = seq, id, type, data
 
 
@@ -51,7 +54,7 @@ class EventBus:
         self._cond = threading.Condition(threading.Lock())
         self._subscribers = 0
 
-    def publish(self, type: str, data: dict) -> None:
+    def publish(self, type: str, data: dict[str, Any]) -> None:
         with self._cond:
             self._seq += 1
             self._ring.append(Event(self._seq, f"{self.run}-{self._seq}", type, data))
@@ -142,7 +145,7 @@ class Subscription:
 class EventService:
     """The hub's events: wired to the store's tasks, the tracker (when adb is on) and the plan."""
 
-    def __init__(self, config: Any, store: Store, license: LicenseService):
+    def __init__(self, config: Config, store: Store, license: LicenseService):
         self.bus = EventBus(config.event_buffer, config.event_subscribers, settle=self._settle)
         self._store = store
         self._license = license

@@ -7,8 +7,10 @@ lock. Groups name phones by serial only: deleting or changing one never touches 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from appliance.domain.fanout import unique
 from appliance.domain.tasks import PENDING, RUNNING, iso
@@ -38,7 +40,7 @@ class GroupService:
 
     # --- read -------------------------------------------------------------------------------
 
-    def list(self, name: str | None = None) -> dict:
+    def list(self, name: str | None = None) -> dict[str, Any]:
         """Every group (ascending id), or the one called `name` (ignoring case) if any."""
         if name is None:
             docs = self.store.groups.list()
@@ -48,11 +50,11 @@ class GroupService:
         groups = [self._public(doc) for doc in docs]
         return {"groups": groups, "total": len(groups)}
 
-    def get(self, group_id: int) -> dict:
+    def get(self, group_id: int) -> dict[str, Any]:
         return self._public(self._get(group_id))
 
-    def serials_of(self, names: list[str], *, field: str = "groups",
-                   nonempty: bool = False) -> list[str]:
+    def serials_of(self, names: builtins.list[str], *, field: str = "groups",
+                   nonempty: bool = False) -> builtins.list[str]:
         """The phones of the named groups (names ignore case): the union in group order, each
         serial once. An unknown group (or, with `nonempty`, one without phones) is
         InvalidParams naming `field`."""
@@ -70,7 +72,7 @@ class GroupService:
             serials += doc["serials"]
         return unique(serials)
 
-    def names_by_serial(self) -> dict[str, list[str]]:
+    def names_by_serial(self) -> dict[str, builtins.list[str]]:
         """serial -> the names of the groups it is in (ascending group id): the device object's
         `groups`."""
         out: dict[str, list[str]] = {}
@@ -81,7 +83,7 @@ class GroupService:
 
     # --- change -----------------------------------------------------------------------------
 
-    def create(self, body: dict) -> dict:
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
         serials = unique(body.get("serials") or [])
         if len(serials) > MAX_SERIALS:
             raise _too_many(len(serials))
@@ -90,9 +92,9 @@ class GroupService:
                                         "created_at": now, "updated_at": now})
         return self._public(doc)
 
-    def update(self, group_id: int, changes: dict) -> dict:
+    def update(self, group_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         """Rename (`name`) and/or replace the phones (`serials`)."""
-        delta = {}
+        delta: dict[str, Any] = {}
         if "name" in changes:
             delta["name"] = _name(changes["name"])
         if "serials" in changes:
@@ -104,29 +106,29 @@ class GroupService:
         delta["updated_at"] = iso(self.clock())
         return self._public(self._change(group_id, lambda _current: delta))
 
-    def add(self, group_id: int, serials: list[str]) -> dict:
+    def add(self, group_id: int, serials: builtins.list[str]) -> dict[str, Any]:
         """Adds the phones not in the group yet (at its end); answers the group and `added`."""
         added: list[str] = []
 
-        def change(current: dict) -> dict:
+        def change(current: dict[str, Any]) -> dict[str, Any]:
             added[:] = [s for s in unique(serials) if s not in current["serials"]]
             if len(current["serials"]) + len(added) > MAX_SERIALS:
                 raise _too_many(len(current["serials"]) + len(added))
             return {"serials": current["serials"] + added, "updated_at": iso(self.clock())}
         return {**self._public(self._change(group_id, change)), "added": added}
 
-    def remove(self, group_id: int, serials: list[str]) -> dict:
+    def remove(self, group_id: int, serials: builtins.list[str]) -> dict[str, Any]:
         """Removes the given phones; answers the group and `removed` (those that were in it)."""
         removed: list[str] = []
 
-        def change(current: dict) -> dict:
+        def change(current: dict[str, Any]) -> dict[str, Any]:
             gone = set(serials)
             removed[:] = [s for s in current["serials"] if s in gone]
             return {"serials": [s for s in current["serials"] if s not in gone],
                     "updated_at": iso(self.clock())}
         return {**self._public(self._change(group_id, change)), "removed": removed}
 
-    def delete(self, group_id: int) -> dict:
+    def delete(self, group_id: int) -> dict[str, Any]:
         """Deletes the group; tasks of its phones are left as they are."""
         if not self.store.groups.delete(group_id):
             raise self._not_found(group_id)
@@ -134,13 +136,13 @@ class GroupService:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _get(self, group_id: int) -> dict:
+    def _get(self, group_id: int) -> dict[str, Any]:
         doc = self.store.groups.get(group_id)
         if doc is None:
             raise self._not_found(group_id)
         return doc
 
-    def _change(self, group_id: int, change: Callable[[dict], dict]) -> dict:
+    def _change(self, group_id: int, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
         doc = self.store.groups.update(group_id, change)
         if doc is None:
             raise self._not_found(group_id)
@@ -151,7 +153,7 @@ class GroupService:
         return NotFound(f"Group {group_id} does not exist; see GET /api/v1/group.",
                         data={"id": group_id})
 
-    def _public(self, doc: dict) -> dict:
+    def _public(self, doc: dict[str, Any]) -> dict[str, Any]:
         """A group as the API shows it, with how many phones it has and their live tasks."""
         serials = frozenset(doc["serials"])
         return {**doc, "counts": {"devices": len(serials),

@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from appliance.storage.archive import prune_archives
 
 if TYPE_CHECKING:
+    from appliance.config import Config
     from appliance.services.timekeeper import Timekeeper
+    from appliance.storage import Store
 
 log = logging.getLogger("appliance.housekeeping")
 
@@ -29,7 +31,7 @@ class Housekeeping:
     """`timer`: the hub's Timekeeper, which runs the passes once started (a test that runs a
     pass itself needs none)."""
 
-    def __init__(self, config: Any, store: Any, clock: Callable[[], datetime],
+    def __init__(self, config: Config, store: Store, clock: Callable[[], datetime],
                  timer: Timekeeper | None = None, interval: float = PASS_INTERVAL):
         self.config, self.store, self.clock, self.interval = config, store, clock, interval
         self.timer = timer
@@ -59,10 +61,12 @@ class Housekeeping:
         return len(gone)
 
     def start(self) -> None:
-        self.timer.every(JOB, self.interval, self._pass)
+        if self.timer is not None:
+            self.timer.every(JOB, self.interval, self._pass)
 
     def stop(self) -> None:
-        self.timer.cancel(JOB)
+        if self.timer is not None:
+            self.timer.cancel(JOB)
 
     def _pass(self) -> None:
         try:

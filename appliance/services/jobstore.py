@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
@@ -28,7 +29,7 @@ from appliance.storage.jobs import JobRepo
 log = logging.getLogger("appliance.timekeeper")
 
 
-class HubJobStore(BaseJobStore):
+class HubJobStore(BaseJobStore):  # type: ignore[misc]  # APScheduler ships no types
     """Jobs of registered kinds with WeeklyTimes triggers, kept in `jobs`. Adding a job whose
     function is not registered raises TransientJobError, one with another trigger TypeError."""
 
@@ -36,7 +37,7 @@ class HubJobStore(BaseJobStore):
         super().__init__()
         self.jobs = jobs
         self.zone = zone                      # for a stored zone this box no longer knows
-        self.kinds: dict[str, Callable] = {}  # kind -> the function its jobs call
+        self.kinds: dict[str, Callable[..., None]] = {}  # kind -> the function its jobs call
         self._index = MemoryJobStore()
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -67,14 +68,18 @@ class HubJobStore(BaseJobStore):
     def lookup_job(self, job_id: str) -> Job | None:
         return self._index.lookup_job(job_id)
 
+    # APScheduler ships no types: its answers are named here.
     def get_due_jobs(self, now: datetime) -> list[Job]:
-        return self._index.get_due_jobs(now)
+        due: list[Job] = self._index.get_due_jobs(now)
+        return due
 
     def get_next_run_time(self) -> datetime | None:
-        return self._index.get_next_run_time()
+        when: datetime | None = self._index.get_next_run_time()
+        return when
 
     def get_all_jobs(self) -> list[Job]:
-        return self._index.get_all_jobs()
+        jobs: list[Job] = self._index.get_all_jobs()
+        return jobs
 
     # --- writes: the store first, then the index --------------------------------------------
 
@@ -106,7 +111,7 @@ class HubJobStore(BaseJobStore):
         self.jobs.clear()
         self._index.remove_all_jobs()
 
-    def _doc(self, job: Job) -> dict:
+    def _doc(self, job: Job) -> dict[str, Any]:
         kind = next((name for name, func in self.kinds.items() if func == job.func), None)
         if kind is None:
             raise TransientJobError(job.id)

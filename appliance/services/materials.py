@@ -8,18 +8,22 @@ reserves under the store lock (MaterialRepo.reserve): two posts never get the sa
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from appliance.domain.tasks import iso
 from appliance.errors import BodyTooLarge, InvalidParams, NotFound
 from appliance.scripts.material_source import Material, NoMaterial
 from appliance.storage import Store
+
+if TYPE_CHECKING:
+    from appliance.config import Config
 
 FOLDER = "materials"
 CHUNK = 1 << 20
@@ -58,7 +62,7 @@ def file_name(name: str, fmt: str) -> str:
     return f"{secrets.token_hex(6)}-{stem}.{fmt}"
 
 
-def clean_tags(value, field: str = "tags") -> list[str]:
+def clean_tags(value: object, field: str = "tags") -> list[str]:
     """Tags from a list or a comma-separated string: trimmed, empty dropped, each once."""
     if value is not None and not isinstance(value, (str, list)):
         raise InvalidParams(f"Invalid parameter {field}: give tags as a comma-separated string "
@@ -91,7 +95,7 @@ def same_account(a: str | None, b: str | None) -> bool:
 
 
 class MaterialService:
-    def __init__(self, config, store: Store, clock: Callable[[], datetime]):
+    def __init__(self, config: Config, store: Store, clock: Callable[[], datetime]):
         self.store, self.clock = store, clock
         self.folder = Path(config.state_dir) / FOLDER
         # Built at the hub's start, when no upload is in flight: what a crash or power cut left
@@ -106,13 +110,13 @@ class MaterialService:
         os.chmod(self.folder, 0o700)
         return self.folder
 
-    def path_of(self, doc: dict) -> Path:
+    def path_of(self, doc: dict[str, Any]) -> Path:
         """The material's file; its stored name is the hub's own, checked again here."""
         name = doc["file"]
         if "/" in name or "\\" in name or name.startswith("."):
             raise NotFound(f"material {doc['id']} has no usable file; delete it and upload "
                            "the file again")
-        return self.folder / name
+        return self.folder / str(name)
 
     def receive(self, stream: BinaryIO, limit: int) -> tuple[Path, str, int]:
         """Copy `stream` (at most `limit` bytes) to a private temp file in the library folder and
@@ -152,7 +156,7 @@ class MaterialService:
         if staged is not None:
             staged[0].unlink(missing_ok=True)
 
-    def register(self, staged: tuple[Path, str, int], name: str, meta: dict) -> dict:
+    def register(self, staged: tuple[Path, str, int], name: str, meta: dict[str, Any]) -> dict[str, Any]:
         """The received file as a new material called `name` (`sort_N_` sets its sort number
         unless `meta` gives one); the temp file is moved under a name the hub makes."""
         tmp, fmt, size = staged
@@ -182,9 +186,9 @@ class MaterialService:
             raise
 
     @staticmethod
-    def checked_meta(body: dict) -> dict:
+    def checked_meta(body: dict[str, Any]) -> dict[str, Any]:
         """The settable fields of a material from a validated body (PATCH, upload fields)."""
-        changes: dict = {}
+        changes: dict[str, Any] = {}
         if "tags" in body:
             changes["tags"] = clean_tags(body["tags"])
         if "caption" in body:
@@ -197,22 +201,22 @@ class MaterialService:
 
     # --- read -------------------------------------------------------------------------------
 
-    def _public(self, doc: dict) -> dict:
-        out = {k: v for k, v in doc.items()}
+    def _public(self, doc: dict[str, Any]) -> dict[str, Any]:
+        out = dict(doc)
         out["reserved"] = self.store.materials.is_reserved(doc["id"])
         return out
 
-    def _get(self, material_id: int) -> dict:
+    def _get(self, material_id: int) -> dict[str, Any]:
         doc = self.store.materials.get(material_id)
         if doc is None:
             raise NotFound(f"There is no material {material_id}; see GET /api/v1/material.",
                            data={"field": "material_id"})
         return doc
 
-    def get(self, material_id: int) -> dict:
+    def get(self, material_id: int) -> dict[str, Any]:
         return self._public(self._get(material_id))
 
-    def list(self, query: dict) -> dict:
+    def list(self, query: dict[str, Any]) -> dict[str, Any]:
         """Filtered materials in posting order (sort number, then id), one page."""
         tags = [t.casefold() for t in clean_tags(query.get("tags") or "")]
         user = account_name(query.get("username"))
@@ -235,7 +239,7 @@ class MaterialService:
 
     # --- write ------------------------------------------------------------------------------
 
-    def update(self, material_id: int, body: dict) -> dict:
+    def update(self, material_id: int, body: dict[str, Any]) -> dict[str, Any]:
         changes = self.checked_meta(body)
         if "used" in body:
             changes["used"] = body["used"]
@@ -248,8 +252,8 @@ class MaterialService:
             raise NotFound(f"There is no material {material_id}.", data={"field": "material_id"})
         return self._public(doc)
 
-    def delete(self, material_id: int) -> dict:
-        def refuse(doc: dict) -> None:
+    def delete(self, material_id: int) -> dict[str, Any]:
+        def refuse(doc: dict[str, Any]) -> None:
             if self.store.materials.is_reserved(doc["id"]):
                 raise InvalidParams(f"Invalid parameter material_id: material {doc['id']} is "
                                     "being posted by a running task; delete it when the task "
@@ -265,13 +269,13 @@ class MaterialService:
 
     # --- MaterialLibrary (engine workers) -----------------------------------------------------
 
-    def pick(self, *, username: str | None, serial: str, tags: list[str], count: int,
-             kind: str, task_id: int | None) -> list[Material]:
+    def pick(self, *, username: str | None, serial: str, tags: builtins.list[str], count: int,
+             kind: str, task_id: int | None) -> builtins.list[Material]:
         want = "video" if kind == "video" else "image"
         user = account_name(username)
         wanted = {t.strip().casefold() for t in tags if t.strip()}
 
-        def choose(free: list[dict]) -> list[dict]:
+        def choose(free: list[dict[str, Any]]) -> list[dict[str, Any]]:
             fits = [d for d in free if d["kind"] == want
                     and (not wanted or {t.casefold() for t in d["tags"]} & wanted)
                     and (d.get("username") is None or same_account(d["username"], user))
@@ -291,10 +295,10 @@ class MaterialService:
         taken = self.store.materials.reserve(choose, holder)
         return [Material(d["id"], self.path_of(d), d.get("caption"), []) for d in taken]
 
-    def used(self, ids: list[int]) -> None:
+    def used(self, ids: builtins.list[int]) -> None:
         holder = self.store.materials.holder(ids[0]) if ids else None
         self.store.materials.mark_used(ids, {"used_at": iso(self.clock()), "used_by": holder,
                                              "updated_at": iso(self.clock())})
 
-    def release(self, ids: list[int]) -> None:
+    def release(self, ids: builtins.list[int]) -> None:
         self.store.materials.release(ids)

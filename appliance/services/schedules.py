@@ -12,18 +12,22 @@ thread at start (`reconcile`, before anything fires).
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from appliance.domain.tasks import iso
 from appliance.domain.weekly import WEEKDAYS, WeeklyTimes, weekday_number
 from appliance.errors import ApplianceError, InvalidParams, NotFound
-from appliance.scripts.registry import Registry
 from appliance.services.groups import GroupService
 from appliance.services.tasks import TaskService, check_config_size
 from appliance.services.timekeeper import Timekeeper
 from appliance.storage import Store
+
+if TYPE_CHECKING:
+    from appliance.scripts.protocols import ScriptRegistry
 
 log = logging.getLogger("appliance.schedules")
 
@@ -40,23 +44,23 @@ def job_id(schedule_id: int) -> str:
 
 class ScheduleService:
     def __init__(self, store: Store, clock: Callable[[], datetime], timekeeper: Timekeeper,
-                 tasks: TaskService, registry: Registry, groups: GroupService):
+                 tasks: TaskService, registry: ScriptRegistry, groups: GroupService):
         self.store, self.clock, self.timekeeper = store, clock, timekeeper
         self.tasks, self.registry, self.groups = tasks, registry, groups
         timekeeper.persist(KIND, self.fire, self.reconcile)
 
     # --- read -----------------------------------------------------------------------------
 
-    def list(self) -> dict:
+    def list(self) -> dict[str, Any]:
         docs = self.store.schedules.list()
         return {"schedules": [self._public(doc) for doc in docs], "total": len(docs)}
 
-    def get(self, schedule_id: int) -> dict:
+    def get(self, schedule_id: int) -> dict[str, Any]:
         return self._public(self._get(schedule_id))
 
     # --- change ---------------------------------------------------------------------------
 
-    def create(self, body: dict) -> dict:
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
         now = iso(self.clock())
         doc = {**self._checked(body), "last_run_at": None, "last_error": None,
                "last_task_count": 0, "created_at": now, "updated_at": now}
@@ -64,7 +68,7 @@ class ScheduleService:
         self._arm(created)
         return self._public(created)
 
-    def update(self, schedule_id: int, changes: dict) -> dict:
+    def update(self, schedule_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         """PATCH: the given fields replace the schedule's (targets as a whole)."""
         if not changes:
             # As groups and accounts answer: an empty change is a client's mistake, not a no-op.
@@ -78,13 +82,13 @@ class ScheduleService:
         self._arm(updated)
         return self._public(updated)
 
-    def delete(self, schedule_id: int) -> dict:
+    def delete(self, schedule_id: int) -> dict[str, Any]:
         if not self.store.schedules.delete(schedule_id):
             raise self._not_found(schedule_id)
         self.timekeeper.remove(job_id(schedule_id))
         return {"deleted_ids": [schedule_id]}
 
-    def run(self, schedule_id: int) -> dict:
+    def run(self, schedule_id: int) -> dict[str, Any]:
         """Fire now (as the timekeeper would): the create answer, or its error, which is also
         recorded on the schedule. A disabled schedule never fires: 40001 naming `enabled`."""
         doc = self._get(schedule_id)
@@ -106,10 +110,10 @@ class ScheduleService:
             return
         try:
             self._fire(doc)
-        except Exception:   # recorded and logged by _fire: the scheduler carries on
+        except Exception:  # noqa: BLE001, S110 recorded and logged by _fire: the scheduler carries on
             pass
 
-    def _fire(self, doc: dict) -> dict:
+    def _fire(self, doc: dict[str, Any]) -> dict[str, Any]:
         body = {"script_name": doc["script_name"], "script_config": doc["script_config"],
                 **doc["targets"]}
         try:
@@ -146,7 +150,7 @@ class ScheduleService:
             if known.startswith(KIND + "-") and known not in wanted:
                 self.timekeeper.remove(known)
 
-    def _arm(self, doc: dict) -> None:
+    def _arm(self, doc: dict[str, Any]) -> None:
         if doc["enabled"]:
             self.timekeeper.put(job_id(doc["id"]), KIND, [doc["id"]], self._trigger(doc),
                                 f"schedule {doc['id']} {doc['name']!r}")
@@ -156,13 +160,13 @@ class ScheduleService:
             # the schedule (delete removes the record before the job, so this sees it gone).
         self.timekeeper.remove(job_id(doc["id"]))
 
-    def _trigger(self, doc: dict) -> WeeklyTimes:
+    def _trigger(self, doc: dict[str, Any]) -> WeeklyTimes:
         return WeeklyTimes((WEEKDAYS.index(day) for day in doc["weekdays"]), doc["times"],
                            self.timekeeper.zone)
 
     # --- checks and shapes ----------------------------------------------------------------------
 
-    def _checked(self, body: dict) -> dict:
+    def _checked(self, body: dict[str, Any]) -> dict[str, Any]:
         """The schedule's fields from a body the API schema passed: normalised (weekdays as
         names in week order, times sorted once each), the script and targets checked now, so
         that a mistake is a 40001 at once rather than a failed firing later."""
@@ -189,7 +193,7 @@ class ScheduleService:
                 "targets": self._targets(body["targets"]), "script_name": body["script_name"],
                 "script_config": script_config, "enabled": body.get("enabled", True)}
 
-    def _targets(self, targets: dict) -> dict:
+    def _targets(self, targets: dict[str, Any]) -> dict[str, Any]:
         kind = next(k for k in TARGET_KINDS if k in targets)
         values = list(dict.fromkeys(targets[kind]))
         if kind == "groups":
@@ -202,13 +206,13 @@ class ScheduleService:
                                                                 "username": username})
         return {kind: values}
 
-    def _public(self, doc: dict) -> dict:
+    def _public(self, doc: dict[str, Any]) -> dict[str, Any]:
         out = {"id": doc["id"], **doc}
         out["timezone"] = self.timekeeper.zone.key
         out["next_run_times"] = [iso(moment) for moment in self._next_runs(doc)]
         return out
 
-    def _next_runs(self, doc: dict) -> list[datetime]:
+    def _next_runs(self, doc: dict[str, Any]) -> builtins.list[datetime]:
         """The coming firings: from the stored job's next run time (which a restart keeps)
         when the timekeeper runs, else by the trigger from now."""
         if not doc["enabled"]:
@@ -219,10 +223,13 @@ class ScheduleService:
             return trigger.next_times(self.clock(), NEXT_RUNS)
         runs = [first]
         while len(runs) < NEXT_RUNS:
-            runs.append(trigger.get_next_fire_time(runs[-1], runs[-1]))
+            after = trigger.get_next_fire_time(runs[-1], runs[-1])
+            if after is None:
+                break
+            runs.append(after)
         return runs
 
-    def _get(self, schedule_id: int) -> dict:
+    def _get(self, schedule_id: int) -> dict[str, Any]:
         doc = self.store.schedules.get(schedule_id)
         if doc is None:
             raise self._not_found(schedule_id)

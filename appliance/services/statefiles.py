@@ -59,7 +59,7 @@ class CachedFile:
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
-        self._stamp: tuple | None = None
+        self._stamp: tuple[float, int, int] | None = None
         self._text: str | None = None
 
     def read(self) -> str | None:

@@ -6,10 +6,11 @@ updates under the store lock; a running task is stopped through the engine, whic
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.devices.seen import SeenPhones
 from appliance.domain import fanout
@@ -27,6 +28,12 @@ from appliance.domain.tasks import (
 from appliance.errors import InvalidParams, NotFound, ScriptNameMissing
 from appliance.services.groups import GroupService
 
+if TYPE_CHECKING:
+    from appliance.config import Config
+    from appliance.engine.protocols import TaskRunner
+    from appliance.scripts.protocols import ScriptRegistry
+    from appliance.storage import Store
+
 MAX_PAGE_SIZE = 100
 # Every task stores its own copy of script_config: one request must not fill the store (and the
 # hub's memory) with 10,000 copies of a megabyte of text.
@@ -34,16 +41,16 @@ MAX_CONFIG_BYTES = 128 << 10          # one task's script_config, as JSON
 MAX_REQUEST_CONFIG_BYTES = 32 << 20   # all the copies one create request stores
 
 
-def require_script_name(body: dict) -> str:
-    """CONTRACT: a missing or empty script_name is 40002, whatever else is wrong."""
+def require_script_name(body: dict[str, Any]) -> str:
+    """docs/API.md, POST /task: a missing or empty script_name is 40002, whatever else is wrong."""
     name = body.get("script_name")
     if not isinstance(name, str) or not name.strip():
         raise ScriptNameMissing("script_name is required: give the name of the script to run.")
     return name
 
 
-def require_one_mode(body: dict) -> None:
-    """`groups` adds phones to serials mode (CONTRACT: serials or usernames, not both): with
+def require_one_mode(body: dict[str, Any]) -> None:
+    """`groups` adds phones to serials mode (docs/API.md, POST /task: serials or usernames): with
     usernames it is 40001 naming `groups`, before the schema's less specific answer."""
     if "groups" in body and "usernames" in body:
         raise InvalidParams("Invalid parameter groups: groups add phones (serials mode) and "
@@ -51,7 +58,7 @@ def require_one_mode(body: dict) -> None:
                             "or usernames.", data={"field": "groups"})
 
 
-def check_config_size(configs: list[dict], copies: int) -> None:
+def check_config_size(configs: list[dict[str, Any]], copies: int) -> None:
     """40001 when one task's script_config, or all the copies a request stores, are too big.
     Stops at the first config over a limit, so a hostile request costs little to refuse."""
     total = 0
@@ -89,22 +96,24 @@ _NOT_RUNNING = object()   # stop's expectation: no run token can match it
 
 
 class TaskService:
-    def __init__(self, config: Any, store: Any, clock: Callable[[], datetime],
-                 registry: Any = None, engine: Any = None, groups: GroupService | None = None):
+    def __init__(self, config: Config, store: Store, clock: Callable[[], datetime],
+                 registry: ScriptRegistry, engine: TaskRunner | None = None,
+                 groups: GroupService | None = None):
         self.config = config
         self.store = store
         self.clock = clock
         self.groups = groups or GroupService(store, clock)
-        self.registry = registry   # scripts registry; None until the engine issue wires it
-        self.engine = engine       # engine.Engine or None (nothing runs: tasks stay pending)
+        self.registry = registry   # validation of script_config at create
+        self.engine = engine       # None: nothing runs (adb off), tasks stay pending
         self.seen = SeenPhones(store)   # written by the devices layer when a phone is first listed
 
     # --- create ---------------------------------------------------------------------------
 
-    def create(self, body: dict, source: str = "api", schedule_id: int | None = None) -> dict:
+    def create(self, body: dict[str, Any], source: str = "api",
+               schedule_id: int | None = None) -> dict[str, Any]:
         """Validated body -> tasks, all or nothing. Returns {"task_ids", "created_count",
         "unknown_serials"}: the serials the hub has never seen get their tasks all the same
-        (CONTRACT), and those tasks say so in their remark while adb is on. `schedule_id`: the
+        (docs/API.md, POST /task), and those tasks say so in their remark while adb is on. `schedule_id`: the
         schedule whose firing this is (source "schedule"), kept on each task."""
         name = require_script_name(body)
         require_one_mode(body)
@@ -144,16 +153,14 @@ class TaskService:
         return {"task_ids": ids, "created_count": len(ids), "unknown_serials": unknown,
                 "ignored_fields": ignored}
 
-    def _serials(self, body: dict) -> list[str]:
+    def _serials(self, body: dict[str, Any]) -> list[str]:
         """serials, then the phones of the named groups not among them (each phone once)."""
         return fanout.unique(body.get("serials", []) + self.groups.serials_of(
             body.get("groups", []), nonempty=True))
 
-    def _script_configs(self, name: str, config: dict) -> tuple[list[dict], list[str]]:
+    def _script_configs(self, name: str, config: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
         """The configs of the tasks (validated, split per target) and the names of the fields
         that are no option of the script: those are left out of the tasks."""
-        if self.registry is None:
-            return [config], []
         script = self.registry.get(name)          # 40003 listing the supported names
         known = script.schema.get("properties", {})
         ignored = sorted(k for k in config if k not in known) if isinstance(config, dict) else []
@@ -162,15 +169,15 @@ class TaskService:
         validated = script.validate(config)       # 40001 naming script_config.<field>
         return script.fanout(validated), ignored
 
-    def _accounts_on(self, serial: str) -> list[dict]:
+    def _accounts_on(self, serial: str) -> list[dict[str, Any]]:
         return [a for a in self.store.accounts.list({"device": serial}) if a.get("enabled", True)]
 
-    def _account_named(self, username: str) -> dict | None:
+    def _account_named(self, username: str) -> dict[str, Any] | None:
         return self.store.accounts.get_by_username(username)
 
     # --- read -----------------------------------------------------------------------------
 
-    def list(self, query: dict) -> dict:
+    def list(self, query: dict[str, Any]) -> dict[str, Any]:
         page = query.get("page", 1)
         size = min(query.get("page_size", 20), MAX_PAGE_SIZE)
         filters: dict[str, Any] = {k: query[k] for k in
@@ -184,7 +191,7 @@ class TaskService:
         return {"tasks": [public(t) for t in tasks], "total": total, "page": page,
                 "page_size": size}
 
-    def get(self, task_id: int) -> dict:
+    def get(self, task_id: int) -> dict[str, Any]:
         task = self._get(task_id)
         logs = self.store.tasks.logs(task_id)
         # A failed UI step keeps its screen as a "ui_dump" log line (scripts/app_script.py):
@@ -201,10 +208,10 @@ class TaskService:
             detail["results"] = json.loads(found[-1])
         return detail
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         return self.store.tasks.stats()
 
-    def _get(self, task_id: int) -> dict:
+    def _get(self, task_id: int) -> dict[str, Any]:
         task = self.store.tasks.get(task_id)
         if task is None:
             raise NotFound(f"Task {task_id} does not exist.", data={"id": task_id})
@@ -212,7 +219,7 @@ class TaskService:
 
     # --- change ---------------------------------------------------------------------------
 
-    def stop(self, task_id: int, remark: str = "stopped") -> dict:
+    def stop(self, task_id: int, remark: str = "stopped") -> dict[str, Any]:
         """Pending -> failed at once; running -> cancelled by the engine, answered once ended."""
         for _ in range(10):
             task = self._get(task_id)
@@ -226,7 +233,7 @@ class TaskService:
             else:
                 stale_run = task.get("_run") if self.engine is None else _NOT_RUNNING
 
-            def change(current: dict) -> dict:
+            def change(current: dict[str, Any], stale_run: object = stale_run) -> dict[str, Any]:
                 if current["status"] == RUNNING and current.get("_run") != stale_run:
                     raise _Raced()
                 return transition(current, "stop", self.clock(), remark)
@@ -236,10 +243,14 @@ class TaskService:
                     break
             except _Raced:
                 continue
+            if self.engine is not None:
+                # A worker may already hold the task it was about to start: it now finds the
+                # task failed and lets go; the answer waits for that, so the phone is free.
+                self.engine.stop_tasks([task_id], remark)
             return self.get(task_id)
         return self.get(task_id)
 
-    def retry(self, task_id: int) -> dict:
+    def retry(self, task_id: int) -> dict[str, Any]:
         """Failed -> pending, unless the task was retried max_retry_count times (40001 naming
         retry_count)."""
         self._get(task_id)
@@ -248,14 +259,14 @@ class TaskService:
         self._wake()
         return self.get(task_id)
 
-    def retry_all(self) -> dict:
+    def retry_all(self) -> dict[str, Any]:
         """Every failed task back to pending, except those retried max_retry_count times: they
         are counted in `skipped_count` (ids in `skipped_ids`)."""
         retried: list[int] = []
         skipped: list[int] = []
         cap = self.config.max_retry_count
         for task_id in self.store.tasks.ids_where(status=FAILED):
-            def change(current: dict, task_id: int = task_id) -> dict | None:
+            def change(current: dict[str, Any], task_id: int = task_id) -> dict[str, Any] | None:
                 # Skip tasks that changed state since the listing (retried by someone else).
                 if current["status"] != FAILED:
                     return None
@@ -269,14 +280,14 @@ class TaskService:
         return {"task_ids": retried, "retried_count": len(retried), "skipped_ids": skipped,
                 "skipped_count": len(skipped), "max_retry_count": cap}
 
-    def delete(self, task_id: int) -> dict:
+    def delete(self, task_id: int) -> dict[str, Any]:
         self._get(task_id)
         result = self.delete_many([task_id])
         if not result["deleted_ids"]:
             raise NotFound(f"Task {task_id} does not exist.", data={"id": task_id})
         return {"deleted_ids": result["deleted_ids"]}
 
-    def delete_many(self, task_ids: list[int]) -> dict:
+    def delete_many(self, task_ids: builtins.list[int]) -> dict[str, Any]:
         """Stops running ones first; unknown ids are reported in not_found, not an error."""
         ids = list(dict.fromkeys(task_ids))
         present = [i for i in ids if self.store.tasks.get(i) is not None]

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import tzlocal
@@ -159,7 +160,7 @@ class Timekeeper:
         self._kinds[kind] = func
         self._reconcilers.append(reconcile)
 
-    def put(self, job_id: str, kind: str, args: list, trigger: WeeklyTimes, name: str) -> None:
+    def put(self, job_id: str, kind: str, args: list[Any], trigger: WeeklyTimes, name: str) -> None:
         """Create or change the persistent job `job_id`. Its next run time is kept while its
         trigger stays the same, and counted afresh from now when it changes. Before `start`
         this does nothing: `reconcile` does it at start."""

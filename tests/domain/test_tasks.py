@@ -1,4 +1,4 @@
-"""The task state machine allows exactly CONTRACT's transitions."""
+"""The task state machine allows exactly the transitions of docs/API.md, Task states."""
 
 from __future__ import annotations
 

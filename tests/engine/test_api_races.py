@@ -3,9 +3,7 @@ simulated phones: every answer comes once nothing runs for the task, phones are 
 
 from __future__ import annotations
 
-from tests.conftest import wait_for
-
-from .conftest import long_warmup, short_warmup
+from tests.fixtures import long_warmup, short_warmup, wait_for
 
 
 def test_stop_right_after_create_races_the_start_and_answers_failed(phone_hub):

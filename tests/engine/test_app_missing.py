@@ -2,9 +2,7 @@
 the other phones work), and gets them again once the app is back: the engine asks the tracker's
 `usable`, which the app check feeds."""
 
-from tests.conftest import wait_for
-
-from .conftest import short_warmup
+from tests.fixtures import short_warmup, wait_for
 
 COMPLETED, FAILED, RUNNING, PENDING = 2, 3, 1, 0
 APP = "com.zhiliaoapp.musically"

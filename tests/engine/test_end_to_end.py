@@ -1,9 +1,7 @@
 """Tasks through the Local API on simulated phones behind the hub's real adb server: order,
 stop, delete, retry and unplugged phones. (kill -9 recovery is in test_restart.py.)"""
 
-from tests.conftest import wait_for
-
-from .conftest import long_warmup, ran_in_order, short_warmup
+from tests.fixtures import long_warmup, ran_in_order, short_warmup, wait_for
 
 COMPLETED, FAILED, RUNNING, PENDING = 2, 3, 1, 0
 

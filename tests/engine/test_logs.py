@@ -29,9 +29,9 @@ def test_logs_keep_the_last_lines_up_to_the_limit(tmp_path):
     cfg = config(log_lines_per_task=10)
     store = Store.open(tmp_path / "state")
     keeper = timekeeper()
-    engine = Engine(cfg, store, None, reg, now, random.Random(1), timer=keeper,
+    engine = Engine(cfg, store, reg, now, random.Random(1), timer=keeper,
                     client=FakeClient(), tracker=FakeTracker(["A"]))
-    service = TaskService(cfg, store, now, engine=engine)
+    service = TaskService(cfg, store, now, registry=reg, engine=engine)
     try:
         doc = new_task(serial="A", script_name="chatty", script_config={}, source="api",
                        min_interval=0, max_interval=0, start_time=None, now=now())

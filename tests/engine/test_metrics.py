@@ -9,9 +9,8 @@ import pytest
 
 from appliance.domain.tasks import COMPLETED, FAILED
 from appliance.errors import DeviceError
+from tests.fixtures import short_warmup
 from tests.hubkit import Scrape, call
-
-from .conftest import short_warmup
 
 
 def scrape(hub) -> Scrape:

@@ -4,9 +4,7 @@ many phones run tasks at once, both ways, without a restart."""
 from __future__ import annotations
 
 from appliance.services.license import set_plan
-from tests.conftest import wait_for
-
-from .conftest import long_warmup
+from tests.fixtures import long_warmup, wait_for
 
 
 def test_license_set_changes_how_many_phones_run_at_once(phone_hub):

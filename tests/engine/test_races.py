@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+from typing import ClassVar
 
 import pytest
 
@@ -23,9 +24,9 @@ SERIALS = ["A", "B", "C"]
 class Gated(Script):
     """Runs until cancelled; counts its runs per task (a task must never run twice at once)."""
     name = "gated"
-    runs: dict[int, int] = {}
-    active: set[int] = set()
-    twice: list[int] = []
+    runs: ClassVar[dict[int, int]] = {}
+    active: ClassVar[set[int]] = set()
+    twice: ClassVar[list[int]] = []
     lock = threading.Lock()
 
     def run(self, ctx):
@@ -35,7 +36,7 @@ class Gated(Script):
             Gated.active.add(ctx.task_id)
             Gated.runs[ctx.task_id] = Gated.runs.get(ctx.task_id, 0) + 1
         try:
-            ctx.sleep(60)
+            ctx.sleep(60)     # a script that runs until stopped (the engine's ctx.sleep)
         finally:
             with Gated.lock:
                 Gated.active.discard(ctx.task_id)
@@ -63,9 +64,9 @@ class Deaf(Script):
 class Failing(Gated):
     """Fails at once; counts its runs per task."""
     name = "failing"
-    runs: dict[int, int] = {}
-    active: set[int] = set()
-    twice: list[int] = []
+    runs: ClassVar[dict[int, int]] = {}
+    active: ClassVar[set[int]] = set()
+    twice: ClassVar[list[int]] = []
 
     def run(self, ctx):
         with Gated.lock:
@@ -74,7 +75,7 @@ class Failing(Gated):
             Failing.active.add(ctx.task_id)
             Failing.runs[ctx.task_id] = Failing.runs.get(ctx.task_id, 0) + 1
         try:
-            ctx.sleep(0.005)
+            ctx.sleep(0.005)  # a script's brief work before it fails (the engine's ctx.sleep)
             raise RuntimeError("no luck")
         finally:
             with Gated.lock:
@@ -95,9 +96,9 @@ def rig(tmp_path):
             reg.register(script)
         cfg = config(**overrides)
         store = Store.open(tmp_path / f"state{len(made)}")
-        engine = Engine(cfg, store, None, reg, now, random.Random(1), timer=keeper,
+        engine = Engine(cfg, store, reg, now, random.Random(1), timer=keeper,
                         client=FakeClient(), tracker=FakeTracker(SERIALS))
-        service = TaskService(cfg, store, now, registry=None, engine=engine)
+        service = TaskService(cfg, store, now, registry=reg, engine=engine)
         made.append((engine, store))
         return engine, store, service
 
@@ -141,7 +142,7 @@ def test_delete_of_a_pending_task_the_dispatcher_starts_meanwhile_leaves_nothing
 def test_delete_many_of_running_tasks_stops_them_all_with_one_wait(rig):
     engine, store, service = rig(stop_grace=0.5)
     deaf = [add(store, s, "deaf") for s in SERIALS[:2]]
-    ids = deaf + [add(store, "C")]
+    ids = [*deaf, add(store, "C")]
     engine.start()
     wait_for(lambda: all(status(store, i) == RUNNING for i in ids))
     runs = {i: engine._runs[i] for i in ids}
@@ -155,7 +156,7 @@ def test_delete_many_of_running_tasks_stops_them_all_with_one_wait(rig):
 
     engine._abandon = abandon
     try:
-        assert service.delete_many(ids + [999]) == {"deleted_ids": ids, "not_found": [999]}
+        assert service.delete_many([*ids, 999]) == {"deleted_ids": ids, "not_found": [999]}
     finally:
         Deaf.release.set()
     # every run was told to stop before the engine gave up waiting on the first deaf one
@@ -197,7 +198,7 @@ def test_stop_of_a_run_that_failed_into_auto_retry_meanwhile_ends_it_failed(rig)
 def test_stop_racing_the_dispatcher_start_ends_failed_and_never_running(rig):
     engine, store, service = rig()
     engine.start()
-    for round_ in range(15):
+    for _round in range(15):
         ids = [add(store, s) for s in SERIALS]
         engine.wake()
         for task_id in ids:

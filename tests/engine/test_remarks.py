@@ -13,7 +13,8 @@ def run():
 
 def test_os_error_remark_names_the_file_not_the_hubs_path():
     try:
-        open("/var/lib/appliance-secret-place/media/clip.mp4", "rb")
+        with open("/var/lib/appliance-secret-place/media/clip.mp4", "rb"):
+            pass
     except OSError as exc:
         remark = remark_for(exc, run(), "post")
     assert "clip.mp4" in remark and "No such file" in remark

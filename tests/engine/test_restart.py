@@ -3,10 +3,8 @@ failed "interrupted by restart", the pending ones run, and nothing runs twice.""
 
 import pytest
 
-from tests.conftest import AdbServer, free_port, wait_for
+from tests.fixtures import ADB_PATH, AdbServer, free_port, long_warmup, short_warmup, wait_for
 from tests.hubkit import HubProcess
-
-from .conftest import ADB_PATH, long_warmup, short_warmup
 
 
 def _hub_env(adb_port: int) -> dict:
@@ -18,7 +16,7 @@ def _hub_env(adb_port: int) -> dict:
 def _connect(adb_port: int, farm) -> None:
     server = AdbServer(adb_port)          # the hub's own server: talk to it, never start one
     for phone in farm.phones:
-        wait_for(lambda: "connected to" in server.connect(phone.address), 15,
+        wait_for(lambda address=phone.address: "connected to" in server.connect(address), 15,
                  message=f"adb connect {phone.address}")
 
 

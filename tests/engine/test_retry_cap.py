@@ -83,7 +83,7 @@ def rig(tmp_path):
         cfg = config(**overrides)
         store = Store.open(tmp_path / f"state{len(made)}")
         client = FakeClient()
-        engine = Engine(cfg, store, None, registry(), now, random.Random(seed), timer=keeper,
+        engine = Engine(cfg, store, registry(), now, random.Random(seed), timer=keeper,
                         client=client, tracker=FakeTracker(["A", "B"]))
         made.append((engine, store))
         return engine, store, TaskService(cfg, store, now, registry=registry(), engine=engine), \

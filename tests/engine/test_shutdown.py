@@ -6,10 +6,8 @@ from __future__ import annotations
 import threading
 
 from appliance.storage import Store
-from tests.conftest import free_port, wait_for
+from tests.fixtures import ADB_PATH, free_port, long_warmup, wait_for
 from tests.hubkit import hub_config, running_hub
-
-from .conftest import ADB_PATH, long_warmup
 
 
 def test_graceful_stop_mid_task_leaves_nothing_running_and_no_threads(tmp_path, sim_farm):

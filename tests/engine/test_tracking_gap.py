@@ -3,9 +3,7 @@ the tasks running on a real hub; their phones never left."""
 
 from __future__ import annotations
 
-from tests.conftest import wait_for
-
-from .conftest import long_warmup
+from tests.fixtures import long_warmup, wait_for
 
 
 def test_running_tasks_outlive_a_tracking_resync(phone_hub):
