@@ -1,33 +1,21 @@
 """`post`: publish a video or photos from the hub's media folder with a (spintax) caption.
 
-Steps: media.py pushes the files (md5 checked), touches and indexes them so the first file is
-the newest -> cold-start the app (account switched) -> post_flow.py picks them in the gallery,
-types the caption and posts (or saves a draft) -> the pushed files are deleted (even when the
-task was stopped). Media paths are confined to the media folder at validation (40001).
+Steps: post_media.py picks the files and media.py pushes them (md5 checked), touches and indexes
+them so the first file is the newest -> cold-start the app (account switched) -> post_flow.py picks
+them in the gallery, types the caption and posts (or saves a draft) -> the pushed files are deleted
+(even when the task was stopped). Media paths are confined to the media folder at validation
+(40001, post_media.py).
 Runs on the engine worker thread of its task, through that task's ScriptContext.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from appliance.scripts.app_script import AppScript, bad
-from appliance.scripts.material_source import (
-    HubMaterials,
-    Material,
-    MaterialSource,
-    caption_for,
-    confine,
-    most_in_folder,
-    tags_of,
-)
-from appliance.scripts.media import on_phone
+from appliance.scripts.material_source import MAX_IMAGES, MaterialSource
 from appliance.scripts.post_flow import publish
-
-VIDEO_EXT = (".mp4", ".mov", ".3gp", ".mkv", ".webm", ".avi")
-IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".bmp")
-MAX_IMAGES = 35
+from appliance.scripts.post_media import PostMedia
 
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -103,89 +91,18 @@ def check_options(config: dict) -> None:
         raise bad("custom_sound_keyword", "add_sound custom needs a keyword to search")
 
 
-def kind_of(config: dict) -> str:
-    return "video" if config["content_type"] in (0, "video") else "images"
-
-
-
 class Post(AppScript):
     name = "post"
     schema = SCHEMA
 
-    def __init__(self, media_root: Path | None = None):
-        self.media_root = Path(media_root) if media_root is not None else None
-        self.materials: MaterialSource = HubMaterials(self.media_root)   # wiring adds the library
-
-    # --- validation (request thread and again at run time): pure but for reading the folder --
+    def __init__(self, media_root: Path | None = None, materials: MaterialSource | None = None):
+        self.media = PostMedia(media_root, materials)   # checking, picking, pushing the files
 
     def check(self, config: dict) -> None:
+        """Validation (request thread, and again at run time)."""
         check_options(config)
-        kind = kind_of(config)
-        if config["material_source"] == "localFolder":
-            folder = self.confine(config["material_path"] or ".", "material_path")
-            if not os.path.isdir(folder):   # False, not OSError, for a name too long
-                raise bad("material_path", f"{config['material_path']!r} is not a folder "
-                                           "in the media folder")
-            need = 1 if kind == "video" else max(1, config["image_count"])
-            found = most_in_folder(folder, kind)   # its files or an @username/ subfolder's
-            if found < need:
-                raise bad("material_path", f"{config['material_path']!r} holds {found} "
-                                           f"usable {kind} file(s); {need} needed")
-            return
-        items = config["material_list"]
-        if not items and config["material_source"] == "materialLibrary":
-            return   # picked at run time; none left fails the task with a remark saying so
-        if not items:
-            raise bad("material_list", "give at least one file of the media folder")
-        for i, item in enumerate(items):
-            self.media_file(item, f"material_list[{i}]", kind)
-        if kind == "images" and config["image_count"] > len(items):
-            raise bad("image_count", f"{config['image_count']} photos asked, "
-                                     f"{len(items)} listed")
-
-    def confine(self, value: str, field: str) -> Path:
-        """`value` resolved inside the media folder (material_source.confine), else 40001."""
-        return confine(self.media_root, value, field)
-
-    def media_file(self, value: str, field: str, kind: str) -> Path:
-        real = self.confine(value, field)
-        if not os.path.isfile(real):   # False, not OSError, for a name too long
-            raise bad(field, f"{value!r} does not exist in the media folder")
-        try:
-            with real.open("rb") as handle:
-                handle.read(1)
-        except OSError:
-            raise bad(field, f"{value!r} cannot be read") from None
-        if "," in real.name or "\n" in real.name or "\r" in real.name:
-            raise bad(field, f"{value!r} has a comma or line break in its name, which adb "
-                             "cannot push; rename it")
-        wanted = VIDEO_EXT if kind == "video" else IMAGE_EXT
-        if real.suffix.lower() not in wanted:
-            raise bad(field, f"{value!r} is not a {'video' if kind == 'video' else 'photo'} "
-                             f"({', '.join(wanted)})")
-        return real
-
-    # --- running ------------------------------------------------------------------------------
-
-    def choose_media(self, ctx) -> list[Material]:
-        cfg = ctx.config
-        kind = kind_of(cfg)
-        return self.materials.pick(
-            source=cfg["material_source"], username=ctx.username, serial=ctx.serial,
-            tags=tags_of(cfg.get("materials_tags")), material_list=cfg["material_list"],
-            folder=cfg["material_path"], count=1 if kind == "video" else cfg["image_count"],
-            kind=kind, rng=ctx.random, task_id=ctx.task_id)
+        self.media.check(config)
 
     def run(self, ctx) -> str | None:
-        materials = self.choose_media(ctx)
-        media = [m.path for m in materials]
-        ctx.config["captions"] = caption_for(materials, ctx.config["captions"])
-        names = [p.name for p in media]
-        try:
-            with on_phone(ctx, media, self.app_package(ctx)) as pushed:
-                result = self.drive(ctx, lambda ui: publish(ctx, ui, names, pushed))
-                self.materials.used(materials)   # never picked again (library materials)
-                return result
-        except BaseException:
-            self.materials.release(materials)
-            raise
+        with self.media.staged(ctx, self.app_package(ctx)) as staged:
+            return self.drive(ctx, lambda ui: publish(ctx, ui, staged.names, staged.pushed))
