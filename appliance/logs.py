@@ -14,7 +14,10 @@ import os
 import sys
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
+
+if TYPE_CHECKING:  # for annotations only
+    from appliance.config import Config
 
 HANDLER_NAME = "appliance"
 ACCESS_LOGGER = "appliance.access"
@@ -42,8 +45,8 @@ class JournalFormatter(logging.Formatter):
     """Text without a timestamp, prefixed with the syslog priority journald reads
     (SyslogLevelPrefix), so `journalctl -p warning` filters the hub's lines by level."""
 
-    PRIORITIES = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
-                  logging.CRITICAL: 2}
+    PRIORITIES: ClassVar[dict[int, int]] = {
+        logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 
     def format(self, record: logging.LogRecord) -> str:
         priority = self.PRIORITIES.get(record.levelno, 6 if record.levelno < logging.WARNING else 3)
@@ -72,11 +75,12 @@ def formatter(log_format: str, journald: bool) -> logging.Formatter:
     return logging.Formatter("%(asctime)s " + TEXT)
 
 
-def setup_logging(config: Any, stream: TextIO | None = None) -> None:
+def setup_logging(config: Config, stream: TextIO | None = None) -> None:
     """Apply `log_level`, `log_format` and `access_log`; calling it again changes them live."""
     stream = stream or sys.stderr
     root = logging.getLogger()
-    handler = next((h for h in root.handlers if h.get_name() == HANDLER_NAME), None)
+    handler = next((h for h in root.handlers
+                    if isinstance(h, logging.StreamHandler) and h.get_name() == HANDLER_NAME), None)
     if handler is None:
         handler = logging.StreamHandler(stream)
         handler.set_name(HANDLER_NAME)

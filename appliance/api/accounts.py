@@ -6,15 +6,14 @@ AccountService method, answer in the envelope. The schemas are also the OpenAPI 
 
 from __future__ import annotations
 
-from typing import Any
-
 from appliance.api import schemas
 from appliance.api.envelope import ok
+from appliance.api.protocols import Accounts
 from appliance.api.requests import checked, path_id, read_json, read_query
 
 PACKAGE = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$",
            "maxLength": 200, "description": "Android package of the app (clone apps differ)."}
-_FIELDS = {
+_FIELDS: dict[str, schemas.Schema] = {
     "username": {**schemas.USERNAME, "description": "Unique; a leading @ is dropped."},
     "device": {"anyOf": [schemas.SERIAL, {"type": "null"}],
                "description": "Serial of the phone the account is logged in on."},
@@ -62,12 +61,12 @@ _KNOWN = set(_FIELDS)
 
 
 def _known(body: dict) -> dict:
-    """CONTRACT: unknown request fields are ignored."""
+    """docs/API.md, Transport: unknown request fields are ignored."""
     return {k: v for k, v in body.items() if k in _KNOWN}
 
 
 class AccountCollection:
-    def __init__(self, accounts: Any, max_body: int):
+    def __init__(self, accounts: Accounts, max_body: int):
         self.accounts, self.max_body = accounts, max_body
 
     def on_get(self, req, resp) -> None:
@@ -79,16 +78,16 @@ class AccountCollection:
 
 
 class AccountItem:
-    def __init__(self, accounts: Any, max_body: int):
+    def __init__(self, accounts: Accounts, max_body: int):
         self.accounts, self.max_body = accounts, max_body
 
     def on_get(self, req, resp, account_id: str) -> None:
         ok(resp, self.accounts.get(path_id(account_id, "account_id")))
 
     def on_patch(self, req, resp, account_id: str) -> None:
-        account_id = path_id(account_id, "account_id")
+        number = path_id(account_id, "account_id")
         body = _known(read_json(req, self.max_body, UPDATE_ACCOUNT))
-        ok(resp, self.accounts.update(account_id, body))
+        ok(resp, self.accounts.update(number, body))
 
     def on_delete(self, req, resp, account_id: str) -> None:
         ok(resp, self.accounts.delete(path_id(account_id, "account_id")))
@@ -102,7 +101,7 @@ _ACCOUNT_EXAMPLE = {"id": 7, "username": "user1", "device": "R58M12345AB", "enab
 
 
 def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
-    accounts = getattr(services, "accounts", None)
+    accounts = services.accounts
     if accounts is None:
         return
     limit = services.config.max_body_bytes

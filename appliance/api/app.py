@@ -6,8 +6,6 @@ services. Each resource family registers its routes and its OpenAPI operations t
 
 from __future__ import annotations
 
-from typing import Any
-
 import falcon
 import falcon.media
 
@@ -31,6 +29,7 @@ from appliance.api.middleware import API_PREFIX, OPERATOR_PREFIX, Access, BodyLi
 from appliance.api.options import OptionsAnswer
 from appliance.api.schemas import OpenApi
 from appliance.errors import ApplianceError
+from appliance.services import Services
 
 # Route families in registration order: each module's add_routes adds its routes and their
 # OpenAPI operations together.
@@ -40,12 +39,12 @@ FAMILIES = (meta, tasks, license, devices, accounts, groups, schedules, material
 OPERATOR_FAMILIES = (tasks, license, devices, accounts, groups, schedules, materials, events)
 
 
-def create_app(services: Any) -> falcon.App:
+def create_app(services: Services) -> falcon.App:
     # Observe first: it times and logs every answer, the gates' refusals included.
-    app = falcon.App(middleware=[Observe(), BodyLimit(services.config.max_body_bytes,
+    app = falcon.App(middleware=(Observe(), BodyLimit(services.config.max_body_bytes,
                                            services.config.max_material_bytes),
                                  Access(services.access), PlanGate(services.license),
-                                 OptionsAnswer()])
+                                 OptionsAnswer()))
     json_handler = falcon.media.JSONHandler(dumps=envelope.json_dumps)
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.req_options.strip_url_path_trailing_slash = True

@@ -56,7 +56,7 @@ class EnvelopeErrorTask(ErrorTask):
             return 41301, (f"The request body is over the limit of {limit} bytes; "
                            "send less data per request.")
         if status == 431:
-            # 40001 like any other malformed request: CONTRACT has no code of its own for it.
+            # 40001 like any other malformed request (docs/API.md, Error codes has none of its own).
             return 40001, (f"The request's line and headers are over the limit of "
                            f"{server.adj.max_request_header_size} bytes; send shorter headers.")
         if status == 501:

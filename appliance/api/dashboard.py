@@ -1,7 +1,7 @@
 """The operator's console: static files at `/` and `/static/...`, the API docs at `/docs`, and one
 JSON overview at `/ui/overview` (version, plan, task counts).
 
-Not the Local API: it works on every plan (CONTRACT: Plans); its data calls go to the operator
+Not the Local API: it works on every plan (docs/API.md, Plans); its data calls go to the operator
 surface `/ui/v1` under the same access rule. Static files are served by an allow-list of
 names built at start (the package's `web/` tree and two files of Swagger UI), never by a path.
 Runs on waitress worker threads; the allow-list is built at start and only read afterwards.
@@ -10,12 +10,12 @@ Runs on waitress worker threads; the allow-list is built at start and only read 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import falcon
 from swagger_ui_bundle import swagger_ui_path
 
 from appliance import __version__
+from appliance.api.protocols import Console
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -62,7 +62,7 @@ class StaticFiles:
 
 
 class Overview:
-    def __init__(self, services: Any):
+    def __init__(self, services: Console):
         self.services = services
 
     def on_get(self, req, resp) -> None:

@@ -9,13 +9,12 @@ Runs on waitress worker threads and keeps no state of its own.
 
 from __future__ import annotations
 
-from typing import Any
-
 from appliance.api import schemas
 from appliance.api.envelope import ok
+from appliance.api.protocols import Devices
 from appliance.api.requests import read_json, read_query
-from appliance.devices.tracker import STATES
 from appliance.errors import DeviceError
+from appliance.services.devices import DEVICE_STATES as STATES
 
 LIST_QUERY = {"type": "object", "properties": {
     "state": {"type": "string", "enum": list(STATES),
@@ -74,7 +73,7 @@ DEVICE = {"type": "object", "properties": {
 
 
 class _Resource:
-    def __init__(self, devices: Any, max_body: int):
+    def __init__(self, devices: Devices, max_body: int):
         self._devices, self.max_body = devices, max_body
 
     @property

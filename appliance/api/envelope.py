@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-from typing import Any
 
 import falcon
 
@@ -22,11 +21,11 @@ log = logging.getLogger("appliance.api")
 _HTTP_TO_CODE = {400: 40001, 401: 40101, 403: 40301, 404: 40401, 405: 40501, 413: 41301}
 
 
-def ok(resp: falcon.Response, data: Any) -> None:
+def ok(resp: falcon.Response, data: object) -> None:
     resp.media = {"code": 0, "message": "success", "data": data}
 
 
-def _send(resp: falcon.Response, status: int, code: int, message: str, data: Any = None) -> None:
+def _send(resp: falcon.Response, status: int, code: int, message: str, data: object = None) -> None:
     resp.status = status
     resp.media = {"code": code, "message": message, "data": data}
 
@@ -49,26 +48,28 @@ def handle_appliance_error(req, resp, ex: ApplianceError, params) -> None:
 def handle_http_error(req, resp, ex: falcon.HTTPError, params) -> None:
     status = ex.status_code
     code = _HTTP_TO_CODE.get(status, 50001 if status >= 500 else 40001)
+    headers = dict(ex.headers or {})  # falcon allows a mapping or (name, value) pairs
     if status == 404:
         message = f"No such route: {req.method} {req.path}. See /api/v1/openapi.json."
     elif status == 405:
-        allowed = ex.headers.get("Allow", "") if ex.headers else ""
+        allowed = headers.get("Allow", "")
         message = f"Method {req.method} is not allowed on {req.path}; allowed: {allowed}."
     else:
         message = " ".join(p for p in (ex.title, ex.description) if p) or "Request failed."
-    for name, value in (ex.headers or {}).items():
+    for name, value in headers.items():
         resp.set_header(name, value)
     _send(resp, status, code, message)
 
 
 def handle_unexpected(req, resp, ex: Exception, params) -> None:
     if isinstance(ex, falcon.HTTPError):
-        return handle_http_error(req, resp, ex, params)
+        handle_http_error(req, resp, ex, params)
+        return
     log.exception("internal error on %s %s", req.method, req.path)
     _send(resp, 500, 50001, INTERNAL_MESSAGE)
 
 
-def _finite(obj: Any) -> Any:
+def _finite(obj: object) -> object:
     """`obj` with every non-finite float as null (JSON has no Infinity or NaN)."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
@@ -79,7 +80,7 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
-def json_dumps(obj: Any) -> bytes:
+def json_dumps(obj: object) -> bytes:
     """UTF-8 JSON bytes (falcon sends bytes from `dumps` as they are). A lone surrogate (a stored
     `"\\ud800"` escape) has no UTF-8 form: that answer is escaped to ASCII instead of crashing.
     Always valid JSON: a non-finite number (stored before requests refused them) is sent as null

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from appliance.api import schemas
 from appliance.api.envelope import json_dumps
 from appliance.api.middleware import Access, PlanGate
+from appliance.api.protocols import EventSource
 from appliance.errors import ApplianceError, Busy, InvalidParams
 from appliance.services.events import TYPES, Subscription
 
@@ -53,7 +53,7 @@ class EventStream:
     heartbeat_seconds = 15.0   # a quiet stream sends a heartbeat this often (proxies, clients)
     check_seconds = 1.0        # how often a quiet stream looks at its gates, client and the hub
 
-    def __init__(self, services: Any):
+    def __init__(self, services: EventSource):
         self.events = services.events
         self.clock = services.clock
         self.gates = (Access(services.access), PlanGate(services.license))

@@ -31,24 +31,25 @@ class GroupItem:
         ok(resp, self.groups.get(path_id(group_id, "group_id")))
 
     def on_patch(self, req, resp, group_id: str) -> None:
-        group_id = path_id(group_id, "group_id")
-        ok(resp, self.groups.update(group_id, read_json(req, self.max_body, schemas.UPDATE_GROUP)))
+        number = path_id(group_id, "group_id")
+        ok(resp, self.groups.update(number, read_json(req, self.max_body, schemas.UPDATE_GROUP)))
 
     def on_delete(self, req, resp, group_id: str) -> None:
         ok(resp, self.groups.delete(path_id(group_id, "group_id")))
 
     def on_post_add(self, req, resp, group_id: str) -> None:
-        group_id = path_id(group_id, "group_id")
+        number = path_id(group_id, "group_id")
         body = read_json(req, self.max_body, schemas.GROUP_SERIALS)
-        ok(resp, self.groups.add(group_id, body["serials"]))
+        ok(resp, self.groups.add(number, body["serials"]))
 
     def on_post_remove(self, req, resp, group_id: str) -> None:
-        group_id = path_id(group_id, "group_id")
+        number = path_id(group_id, "group_id")
         body = read_json(req, self.max_body, schemas.GROUP_SERIALS)
-        ok(resp, self.groups.remove(group_id, body["serials"]))
+        ok(resp, self.groups.remove(number, body["serials"]))
 
 
-_GROUP_EXAMPLE = {"id": 3, "name": "Shelf A", "serials": ["R58M12345AB", "192.168.1.20:5555"],
+_EXAMPLE_SERIALS = ["R58M12345AB", "192.168.1.20:5555"]
+_GROUP_EXAMPLE = {"id": 3, "name": "Shelf A", "serials": _EXAMPLE_SERIALS,
                   "counts": {"devices": 2, "pending": 1, "running": 0},
                   "created_at": "2026-05-04T09:30:00+02:00",
                   "updated_at": "2026-05-04T09:30:00+02:00"}
@@ -96,7 +97,7 @@ def add_routes(app, services, openapi: schemas.OpenApi, prefix: str) -> None:
     add("/group/{group_id}/add", "post", "Add phones to a group (those already in it are kept "
         "where they are)", body=schemas.GROUP_SERIALS, data=added, tag="groups",
         example={"serials": ["R58M99999ZZ"]},
-        data_example={**_GROUP_EXAMPLE, "serials": _GROUP_EXAMPLE["serials"] + ["R58M99999ZZ"],
+        data_example={**_GROUP_EXAMPLE, "serials": [*_EXAMPLE_SERIALS, "R58M99999ZZ"],
                       "added": ["R58M99999ZZ"]})
     add("/group/{group_id}/remove", "post", "Remove phones from a group",
         body=schemas.GROUP_SERIALS, data=removed, tag="groups",

@@ -1,18 +1,17 @@
-"""`GET /license/check` (CONTRACT: Plans): the plan's data; code 40301 on Starter, same data.
+"""`GET /license/check` (docs/API.md, Plans): the plan's data; code 40301 on Starter, same data.
 
 Runs on waitress worker threads; no state of its own (the plan is re-read per request)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from appliance.api import schemas
 from appliance.api.envelope import ok
+from appliance.api.protocols import License
 from appliance.errors import PlanForbidsApi
 
 
 class LicenseCheck:
-    def __init__(self, license: Any):
+    def __init__(self, license: License):
         self.license = license
 
     def on_get(self, req, resp) -> None:

@@ -27,7 +27,7 @@ USERNAME = {"type": ["string", "null"], "maxLength": 64,
             "description": "bound account (`@name` or `name`): only its posts pick it, first"}
 SORT = {"type": "integer", "minimum": 0, "maximum": 999999999,
         "description": "posting order, lowest first (a `sort_N_` file name prefix sets it)"}
-UPLOAD_QUERY = {"type": "object", "properties": {
+UPLOAD_QUERY: schemas.Schema = {"type": "object", "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 255,
              "description": "the file's name (raw-body uploads); `sort_N_name.mp4` sets sort N"},
     "tags": {"type": "string", "pattern": TAG_TEXT, "errorMessage": {"pattern": TAG_RULE},
@@ -35,7 +35,7 @@ UPLOAD_QUERY = {"type": "object", "properties": {
     "caption": {"type": "string", "maxLength": 4000, "description": CAPTION["description"]},
     "username": {"type": "string", "maxLength": 64, "description": USERNAME["description"]},
     "sort": SORT}}
-FIELDS = {"type": "object", "properties": {
+FIELDS: schemas.Schema = {"type": "object", "properties": {
     "tags": TAGS, "caption": CAPTION, "username": USERNAME, "sort": SORT}}
 UPDATE = {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
     **FIELDS["properties"],
@@ -111,7 +111,7 @@ class MaterialCollection:
                             meta[part.name] = text
             except InvalidParams:
                 raise
-            except Exception as exc:   # falcon's MultipartParseError and friends
+            except Exception as exc:  # noqa: BLE001 the client's body: falcon's MultipartParseError and friends
                 description = getattr(exc, "description", None) or str(exc)
                 raise InvalidParams(f"Invalid parameter file: the multipart body cannot be read "
                                     f"({description}).", data={"field": "file"}) from None
@@ -123,7 +123,7 @@ class MaterialCollection:
         except BaseException:
             self.materials.discard(staged)
             raise
-        return self.materials.register(staged, name, meta)
+        return self.materials.register(staged, name or "", meta)  # the file part set name
 
 
 class MaterialItem:
@@ -134,8 +134,8 @@ class MaterialItem:
         ok(resp, self.materials.get(path_id(material_id, "material_id")))
 
     def on_patch(self, req, resp, material_id: str) -> None:
-        material_id = path_id(material_id, "material_id")
-        ok(resp, self.materials.update(material_id, read_json(req, self.max_body, UPDATE)))
+        number = path_id(material_id, "material_id")
+        ok(resp, self.materials.update(number, read_json(req, self.max_body, UPDATE)))
 
     def on_delete(self, req, resp, material_id: str) -> None:
         ok(resp, self.materials.delete(path_id(material_id, "material_id")))

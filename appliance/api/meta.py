@@ -4,14 +4,13 @@ Runs on waitress worker threads; the OpenAPI document is built once at start, th
 
 from __future__ import annotations
 
-from typing import Any
-
 from appliance import __version__
 from appliance.api import schemas
+from appliance.services import Services
 
 
 class Health:
-    def __init__(self, services: Any):
+    def __init__(self, services: Services):
         self.services = services
 
     def on_get(self, req, resp) -> None:

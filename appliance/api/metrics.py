@@ -12,7 +12,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import quote
 
 import falcon
@@ -22,9 +21,10 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from appliance import metrics
-from appliance.devices.tracker import STATES
 from appliance.domain.tasks import STATUS_NAMES
 from appliance.logs import ACCESS_LOGGER
+from appliance.services import Services
+from appliance.services.devices import DEVICE_STATES
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 
@@ -37,11 +37,11 @@ _SAFE_PATH = "/:@!$&'()*+,;=-._~{}"
 class HubGauges(Collector):
     """This hub's tasks by state and phones by state, read when Prometheus scrapes."""
 
-    def __init__(self, services: Any):
+    def __init__(self, services: Services):
         self.services = services
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        stats = self.services.store.tasks.stats()
+        stats = self.services.tasks.stats()
         tasks = GaugeMetricFamily("appliance_tasks", "Tasks in the store by state.",
                                   labels=["state"])
         for name in STATUS_NAMES.values():
@@ -51,13 +51,13 @@ class HubGauges(Collector):
             counts = Counter(info.state for info in self.services.devices.tracker.list())
             phones = GaugeMetricFamily("appliance_phones", "Phones the hub knows by state.",
                                        labels=["state"])
-            for state in sorted(set(STATES) | set(counts)):
+            for state in sorted(set(DEVICE_STATES) | set(counts)):
                 phones.add_metric([state], counts[state])
             yield phones
 
 
 class Metrics:
-    def __init__(self, services: Any):
+    def __init__(self, services: Services):
         self.registry = CollectorRegistry()
         for metric in metrics.PROCESS_WIDE:
             self.registry.register(metric)

@@ -7,10 +7,11 @@ The gates run on waitress worker threads and hold only what create_app gave them
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
+from appliance.api.protocols import License
 from appliance.errors import BodyTooLarge, PlanForbidsApi, Unauthorized
+from appliance.services.access import AccessService
 
 API_PREFIX = "/api/v1"
 # The operator's surface: the same routes for the console and the admin CLI, under the same
@@ -20,7 +21,7 @@ UPLOAD_PATHS = frozenset(prefix + "/material" for prefix in (API_PREFIX, OPERATO
 # Paths whose data needs the access rule: the Local API, the dashboard's JSON and the metrics.
 GUARDED_PREFIXES = (API_PREFIX + "/", "/ui/")
 GUARDED_PATHS = {API_PREFIX, "/metrics"}
-# Open on every plan (CONTRACT: license/check answers 40301 itself; the OpenAPI document is open).
+# Open on every plan (docs/API.md, Plans): license/check answers 40301 itself; openapi.json is open.
 PLAN_EXEMPT = {API_PREFIX + "/license/check", API_PREFIX + "/openapi.json"}
 
 
@@ -65,7 +66,7 @@ class Access:
     else sends `Bearer <token>`, and so does a web page of another site, wherever its browser
     runs, or of a name that merely resolves to the hub (DNS rebinding)."""
 
-    def __init__(self, access: Any):
+    def __init__(self, access: AccessService):
         self.access = access
 
     def process_request(self, req, resp) -> None:
@@ -89,7 +90,7 @@ class Access:
 
 
 class PlanGate:
-    def __init__(self, license: Any):
+    def __init__(self, license: License):
         self.license = license
 
     def process_request(self, req, resp) -> None:

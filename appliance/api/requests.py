@@ -37,9 +37,9 @@ class _Floats:
         return int(value) if value.is_integer() and abs(value) < 2 ** 63 else value
 
 
-def _non_finite_field(body: Any) -> tuple[str, Any]:
+def _non_finite_field(body: object) -> tuple[str, object]:
     """The dotted path (`script_config.count`, `serials[2]`) of the first non-finite number."""
-    stack: list[tuple[Any, str]] = [(body, "")]
+    stack: list[tuple[object, str]] = [(body, "")]
     while stack:
         value, path = stack.pop()
         if isinstance(value, float) and not math.isfinite(value):
@@ -52,7 +52,7 @@ def _non_finite_field(body: Any) -> tuple[str, Any]:
     return "", None
 
 
-def _depth(body: Any) -> int:
+def _depth(body: object) -> int:
     """Nesting depth of parsed JSON, walked without recursion."""
     deepest, stack = 0, [(body, 1)]
     while stack:
@@ -65,7 +65,7 @@ def _depth(body: Any) -> int:
     return deepest
 
 
-def _unicode_ok(body: Any) -> bool:
+def _unicode_ok(body: object) -> bool:
     """No lone surrogate from a `\\ud800` escape: such text has no UTF-8 form, so it could
     reach neither a phone nor an answer."""
     try:
@@ -75,7 +75,7 @@ def _unicode_ok(body: Any) -> bool:
     return True
 
 
-def read_json(req, max_bytes: int, schema: dict | None = None, required: bool = True) -> Any:
+def read_json(req, max_bytes: int, schema: dict | None = None, required: bool = True) -> dict[str, Any]:
     """The request body parsed as a JSON object and validated against `schema` (defaults applied).
 
     Bounded even without Content-Length (chunked): more than `max_bytes` is 41301.
@@ -87,7 +87,7 @@ def read_json(req, max_bytes: int, schema: dict | None = None, required: bool = 
     if not raw.strip():
         if required:
             raise InvalidParams("The request body is empty; send a JSON object.")
-        body: Any = {}
+        body: object = {}
     else:
         floats = _Floats()
         try:

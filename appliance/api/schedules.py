@@ -33,7 +33,7 @@ TARGETS = {
     "oneOf": [{"required": ["serials"]}, {"required": ["groups"]}, {"required": ["usernames"]}],
     "errorMessage": {"oneOf": "give exactly one of serials, groups or usernames"},
 }
-_FIELDS = {
+_FIELDS: dict[str, schemas.Schema] = {
     "name": {"type": "string", "minLength": 1, "maxLength": 100},
     "weekdays": {"type": "array", "items": WEEKDAY, "maxItems": 7,
                  "description": "mon..sun or 0 (Monday) .. 6; empty: every day."},
@@ -75,7 +75,7 @@ _KNOWN = set(_FIELDS)
 
 
 def _known(body: dict) -> dict:
-    """CONTRACT: unknown request fields are ignored."""
+    """docs/API.md, Transport: unknown request fields are ignored."""
     return {k: v for k, v in body.items() if k in _KNOWN}
 
 
@@ -99,9 +99,9 @@ class ScheduleItem:
         ok(resp, self.schedules.get(path_id(schedule_id, "schedule_id")))
 
     def on_patch(self, req, resp, schedule_id: str) -> None:
-        schedule_id = path_id(schedule_id, "schedule_id")
+        number = path_id(schedule_id, "schedule_id")
         body = _known(read_json(req, self.max_body))
-        ok(resp, self.schedules.update(schedule_id, checked(body, UPDATE_SCHEDULE)))
+        ok(resp, self.schedules.update(number, checked(body, UPDATE_SCHEDULE)))
 
     def on_delete(self, req, resp, schedule_id: str) -> None:
         ok(resp, self.schedules.delete(path_id(schedule_id, "schedule_id")))

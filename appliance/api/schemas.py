@@ -13,6 +13,10 @@ from typing import Any
 
 from appliance import __version__
 
+# A JSON Schema (or an OpenAPI object): a JSON object whose values are any JSON values, so their
+# type is Any; annotated on the schemas that others spread or index.
+Schema = dict[str, Any]
+
 SERIAL = {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,64}$",
           "description": "Device serial as adb shows it (USB serial or host:port)."}
 USERNAME = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[^\x00-\x1f]+$"}
@@ -101,7 +105,7 @@ GROUP_SERIALS = {"type": "object", "required": ["serials"], "properties": {
 LIST_GROUPS_QUERY = {"type": "object", "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 64,
              "description": "only the group of this name (ignoring case)"}}}
-GROUP = {"type": "object", "properties": {
+GROUP: Schema = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"},
     "serials": {"type": "array", "items": {"type": "string"}},
     "counts": {"type": "object", "description": "its phones, and their pending and running tasks",
@@ -111,7 +115,7 @@ GROUP = {"type": "object", "properties": {
 LOG_LINE = {"type": "object", "properties": {
     "ts": {"type": "string"}, "level": {"type": "string"}, "message": {"type": "string"}}}
 
-TASK = {
+TASK: Schema = {
     "type": "object",
     "properties": {
         "id": {"type": "integer"}, "serial": {"type": "string"},
@@ -229,8 +233,8 @@ class OpenApi:
     def add_path(self, path: str, method: str, summary: str, *, body: dict | None = None,
                  query: dict | None = None, data: dict | None = None,
                  responses: dict | None = None, tag: str = "tasks",
-                 operation_id: str | None = None, example: Any = None,
-                 data_example: Any = None, links: dict | None = None,
+                 operation_id: str | None = None, example: object = None,
+                 data_example: object = None, links: dict | None = None,
                  unavailable: tuple[int, ...] | None = None, one_field: bool = False) -> None:
         """One operation. `example`: a request body; `data_example`: the `data` of its success
         answer; `links`: {name: (operationId, {parameter: runtime expression})} followed from

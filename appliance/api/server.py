@@ -42,6 +42,8 @@ class HubServer:
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
     def start(self) -> None:
+        # waitress's own asyncore loop (server.run) owns this thread and its stop (the trigger
+        # below), so it is not a BackgroundLoop.
         self._thread = threading.Thread(target=self.server.run, name="http-loop", daemon=True)
         self._thread.start()
 

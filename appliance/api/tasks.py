@@ -1,28 +1,27 @@
-"""Resources of the `/task` family (CONTRACT: Tasks): parse, call one TaskService method, answer.
+"""Resources of the `/task` family (docs/API.md, Tasks): parse, call one TaskService method, answer.
 
 Runs on waitress worker threads; no state of its own (stop and delete may wait, bounded, for
 the engine to end a running task)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from appliance.api import schemas
 from appliance.api.envelope import ok
 from appliance.api.middleware import OPERATOR_PREFIX
+from appliance.api.protocols import Tasks
 from appliance.api.requests import checked, path_id, read_json, read_query
 from appliance.services.tasks import require_one_mode, require_script_name
 
 
 class TaskCollection:
-    def __init__(self, tasks: Any, max_body: int, source: str = "api"):
+    def __init__(self, tasks: Tasks, max_body: int, source: str = "api"):
         # "api" on the Local API; "ui" on the operator's surface (console, admin CLI), as
         # TikMatrix marks the tasks its own UI creates.
         self.tasks, self.max_body, self.source = tasks, max_body, source
 
     def on_post(self, req, resp) -> None:
         body = read_json(req, self.max_body)
-        # CONTRACT gives a missing script_name its own code (40002): look before the schema.
+        # docs/API.md gives a missing script_name its own code (40002): look before the schema.
         require_script_name(body)
         require_one_mode(body)
         ok(resp, self.tasks.create(checked(body, schemas.CREATE_TASK), source=self.source))
@@ -32,7 +31,7 @@ class TaskCollection:
 
 
 class TaskItem:
-    def __init__(self, tasks: Any):
+    def __init__(self, tasks: Tasks):
         self.tasks = tasks
 
     def on_get(self, req, resp, task_id: str) -> None:
@@ -49,7 +48,7 @@ class TaskItem:
 
 
 class TaskBatch:
-    def __init__(self, tasks: Any, max_body: int):
+    def __init__(self, tasks: Tasks, max_body: int):
         self.tasks, self.max_body = tasks, max_body
 
     def on_delete(self, req, resp) -> None:
@@ -58,7 +57,7 @@ class TaskBatch:
 
 
 class TaskRetryAll:
-    def __init__(self, tasks: Any):
+    def __init__(self, tasks: Tasks):
         self.tasks = tasks
 
     def on_post(self, req, resp) -> None:
@@ -66,7 +65,7 @@ class TaskRetryAll:
 
 
 class TaskStats:
-    def __init__(self, tasks: Any):
+    def __init__(self, tasks: Tasks):
         self.tasks = tasks
 
     def on_get(self, req, resp) -> None:

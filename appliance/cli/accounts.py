@@ -12,7 +12,7 @@ import csv
 import io
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import urlencode
 
 import click
@@ -20,7 +20,7 @@ import click
 from appliance.cli.hubclient import HubError, client, echo_json
 
 COLUMNS = ["username", "device", "enabled", "logged_in", "package_name", "tags", "email"]
-IMPORT_COLUMNS = COLUMNS + ["password"]
+IMPORT_COLUMNS = [*COLUMNS, "password"]
 _TRUE, _FALSE = {"1", "true", "yes", "on", "y"}, {"0", "false", "no", "off", "n"}
 
 
@@ -59,7 +59,7 @@ def _read_csv(path: str) -> str:
     """The text of a CSV file ('-': standard input), UTF-8 with or without a BOM."""
     name = "standard input" if path == "-" else path
     try:
-        data = click.get_binary_stream("stdin").read() if path == "-" else Path(path).read_bytes()
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except FileNotFoundError:
         raise click.ClickException(f"no file {path}: give the path of a CSV file "
                                    "(`appliance accounts export FILE` writes one)") from None
@@ -141,20 +141,22 @@ def import_accounts(ctx, path) -> None:
 def export_accounts(ctx, path) -> None:
     """Write every account to a CSV file ('-' is stdout); passwords are not exported."""
     found = _all_accounts(client(ctx))
-    handle = sys.stdout if path == "-" else open(path, "w", newline="", encoding="utf-8")
-    try:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for a in found:
-            writer.writerow({**a, "device": a.get("device") or "",
-                             "enabled": str(bool(a.get("enabled"))).lower(),
-                             "logged_in": str(bool(a.get("logged_in"))).lower(),
-                             "tags": ";".join(a.get("tags") or [])})
-    finally:
-        if handle is not sys.stdout:
-            handle.close()
-    if path != "-":
-        click.echo(f"exported {len(found)} account(s) to {path}")
+    if path == "-":
+        _write_csv(sys.stdout, found)
+        return
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        _write_csv(handle, found)
+    click.echo(f"exported {len(found)} account(s) to {path}")
+
+
+def _write_csv(handle: TextIO, found: list[dict[str, Any]]) -> None:
+    writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for a in found:
+        writer.writerow({**a, "device": a.get("device") or "",
+                         "enabled": str(bool(a.get("enabled"))).lower(),
+                         "logged_in": str(bool(a.get("logged_in"))).lower(),
+                         "tags": ";".join(a.get("tags") or [])})
 
 
 commands = [accounts]

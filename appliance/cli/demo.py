@@ -12,13 +12,17 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from appliance.cli.hubclient import HubClient, HubError
-from appliance.devices.ports import free_port
 from appliance.errors import ApplianceError
+
+if TYPE_CHECKING:  # imported where used: `--help` should not load the services or the simulator
+    from appliance.config import Config
+    from appliance.services import Services
+    from appliance.sim import SimFarm
 
 SAMPLE_SCRIPT = "account_warmup"
 SAMPLE_CONFIG = {"task_duration": 20, "min_duration": 2, "max_duration": 5}
@@ -28,7 +32,7 @@ DEMO_BUILDS = [1, 2, 3]          # the phones are spread over three app builds (
 FAST_PHONE = {"dump_seconds": (0.0, 0.05), "upload_seconds": (0.5, 1.0), "switch_seconds": 0.0}
 
 
-def demo_farm(phones: int, fast: bool = False):
+def demo_farm(phones: int, fast: bool = False) -> SimFarm:
     from appliance.sim import SimFarm
 
     return SimFarm(count=phones, seed=1, app_build=DEMO_BUILDS, locale="en",
@@ -36,7 +40,7 @@ def demo_farm(phones: int, fast: bool = False):
 
 
 
-def connect_phones(services: Any, addresses: list[str], timeout: float = 30.0) -> list[str]:
+def connect_phones(services: Services, addresses: list[str], timeout: float = 30.0) -> list[str]:
     """Connect each address through the hub's own devices service (as POST /device/connect
     does: remembered and reconnected after an adb restart); wait until each is `device`."""
     if services.devices is None:
@@ -44,19 +48,16 @@ def connect_phones(services: Any, addresses: list[str], timeout: float = 30.0) -
                                    "(is adb_enabled false?)")
     serials = [services.devices.connect(address)["serial"] for address in addresses]
     for serial in serials:
-        info = services.devices.tracker.wait_for(
-            serial, lambda i: i is not None and i.state == "device", timeout)
-        if info is None or info.state != "device":
+        if not services.devices.wait_online(serial, timeout):
             raise click.ClickException(f"simulated phone {serial} did not come online in {timeout:.0f} s")
     return serials
 
 
-def create_sample_accounts(hub: HubClient, farm: Any, serials: list[str]) -> list[str]:
+def create_sample_accounts(hub: HubClient, farm: SimFarm, serials: list[str]) -> list[str]:
     """Register the accounts each simulated phone's app is logged into, bound to that phone."""
     names = []
-    for phone, serial in zip(farm.phones, serials):
-        app = getattr(getattr(phone, "ui", None), "app", None)
-        for username in list(getattr(app, "accounts", {}))[:2]:
+    for phone, serial in zip(farm.phones, serials, strict=True):
+        for username in list(phone.ui.app.accounts)[:2]:
             try:
                 hub.call("POST", "/account", {"username": username, "device": serial,
                                               "logged_in": True})
@@ -73,7 +74,7 @@ def create_sample_tasks(hub: HubClient, serials: list[str]) -> list[int]:
     return data["task_ids"]
 
 
-def what_to_try(url: str, serials: list[str], config: Any, accounts: list[str]) -> str:
+def what_to_try(url: str, serials: list[str], config: Config, accounts: list[str]) -> str:
     api = f"{url}/api/v1"
     first = serials[0] if serials else "SERIAL"
     return "\n".join([
@@ -86,7 +87,8 @@ def what_to_try(url: str, serials: list[str], config: Any, accounts: list[str]) 
         f"  curl -s {api}/license/check",
         f"  curl -s {api}/task/stats",
         f"  curl -s {api}/device",
-        f"  curl -s {api}/account" + (f"        # sample accounts: {', '.join(accounts)}" if accounts else ""),
+        f"  curl -s {api}/account"
+        + (f"        # sample accounts: {', '.join(accounts)}" if accounts else ""),
         f"  curl -s '{api}/task?page_size=5'",
         f"  curl -s -X POST {api}/task -H 'Content-Type: application/json' \\",
         f"       -d '{{\"serials\": [\"{first}\"], \"script_name\": \"{SAMPLE_SCRIPT}\", "
@@ -117,11 +119,12 @@ def demo(lazy_config, phones: int, port: int, state_dir: str | None, duration: f
     """Run the hub with simulated phones and sample tasks; print what to try."""
     from appliance.cli.serve import run_hub
     from appliance.logs import setup_logging
+    from appliance.services.devices import free_adb_port
 
     state = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="appliance-demo-"))
     # Its own adb server port, so the demo never fights an adb server already on 5037.
     config = lazy_config.get(host="127.0.0.1", port=port, state_dir=str(state),
-                             adb_enabled=True, adb_port=free_port(), plan="Pro")
+                             adb_enabled=True, adb_port=free_adb_port(), plan="Pro")
     setup_logging(config.replace(log_level="warning"))   # info lines would bury what it prints
     stop = threading.Event()
     failed: list[str] = []
@@ -140,7 +143,7 @@ def demo(lazy_config, phones: int, port: int, state_dir: str | None, duration: f
             accounts = create_sample_accounts(hub, farm, serials)
             ids = create_sample_tasks(hub, serials)
         except (ApplianceError, click.ClickException) as exc:
-            failed.append(str(getattr(exc, "message", exc)))
+            failed.append(exc.message)
             stop.set()
             return
         click.echo(what_to_try(url, serials, config.replace(port=server.port), accounts))

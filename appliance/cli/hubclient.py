@@ -19,6 +19,8 @@ from typing import Any
 
 import click
 
+from appliance.config import Config
+
 _ANY_HOST = {"0.0.0.0", "::", "", "*"}
 
 
@@ -36,13 +38,13 @@ class HubDown(click.ClickException):
 class HubError(click.ClickException):
     """The hub answered with an error envelope; the message is the hub's own sentence."""
 
-    def __init__(self, message: str, code: int, data: Any = None):
+    def __init__(self, message: str, code: int, data: object = None):
         super().__init__(f"{message} (code {code})")
         self.code = code
         self.data = data
 
 
-def base_url(config: Any) -> str:
+def base_url(config: Config) -> str:
     host = "127.0.0.1" if config.host in _ANY_HOST else config.host
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
@@ -52,7 +54,7 @@ def base_url(config: Any) -> str:
 class HubClient:
     """JSON calls to the hub; `call()` returns the envelope's `data` or raises HubDown/HubError."""
 
-    def __init__(self, config: Any, timeout: float = 30.0):
+    def __init__(self, config: Config, timeout: float = 30.0):
         self.url = base_url(config)
         self.timeout = timeout
         # Imported here: the services package pulls in the store, and `--help` should stay quick.
@@ -67,15 +69,16 @@ class HubClient:
             headers["Authorization"] = "Bearer " + self._token_path.read_text().strip()
         return headers
 
-    def raw(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> tuple[int, Any]:
+    def raw(self, method: str, path: str, body: object = None,
+            timeout: float | None = None) -> tuple[int, Any]:
         """(HTTP status, decoded JSON body); HubDown when nothing answers."""
         data = None if body is None else json.dumps(body).encode()
         headers = self._headers()
         if data is not None:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
-        status, body = self._send(request, timeout)
-        return status, _decode(body)
+        status, answer = self._send(request, timeout)
+        return status, _decode(answer)
 
     def _send(self, request: urllib.request.Request, timeout: float | None) -> tuple[int, bytes]:
         """(HTTP status, body) of one request; HubDown when no hub answers it."""
@@ -104,7 +107,7 @@ class HubClient:
                           "point --config / APPLIANCE_PORT at the hub's port (50809 unless its "
                           "config says otherwise)") from None
 
-    def call(self, method: str, path: str, body: Any = None, timeout: float | None = None,
+    def call(self, method: str, path: str, body: object = None, timeout: float | None = None,
              prefix: str = OPERATOR) -> Any:
         status, answer = self.raw(method, prefix + path, body, timeout)
         if not isinstance(answer, dict) or "code" not in answer:
@@ -152,7 +155,7 @@ def client(ctx: click.Context, timeout: float = 30.0) -> HubClient:
     return HubClient(ctx.obj.get(), timeout=timeout)
 
 
-def echo_json(value: Any) -> None:
+def echo_json(value: object) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 

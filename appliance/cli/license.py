@@ -1,4 +1,4 @@
-"""`appliance license show|set`: the hub's plan (CONTRACT: Plans), kept in the state file `plan`.
+"""`appliance license show|set`: the hub's plan (docs/API.md, Plans), kept in the state file `plan`.
 
 `set` writes the file that a running hub re-reads on every request, so no restart is needed;
 `show` asks the running hub, or works the plan out the same way when no hub answers.

@@ -24,7 +24,9 @@ def _walk(command: click.Command, path: list[str], parent: click.Context | None)
     yield path, command, ctx
     if isinstance(command, click.Group):
         for name in sorted(command.list_commands(ctx)):
-            yield from _walk(command.get_command(ctx, name), path + [name], ctx)
+            sub = command.get_command(ctx, name)
+            if sub is not None:  # listed commands exist; a lazy group could still say no
+                yield from _walk(sub, [*path, name], ctx)
 
 
 def render() -> str:

@@ -15,11 +15,10 @@ import socket
 import struct
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import click
 
-from appliance.config import SETTINGS
+from appliance.config import SETTINGS, Config
 from appliance.errors import ApplianceError
 from appliance.logs import setup_logging
 
@@ -61,7 +60,7 @@ def listen_urls(host: str, port: int) -> list[str]:
     return [f"http://{f'[{h}]' if ':' in h else h}:{port}/api/v1/" for h in hosts]
 
 
-def reload_config(running: Any, reread: Callable[[], Any]) -> Any:
+def reload_config(running: Config, reread: Callable[[], Config]) -> Config:
     """SIGHUP: the config file again. Applies the live settings and returns the running config
     with them; a bad file is logged and changes nothing (the hub never stops for it)."""
     try:
@@ -86,8 +85,8 @@ def reload_config(running: Any, reread: Callable[[], Any]) -> Any:
     return running
 
 
-def run_hub(config, on_ready=None, stop_event: threading.Event | None = None,
-            reread: Callable[[], Any] | None = None) -> int:
+def run_hub(config: Config, on_ready=None, stop_event: threading.Event | None = None,
+            reread: Callable[[], Config] | None = None) -> int:
     """Serve until `stop_event` is set or SIGTERM/SIGINT arrives. Returns the exit code.
     With `reread` (a fresh Config from the same sources), SIGHUP reloads the config."""
     from appliance import sdnotify
@@ -132,7 +131,7 @@ def run_hub(config, on_ready=None, stop_event: threading.Event | None = None,
         sdnotify.ready(f"serving on port {server.port}")
         watchdog = sdnotify.start_watchdog(healthy=server.alive)
         while not stop_event.wait(RELOAD_CHECK):
-            if hup.is_set():
+            if hup.is_set() and reread is not None:  # SIGHUP is only caught with reread
                 hup.clear()
                 config = reload_config(config, reread)
         log.info("stopping: draining requests")

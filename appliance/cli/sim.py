@@ -48,13 +48,18 @@ def phone_options(app_builds, locales, dump_seconds, idle_fail_rate, upload_seco
 @click.option("--phones", "count", type=click.IntRange(1, 1000), default=5, show_default=True,
               help="How many phones to simulate.")
 @click.option("--base-port", type=click.IntRange(1, 65535), default=None,
-              help="First TCP port (consecutive ports follow); default: free ports. 5555-5585 are refused.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Seed for models, videos and popups.")
-@click.option("--adb-port", type=int, default=None, help="Print the connect lines for an adb server on this port.")
+              help="First TCP port (consecutive ports follow); default: free ports. "
+                   "5555-5585 are refused.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Seed for models, videos and popups.")
+@click.option("--adb-port", type=int, default=None,
+              help="Print the connect lines for an adb server on this port.")
 @click.option("--records/--no-records", default=True, show_default=True,
               help="Print what the simulated app records (posts, follows, likes...).")
-@click.option("--commands", "show_commands", is_flag=True, help="Print every shell command the phones receive.")
-@click.option("--duration", type=click.FloatRange(0), default=None, help="Stop by itself after this many seconds.")
+@click.option("--commands", "show_commands", is_flag=True,
+              help="Print every shell command the phones receive.")
+@click.option("--duration", type=click.FloatRange(0), default=None,
+              help="Stop by itself after this many seconds.")
 @click.option("--app-build", "app_builds", multiple=True, metavar="N[,N...]",
               help="The app build per phone, round robin (repeatable or a comma list; default 1).")
 @click.option("--locale", "locales", multiple=True, metavar="en|fr",
@@ -78,7 +83,8 @@ def sim(count: int, base_port: int | None, seed: int, adb_port: int | None, reco
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--base-port") from None
     except OSError as exc:
-        raise click.ClickException(f"cannot listen: {exc.strerror or exc}; choose another --base-port") from None
+        raise click.ClickException(
+            f"cannot listen: {exc.strerror or exc}; choose another --base-port") from None
     stop = threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():

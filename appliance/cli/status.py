@@ -64,7 +64,8 @@ def gather(hub, adb_port: int | None = None) -> dict[str, Any]:
         health = {}
     plan = _plan(hub)
     stats = hub.call("GET", "/task/stats") if plan.get("api_enabled", True) else None
-    devices, why = _devices(hub, health) if plan.get("api_enabled", True) else (None, "the plan closes the API")
+    devices, why = (_devices(hub, health) if plan.get("api_enabled", True)
+                    else (None, "the plan closes the API"))
     phones = None
     if devices is not None:
         states: dict[str, int] = {}

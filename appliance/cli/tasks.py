@@ -1,4 +1,4 @@
-"""`appliance tasks ...`: the task queue, always through the running hub's API (CONTRACT: Tasks).
+"""`appliance tasks ...`: the task queue, always through the running hub's API (docs/API.md, Tasks).
 
 Going through the API (not the store) keeps one writer and lets the engine hear about changes.
 Main thread only; `wait` polls the hub until the tasks end.
@@ -32,12 +32,14 @@ class StatusType(click.ParamType):
             return _STATUS_VALUES[text]
         if text in ("0", "1", "2", "3"):
             return int(text)
-        self.fail(f"{value!r} is not a status: use pending, running, completed, failed (or 0-3)",
-                  param, ctx)
+        raise click.BadParameter(
+            f"{value!r} is not a status: use pending, running, completed, failed (or 0-3)",
+            ctx=ctx, param=param)
 
 
 def _status(task: dict) -> str:
-    return STATUS_NAMES.get(task.get("status"), str(task.get("status")))
+    status = task.get("status")
+    return STATUS_NAMES[status] if isinstance(status, int) and status in STATUS_NAMES else str(status)
 
 
 def _row(task: dict) -> str:
@@ -102,8 +104,8 @@ def list_tasks(ctx, status, serial, script_name, source, username, group, page, 
 
     query = {"status": status, "serial": serial, "script_name": script_name, "source": source,
              "username": username, "group": group, "page": page, "page_size": page_size}
-    query = urlencode({k: v for k, v in query.items() if v is not None})
-    data = client(ctx).call("GET", f"/task?{query}")
+    encoded = urlencode({k: v for k, v in query.items() if v is not None})
+    data = client(ctx).call("GET", f"/task?{encoded}")
     if as_json:
         echo_json(data)
         return
@@ -155,7 +157,7 @@ def _users_csv(users: list[dict]) -> str:
     import csv
     import io
 
-    def cell(value: Any) -> str:
+    def cell(value: object) -> str:
         text = str(value if value is not None else "")
         return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
@@ -227,7 +229,10 @@ def stop_task(ctx, task_id, as_json) -> None:
 def retry_task(ctx, task_id, as_json) -> None:
     """Put a failed task back in its device's queue."""
     task = client(ctx).call("POST", f"/task/{task_id}/retry")
-    echo_json(task) if as_json else click.echo(f"task {task_id}: {_status(task)}, retry {task.get('retry_count')}")
+    if as_json:
+        echo_json(task)
+    else:
+        click.echo(f"task {task_id}: {_status(task)}, retry {task.get('retry_count')}")
 
 
 @tasks.command("retry-all")
@@ -253,7 +258,8 @@ def delete_tasks(ctx, task_ids, as_json) -> None:
     if as_json:
         echo_json(data)
         return
-    click.echo(f"deleted {len(data['deleted_ids'])} task(s): {' '.join(map(str, data['deleted_ids'])) or '-'}")
+    listed = " ".join(map(str, data["deleted_ids"])) or "-"
+    click.echo(f"deleted {len(data['deleted_ids'])} task(s): {listed}")
     if data.get("not_found"):
         click.echo(f"not found: {' '.join(map(str, data['not_found']))}")
 

@@ -53,14 +53,14 @@ def locate(ctx: click.Context, file: str | None, serial: str | None, as_json: bo
     # Imported here: the services package pulls in the store, and `--help` should stay quick.
     from appliance.services import ui as ui_service
 
-    if (file is None) == (serial is None):
-        raise click.UsageError("give either a dump FILE or --serial SERIAL (one of them)")
-    if serial is not None:
+    if serial is not None and file is None:
         name = f"the screen of {serial}"
         xml = fetch_hierarchy(ctx, serial).decode("utf-8", "replace")
-    else:
+    elif file is not None and serial is None:
         name = "standard input" if file == "-" else file
         xml = _read(file)
+    else:
+        raise click.UsageError("give either a dump FILE or --serial SERIAL (one of them)")
     try:
         ui_service.check_dump(xml, name)
         result = ui_service.locate_screen(xml)

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from appliance.scripts.hierarchy import Node, Screen
 
@@ -26,7 +25,7 @@ def load(app: str = "musically") -> dict:
     return json.loads((SELECTORS_DIR / f"{app}.json").read_text(encoding="utf-8"))
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: object) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
@@ -138,9 +137,7 @@ def _node_ok(screen: Screen, node: Node, d: dict, locale: str | None, app: str) 
     for flag in ("selected", "checked", "enabled", "clickable", "focused"):
         if flag in d and getattr(node, flag) != d[flag]:
             return False
-    if "region" in d and not in_region(screen, node, d["region"]):
-        return False
-    return True
+    return "region" not in d or in_region(screen, node, d["region"])
 
 
 def score(node: Node, d: dict) -> int:

@@ -9,8 +9,7 @@ Runs on an engine worker thread through the task's ScriptContext, like every Scr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from appliance.errors import InvalidParams
 from appliance.scripts.accounts import ensure_account
@@ -95,7 +94,7 @@ def option_lines(text: str) -> list[str]:
     return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
 
 
-def split_targets(items: Any, text: Any) -> list[str]:
+def split_targets(items: Iterable[object] | None, text: str | None) -> list[str]:
     """Targets from a list and/or a text split on newlines or commas; order kept, duplicates once."""
     out: list[str] = []
     raw = list(items or []) + re.split(r"[\n,]", text or "")
@@ -106,7 +105,7 @@ def split_targets(items: Any, text: Any) -> list[str]:
     return out
 
 
-def list_wins(items: Any, text: Any) -> list[str]:
+def list_wins(items: Iterable[object] | None, text: str | None) -> list[str]:
     """The list field if it names any target, else the text field split (TikMatrix: when both
     are given, the list wins)."""
     return split_targets(items, "") or split_targets([], text)

@@ -1,4 +1,4 @@
-"""`comment`: open a post by its URL and comment on it. One task per post per phone (CONTRACT);
+"""`comment`: open a post by its URL and comment on it. One task per post per phone (docs/API.md, Fan-out);
 with `comment_order` sequential the i-th post's task takes the i-th comment option.
 
 Steps: cold-start the app (account switched) -> `am start -d <post url>` -> the single video

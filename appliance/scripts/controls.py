@@ -90,7 +90,7 @@ def comment_send(screen: Screen, locale) -> list[Node]:
     field = find_definition(definitions("comment.input"), screen, locale, "comments")
     if field is None:
         return []
-    x1, y1, x2, y2 = field.bounds
+    _x1, y1, x2, y2 = field.bounds
     tools = ["mention_someone", "stickers", "emoji", "mention"]
     # the row's container: the input's nearest ancestor spanning most of the width (nodes of
     # the screen below the sheet, like the nav row, are not inside it)
@@ -140,7 +140,7 @@ def caption_field(screen: Screen, locale) -> list[Node]:
 def gallery_tiles(screen: Screen) -> list[Node]:
     """The gallery grid's tiles in reading order (newest media first): clickable, unlabeled,
     about square. The camera's nodes below the gallery are not square tiles."""
-    w, h = screen.size
+    w, _h = screen.size
     tiles = [n for n in screen.nodes if n.clickable and _unlabeled(n)
              and 0.15 * w <= n.width <= 0.5 * w
              and abs(n.width - n.height) <= 0.15 * max(n.width, n.height)

@@ -1,5 +1,5 @@
 """`follow` and `unfollow`: open a user's profile (deep link or search) and press Follow, or
-Following -> Unfollow. One task per target per phone (CONTRACT), so each run has one target.
+Following -> Unfollow. One task per target per phone (docs/API.md, Fan-out), so each run has one target.
 
 Steps: cold-start the app (account switched) -> direct: `am start -d https://www.tiktok.com/@user`
 | search: Home -> Search -> type the name -> submit -> Users tab -> the row showing @user -> the

@@ -1,5 +1,6 @@
-"""One parsed `uiautomator dump` (or Appium page source): its nodes in drawing order with parent links, flags and the
-screen size, plus geometry helpers (centre, region fractions). Pure data, no phone: built by
+"""One parsed `uiautomator dump` (or Appium page source): its nodes in drawing order with parent
+links, flags and the screen size, plus geometry helpers (centre, region fractions). Pure data, no
+phone: built by
 `Ui` on a script's worker thread and by `locate()` on the caller's thread.
 """
 

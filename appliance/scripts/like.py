@@ -65,7 +65,7 @@ def like_post(ctx, ui: Ui, url: str) -> str:
     ui.open_url(url)
     step = "open the post"
     screen = ui.wait_for(lambda s: ui.find("feed.like", s) is not None, step, timeout=20)
-    button = ui.find("feed.like", screen)
+    button = ui.need("feed.like", step, screen)
     if button.selected:
         ctx.log(f"{url} is already liked: left as it is")
         return f"already liked {url}"

@@ -1,9 +1,10 @@
 """`match_account`: read the accounts logged in on a phone's app and bind them to that phone.
 
 Steps: cold-start the app -> Profile tab -> tap the top-centre header -> the "Switch account"
-sheet -> read every row's name (and the current one: selected row, else the header) -> BACK -> hand the names to the account registry (`bind`, injected
-at wiring: device=serial, logged_in=True; accounts bound here but no longer logged in get
-logged_in=False). Runs on an engine worker thread; `bind` takes the store lock itself.
+sheet -> read every row's name (and the current one: selected row, else the header) -> BACK ->
+hand the names to the account registry (`bind`, injected at wiring: device=serial,
+logged_in=True; accounts bound here but no longer logged in get logged_in=False). Runs on an
+engine worker thread; `bind` takes the store lock itself.
 """
 
 from __future__ import annotations

@@ -10,9 +10,11 @@ Engine worker threads call `pick`/`used`/`release` (one post each); request thre
 from __future__ import annotations
 
 import os
+import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
-from typing import Any, Protocol
+from typing import Protocol
 
 from appliance.errors import ApplianceError, InvalidParams
 
@@ -42,7 +44,7 @@ class MaterialSource(Protocol):
 
     def pick(self, *, source: str, username: str | None, serial: str, tags: list[str],
              material_list: list[str], folder: str | None, count: int, kind: str,
-             rng: Any, task_id: int | None = None) -> list[Material]:
+             rng: random.Random, task_id: int | None = None) -> list[Material]:
         """`count` files of `kind` ("video" or "images"); NoMaterial (a sentence) when there
         are not enough, InvalidParams naming the field for a bad path."""
 
@@ -158,7 +160,7 @@ class HubMaterials:
 
     def pick(self, *, source: str, username: str | None, serial: str, tags: list[str],
              material_list: list[str], folder: str | None, count: int, kind: str,
-             rng: Any, task_id: int | None = None) -> list[Material]:
+             rng: random.Random, task_id: int | None = None) -> list[Material]:
         if material_list:
             pool = self.listed(material_list, kind)
             chosen = [rng.choice(pool)] if kind == "video" else pool[:count or MAX_IMAGES]
@@ -183,7 +185,7 @@ class HubMaterials:
         return out
 
     def from_folder(self, value: str | None, username: str | None, count: int, kind: str,
-                    rng: Any) -> list[Material]:
+                    rng: random.Random) -> list[Material]:
         base = self.folder(value)
         where, pool = self.local_pool(base, username, kind)
         count = count or max(1, min(len(pool), MAX_IMAGES))
@@ -209,7 +211,7 @@ class HubMaterials:
             self.library.release(ids)
 
 
-def tags_of(value: Any) -> list[str]:
+def tags_of(value: str | Iterable[object] | None) -> list[str]:
     """`materials_tags` as TikMatrix documents it ("trending, dance") or as a list."""
     items = value.split(",") if isinstance(value, str) else list(value or [])
     return [str(t).strip() for t in items if str(t).strip()]

@@ -6,6 +6,7 @@ Pure over a parsed dump; `Ui.look` acts on the answer on the task's worker threa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from appliance.scripts.anchors import fold, load, match, words
 from appliance.scripts.hierarchy import Node, Screen
@@ -14,9 +15,18 @@ from appliance.scripts.hierarchy import Node, Screen
 ALLOW_ID = "permission_allow_button"
 DENY_ID = "permission_deny_button"
 
+Definition = dict[str, object]  # matcher data (anchors.match)
+
+
+class AppPopup(TypedDict):
+    name: str
+    when: Definition
+    tap: Definition
+
+
 #: popups of the app, checked in this order; `when` must hold on the dump, `tap` is what
 #: dismisses it (None: press BACK). Definitions are matcher data (anchors.match).
-APP_POPUPS = [
+APP_POPUPS: list[AppPopup] = [
     {"name": "contacts prompt", "when": {"text": {"exact": "dont_allow"}},
      "tap": {"text": {"exact": "dont_allow"}}},
     {"name": "data-transfer notice", "when": {"text": {"exact": "got_it"}},
@@ -26,7 +36,7 @@ APP_POPUPS = [
     {"name": "'Not now' prompt", "when": {"text": {"exact": "not_now"}},
      "tap": {"text": {"exact": "not_now"}}},
 ]
-PERMISSION_POPUP = [
+PERMISSION_POPUP: list[Definition] = [
     {"package": "permission", "system_id": ALLOW_ID},
     {"package": "permission", "text": {"exact": "allow"}},
     {"package": "permission", "system_id": DENY_ID},

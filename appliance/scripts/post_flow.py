@@ -17,7 +17,7 @@ from appliance.devices import quote
 from appliance.domain.captions import render
 from appliance.scripts.anchors import match
 from appliance.scripts.controls import gallery_tiles
-from appliance.scripts.flow import DONE, run_flow
+from appliance.scripts.flow import DONE, Action, run_flow
 from appliance.scripts.hierarchy import Screen
 from appliance.scripts.screens import on_home_feed
 from appliance.scripts.ui import Ui
@@ -217,7 +217,7 @@ def publish(ctx, ui: Ui, names: list[str], remote: list[str] | None = None) -> s
             return "go to the home feed"
         return "wait"
 
-    actions = {"feed": feed, "camera": camera, "gallery": gallery, "editor": editor,
+    actions: dict[str, Action] = {"feed": feed, "camera": camera, "gallery": gallery, "editor": editor,
                "caption": caption_screen, "dialog": dialog, "profile": after}
     if way == "useSound":   # the search's Sounds tab and the sound's page ("other")
         actions.update(search=search, other=other)

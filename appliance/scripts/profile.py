@@ -52,7 +52,7 @@ FIELDS = (("nicknames", "name_field", "name"), ("usernames", "username_field", "
           ("bios", "bio_field", "bio"), ("link_url", "links_field", "link"))
 
 
-def options(value: Any) -> list[str]:
+def options(value: str | list[str] | None) -> list[str]:
     if isinstance(value, list):
         return [v for v in value if v.strip()]
     return option_lines(value or "")

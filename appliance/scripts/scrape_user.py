@@ -99,8 +99,12 @@ def open_list(ctx, ui: Ui, user: str, kind: str, method: str) -> Screen:
     screen = open_profile(ctx, ui, user, method)
     step = f"open the {kind} of @{user}"
     ui.tap_control(f"profile.{kind}", step, screen)
-    return ui.wait_for(lambda s: ui.find(f"list.{kind}_tab", s) is not None
-                       and ui.find(f"list.{kind}_tab", s).selected, step, timeout=12)
+
+    def on_tab(s: Screen) -> bool:
+        tab = ui.find(f"list.{kind}_tab", s)
+        return tab is not None and tab.selected
+
+    return ui.wait_for(on_tab, step, timeout=12)
 
 
 def open_search(ctx, ui: Ui, keyword: str) -> Screen:
@@ -118,7 +122,7 @@ def rows(ui: Ui, screen: Screen) -> list[dict]:
     """The people on screen: each row is the clickable around a Follow/Following/Friends
     Button below the tabs; its other texts top to bottom are the display name and the
     username (with or without @)."""
-    w, h = screen.size
+    _w, h = screen.size
     out = []
     for button in screen.nodes:
         if button.kind != "Button" or not is_word(button.text, _BUTTON_WORDS, ui.locale):

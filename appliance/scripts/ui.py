@@ -12,13 +12,13 @@ import base64
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from appliance.devices import quote
 from appliance.devices.uidump import dump_ui
 from appliance.errors import ApplianceError
 from appliance.scripts import controls
 from appliance.scripts.anchors import detect_locale
+from appliance.scripts.context import ScriptContext
 from appliance.scripts.hierarchy import Node, Screen
 from appliance.scripts.locate import read
 from appliance.scripts.popups import describe, find_popup
@@ -41,7 +41,7 @@ class UiStepFailed(ApplianceError):
 class Ui:
     """The UI of one app (`package`) on the task's phone, driven through `ctx`."""
 
-    def __init__(self, ctx: Any, package: str = DEFAULT_PACKAGE):
+    def __init__(self, ctx: ScriptContext, package: str = DEFAULT_PACKAGE):
         self.ctx = ctx
         self.package = package
         self.locale: str | None = None

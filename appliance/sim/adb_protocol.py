@@ -53,7 +53,7 @@ class Message:
 
 
 def checksum(payload: bytes) -> int:
-    # A byte sum, not a CRC (LIBRARY-FACTS).
+    # A byte sum, not a CRC (docs/LIBRARIES.md, ADB transport).
     return sum(payload) & 0xFFFFFFFF
 
 

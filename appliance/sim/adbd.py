@@ -15,13 +15,14 @@ from collections.abc import Callable
 from typing import Protocol
 
 from appliance.sim import adb_protocol as p
+from appliance.sim.fs import VirtualFs
 from appliance.sim.sync import serve_sync
 
 
 class Device(Protocol):
     """What adbd needs from the phone behind it (SimPhone implements it)."""
 
-    fs: object
+    fs: VirtualFs  # what the sync service (push, pull, stat, list) reads and writes
 
     def banner(self) -> bytes: ...
     def prompt(self) -> str: ...

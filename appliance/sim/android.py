@@ -18,7 +18,7 @@ from collections.abc import Callable
 from appliance.sim.fs import FsError, VirtualFs
 from appliance.sim.media import SCAN_ACTION, MediaIndex
 from appliance.sim.packages import PackageManager
-from appliance.sim.shell import IO, Shell
+from appliance.sim.shell import IO, CommandFn, Shell
 from appliance.sim.toybox import Toybox
 from appliance.sim.uiautomator import UiDumper
 
@@ -38,8 +38,11 @@ SETTINGS_DEFAULTS = {
     ("system", "screen_brightness"): "128",
     ("system", "screen_off_timeout"): "60000",
     ("system", "accelerometer_rotation"): "0",
-    ("secure", "default_input_method"): "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME",
-    ("secure", "enabled_input_methods"): "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME:com.android.adbkeyboard/.AdbIME",
+    ("secure", "default_input_method"):
+        "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME",
+    ("secure", "enabled_input_methods"):
+        "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME"
+        ":com.android.adbkeyboard/.AdbIME",
     ("global", "adb_enabled"): "1",
     ("global", "airplane_mode_on"): "0",
     ("global", "stay_on_while_plugged_in"): "0",
@@ -51,7 +54,8 @@ def locale_tag(locale: str) -> str:
     return locale if "-" in locale else LOCALE_TAGS.get(locale, f"{locale}-{locale.upper()}")
 
 
-def make_props(serial: str, rng: random.Random, *, locale: str = "en", sdk: int | None = None) -> dict[str, str]:
+def make_props(serial: str, rng: random.Random, *, locale: str = "en",
+               sdk: int | None = None) -> dict[str, str]:
     """The phone's system properties; the model and Android release are drawn from `rng` (the
     same draws whatever `sdk` says, so a seed gives the same model), `sdk` forces the release."""
     model, brand, device, manufacturer, name = rng.choice(MODELS)
@@ -59,13 +63,13 @@ def make_props(serial: str, rng: random.Random, *, locale: str = "en", sdk: int 
     if sdk is not None:
         sdk_text = str(sdk)
         release = RELEASE_OF_SDK.get(sdk_text, release)
-    sdk = sdk_text
     return {
         "ro.serialno": serial, "ro.boot.serialno": serial,
         "ro.product.model": model, "ro.product.brand": brand, "ro.product.device": device,
         "ro.product.manufacturer": manufacturer, "ro.product.name": name,
-        "ro.build.version.release": release, "ro.build.version.sdk": sdk,
-        "ro.build.fingerprint": f"{brand}/{name}/{device}:{release}/SIM.{sdk}0101.001/{serial[-4:]}:user/release-keys",
+        "ro.build.version.release": release, "ro.build.version.sdk": sdk_text,
+        "ro.build.fingerprint": f"{brand}/{name}/{device}:{release}/SIM.{sdk_text}0101.001/"
+                                f"{serial[-4:]}:user/release-keys",
         "ro.product.cpu.abi": "arm64-v8a", "ro.build.type": "user", "ro.debuggable": "0",
         "sys.boot_completed": "1", "init.svc.adbd": "running", "service.adb.tcp.port": "5555",
         "persist.sys.timezone": "UTC", "ro.product.locale": locale_tag(locale),
@@ -121,18 +125,16 @@ class VirtualAndroid:
                      env={"PATH": "/product/bin:/apex/com.android.runtime/bin:/system/bin:/system/xbin",
                           "HOME": "/", "ANDROID_DATA": "/data", "EXTERNAL_STORAGE": "/sdcard",
                           "HOSTNAME": self.props["ro.product.device"], "USER": "shell"},
-                     name="sh")  # toybox-style "sh: foo: not found"
+                     name="sh",  # toybox-style "sh: foo: not found"
+                     stat=self._stat)
 
-    def _lookup(self, name: str):
-        if name == "__isdir__":
-            return lambda argv, io: self.fs.is_dir(argv[0], io.shell.cwd)
-        if name == "__stat__":
-            def probe(argv, io):
-                entry = self.fs.stat(argv[0], io.shell.cwd)
-                return None if entry is None else ("dir" if entry.is_dir else "file")
-            return probe
-        if name == "__size__":
-            return lambda argv, io: (self.fs.stat(argv[0], io.shell.cwd) or _Empty).size
+    def _stat(self, path: str, cwd: str) -> tuple[str, int] | None:
+        entry = self.fs.stat(path, cwd)
+        if entry is None:
+            return None
+        return ("dir" if entry.is_dir else "file"), entry.size
+
+    def _lookup(self, name: str) -> CommandFn | None:
         return self.commands.get(posixpath.basename(name) if name.startswith("/system/") else name)
 
     def _read_file(self, path: str, cwd: str) -> bytes:
@@ -145,13 +147,14 @@ class VirtualAndroid:
         with self.ui_lock:
             return sorted(self.ui.packages())
 
-    def battery(self) -> dict[str, object]:
+    def battery(self) -> dict[str, int]:
         elapsed = self.clock() - self._battery_start
         level = min(100, self._level0 + int(elapsed / 90))  # charging on USB, about 1 % per 90 s
-        temperature = self._temp0 + 1.5 * math.sin(elapsed / 300 + self._temp_phase) + self.rng.uniform(-0.2, 0.2)
+        temperature = (self._temp0 + 1.5 * math.sin(elapsed / 300 + self._temp_phase)
+                       + self.rng.uniform(-0.2, 0.2))
         if self.hot_temperature is not None:
             temperature = self.hot_temperature
-        return {"level": level, "temperature": int(round(temperature * 10)),
+        return {"level": level, "temperature": round(temperature * 10),
                 "status": 5 if level >= 100 else 2, "voltage": 3700 + level * 5}
 
     # -- commands
@@ -174,7 +177,7 @@ class VirtualAndroid:
 
     def _cmd(self, argv, io):
         if len(argv) > 1 and argv[1] == "package":
-            return self.package_manager.pm(["pm"] + argv[2:], io)
+            return self.package_manager.pm(["pm", *argv[2:]], io)
         io.err.write(f"cmd: Can't find service: {argv[1] if len(argv) > 1 else ''}\n")
         return 20
 
@@ -202,7 +205,8 @@ class VirtualAndroid:
                 return 1
             if opts["wait"]:  # -W: what am prints once the activity has drawn
                 _say(io, "Status: ok\nLaunchState: COLD\nActivity: "
-                         f"{opts['component'] or 'com.android.chrome/.Main'}\nTotalTime: 312\nWaitTime: 318\nComplete")
+                         f"{opts['component'] or 'com.android.chrome/.Main'}\n"
+                         "TotalTime: 312\nWaitTime: 318\nComplete")
             return 0
         if sub == "force-stop" and opts["rest"]:
             with self.ui_lock:
@@ -254,7 +258,8 @@ class VirtualAndroid:
                         if not code.startswith("--"):
                             self.ui.keyevent(code)
                 else:
-                    io.err.write("Error: Unknown command: " + (sub or "(none)") + "\nUsage: input [<source>] <command> [<arg>...]\n")
+                    io.err.write("Error: Unknown command: " + (sub or "(none)")
+                                 + "\nUsage: input [<source>] <command> [<arg>...]\n")
                     return 1
         except ValueError:
             io.err.write(f"Error: Invalid arguments for command: {sub}\n")
@@ -282,9 +287,10 @@ class VirtualAndroid:
             io.out.write(
                 "Current Battery Service state:\n  AC powered: false\n  USB powered: true\n"
                 "  Wireless powered: false\n  Max charging current: 500000\n"
-                "  Max charging voltage: 5000000\n  Charge counter: %d\n  status: %d\n  health: 2\n"
-                "  present: true\n  level: %d\n  scale: 100\n  voltage: %d\n  temperature: %d\n"
-                "  technology: Li-ion\n" % (b["level"] * 40000, b["status"], b["level"], b["voltage"], b["temperature"]))
+                f"  Max charging voltage: 5000000\n  Charge counter: {b['level'] * 40000}\n"
+                f"  status: {b['status']}\n  health: 2\n"
+                f"  present: true\n  level: {b['level']}\n  scale: 100\n  voltage: {b['voltage']}\n"
+                f"  temperature: {b['temperature']}\n  technology: Li-ion\n")
             return 0
         if service in ("window", "activity"):
             with self.ui_lock:
@@ -294,7 +300,8 @@ class VirtualAndroid:
                 io.out.write(f"  mCurrentFocus=Window{{4f2a1c0 u0 {package}/{activity}}}\n"
                              f"  mFocusedApp=ActivityRecord{{9e1b7d2 u0 {package}/{short} t42}}\n")
             elif argv[2:3] == ["top"]:
-                io.out.write(f"TASK {package} id=42 userId=0\n  ACTIVITY {package}/{short} 9e1b7d2 pid=4321\n")
+                io.out.write(f"TASK {package} id=42 userId=0\n"
+                             f"  ACTIVITY {package}/{short} 9e1b7d2 pid=4321\n")
             elif argv[2:3] in (["activities"], ["a"]):
                 io.out.write(f"    mResumedActivity: ActivityRecord{{9e1b7d2 u0 {package}/{short} t42}}\n"
                              f"  ResumedActivity: ActivityRecord{{9e1b7d2 u0 {package}/{short} t42}}\n")
@@ -355,7 +362,8 @@ class VirtualAndroid:
 
     def _wm(self, argv, io):
         if argv[1:2] == ["size"]:
-            io.out.write("Physical size: %dx%d\n" % self.screen)
+            width, height = self.screen
+            io.out.write(f"Physical size: {width}x{height}\n")
         elif argv[1:2] == ["density"]:
             io.out.write("Physical density: 420\n")
         else:
@@ -376,9 +384,11 @@ class VirtualAndroid:
                 io.out.write(ime + "\n")
             return 0
         if argv[1:2] in (["enable"], ["disable"]) and len(argv) == 3:
-            enabled = [i for i in self._enabled_imes() if i != argv[2]] + ([argv[2]] if argv[1] == "enable" else [])
+            enabled = ([i for i in self._enabled_imes() if i != argv[2]]
+                       + ([argv[2]] if argv[1] == "enable" else []))
             self.settings[("secure", "enabled_input_methods")] = ":".join(enabled)
-            io.out.write(f"Input method {argv[2]}: {'now enabled' if argv[1] == 'enable' else 'now disabled'}\n")
+            state = "now enabled" if argv[1] == "enable" else "now disabled"
+            io.out.write(f"Input method {argv[2]}: {state}\n")
             return 0
         io.err.write("usage: ime [list|set|enable|disable] ...\n")
         return 1
@@ -409,10 +419,6 @@ class VirtualAndroid:
         if self.on_reboot is not None:
             threading.Timer(0.05, self.on_reboot).start()
         return 0
-
-
-class _Empty:
-    size = 0
 
 
 def _say(io: IO, text: str) -> int:

@@ -146,7 +146,8 @@ class VirtualFs:
                 raise FsError("Read-only file system" if full.startswith("/system") else "Permission denied")
             if append and existing is not None:
                 data = existing.data + data
-            self._nodes[full] = Entry(st.S_IFREG | (mode & 0o7777), self._clock() if mtime is None else mtime, data)
+            self._nodes[full] = Entry(st.S_IFREG | (mode & 0o7777),
+                                      self._clock() if mtime is None else mtime, data)
             parent.children.add(posixpath.basename(full))
             return full
 

@@ -25,7 +25,8 @@ RUNTIME = {  # runtime (changeable) permissions -> first sdk that has them
 NORMAL = {P + "INTERNET", P + "ACCESS_NETWORK_STATE", P + "WAKE_LOCK", P + "VIBRATE",
           P + "FOREGROUND_SERVICE", P + "RECEIVE_BOOT_COMPLETED"}
 KEYBOARD = "com.android.adbkeyboard"
-STACK = "\tat com.android.server.pm.permission.PermissionManagerServiceImpl.{}(PermissionManagerServiceImpl.java:1366)\n"
+STACK = ("\tat com.android.server.pm.permission.PermissionManagerServiceImpl.{}"
+         "(PermissionManagerServiceImpl.java:1366)\n")
 
 
 def version_code(name: str) -> int:
@@ -54,7 +55,8 @@ class PackageManager:
         app, name, _ = self._app()
         if package == app:
             return name, version_code(name)
-        if package != KEYBOARD and (package == "android" or package.startswith(("com.android.", "com.google."))):
+        if package != KEYBOARD and (package == "android"
+                                    or package.startswith(("com.android.", "com.google."))):
             return self.android.props.get("ro.build.version.release", "13"), self.sdk  # system
         return "1.0", 1
 
@@ -93,7 +95,8 @@ class PackageManager:
             return self._grant(sub, args, packages, io)
         if sub == "install" and args:
             if not self.android.fs.exists(args[-1], io.shell.cwd):
-                io.err.write(f"Error: Unable to open file: {args[-1]}\nConsider using a file under /data/local/tmp/\n")
+                io.err.write(f"Error: Unable to open file: {args[-1]}\n"
+                             "Consider using a file under /data/local/tmp/\n")
                 return 1
             stem = posixpath.basename(args[-1]).rsplit(".", 1)[0]
             package = stem if "." in stem else f"com.sim.{stem}"  # no APK parsing: the name says it
@@ -112,7 +115,8 @@ class PackageManager:
             return 0
         if sub in ("disable-user", "enable", "trim-caches"):
             return 0
-        io.err.write(f"Unknown command: {sub}\n" if sub else "usage: pm [list|path|install|uninstall|clear|grant|revoke] ...\n")
+        io.err.write(f"Unknown command: {sub}\n" if sub
+                     else "usage: pm [list|path|install|uninstall|clear|grant|revoke] ...\n")
         return 1
 
     def _grant(self, sub: str, args: list[str], packages: list[str], io) -> int:
@@ -162,7 +166,8 @@ class PackageManager:
             f"    pkg=Package{{{ident} {package}}}\n    codePath={path}\n    resourcePath={path}\n"
             f"    legacyNativeLibraryDir={path}/lib\n    primaryCpuAbi=arm64-v8a\n    secondaryCpuAbi=null\n"
             f"    versionCode={code} minSdk=21 targetSdk={min(self.sdk, 34)}\n    versionName={name}\n"
-            f"    splits=[base]\n    apkSigningVersion=2\n    flags=[ HAS_CODE ALLOW_CLEAR_USER_DATA ALLOW_BACKUP ]\n"
+            f"    splits=[base]\n    apkSigningVersion=2\n"
+            "    flags=[ HAS_CODE ALLOW_CLEAR_USER_DATA ALLOW_BACKUP ]\n"
             f"    timeStamp={installed}\n    firstInstallTime={installed}\n    lastUpdateTime={installed}\n"
             f"    installerPackageName=com.android.vending\n    requested permissions:\n"
             + "".join(f"      {p}\n" for p in sorted(NORMAL) + requested)
@@ -170,6 +175,7 @@ class PackageManager:
             + f"    User 0: ceDataInode={uid * 31} installed=true hidden=false suspended=false "
               "distractionFlags=0 stopped=false notLaunched=false enabled=0 instant=false virtual=false\n"
             + "      runtime permissions:\n"
-            + "".join(f"        {p}: granted={str(p in granted).lower()}, flags=[ USER_SENSITIVE_WHEN_GRANTED ]\n"
+            + "".join(f"        {p}: granted={str(p in granted).lower()}, "
+                      "flags=[ USER_SENSITIVE_WHEN_GRANTED ]\n"
                       for p in requested))
         return 0

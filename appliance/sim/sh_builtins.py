@@ -8,6 +8,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from appliance.sim.fs import FsError
 from appliance.sim.shell import IO, CommandFn, ExitShell
 
 _ECHO_ESCAPES = {"a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
@@ -164,8 +165,9 @@ def _unset(argv: list[str], io: IO) -> int:
 def _cd(argv: list[str], io: IO) -> int:
     target = argv[1] if len(argv) > 1 else io.shell.vars.get("HOME", "/")
     path = posixpath.normpath(posixpath.join(io.shell.cwd, target))
-    checker = io.shell.lookup("__isdir__")
-    if checker is not None and not checker([path], io):
+    stat = io.shell.stat
+    found = stat(path, io.shell.cwd) if stat is not None else ("dir", 0)
+    if found is None or found[0] != "dir":
         io.err.write(f"{io.shell.name}: cd: {target}: No such file or directory\n")
         return 2
     io.shell.cwd = path
@@ -205,8 +207,9 @@ def _test_expr(args: list[str], io: IO) -> bool | None:
             return value != ""
         if op == "-z":
             return value == ""
-        probe = io.shell.lookup("__stat__")
-        kind = probe([value], io) if probe else None  # "file" | "dir" | None
+        stat = io.shell.stat
+        found = stat(value, io.shell.cwd) if stat is not None else None
+        kind, size = found if found is not None else (None, 0)
         if op == "-e":
             return kind is not None
         if op == "-f":
@@ -214,7 +217,7 @@ def _test_expr(args: list[str], io: IO) -> bool | None:
         if op == "-d":
             return kind == "dir"
         if op == "-s":
-            return kind == "file" and bool(io.shell.lookup("__size__")([value], io))
+            return kind == "file" and size > 0
         return None
     if len(args) == 3:
         left, op, right = args
@@ -248,15 +251,19 @@ def _sh(argv: list[str], io: IO) -> int:
         if rest:
             name, rest = rest[0], rest[1:]
     elif args:
+        if parent.read_file is None:
+            io.err.write(f"{parent.name}: {args[0]}: No such file or directory\n")
+            return 127
         try:
             script = parent.read_file(args[0], parent.cwd).decode("utf-8", "surrogateescape")
-        except Exception as exc:
+        except FsError as exc:
             io.err.write(f"{parent.name}: {args[0]}: {exc}\n")
             return 127
         name, rest = args[0], args[1:]
     else:
         script, rest = io.stdin.decode("utf-8", "surrogateescape"), []
-    child = Shell(parent.lookup, parent.read_file, parent.write_file, parent.vars, name, rest)
+    child = Shell(parent.lookup, parent.read_file, parent.write_file, parent.vars, name, rest,
+                  stat=parent.stat)
     child.cwd = parent.cwd
     return child.execute(script, io.out, io.err)
 

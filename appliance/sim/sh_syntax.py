@@ -21,11 +21,16 @@ class ShellSyntaxError(Exception):
 
 # -- lexer ----------------------------------------------------------------------------------------
 # A word is a list of parts: ("lit", text, quoted) | ("var", spec, quoted) | ("cmd", source, quoted)
+# | ("arith", expression, quoted)
+Part = tuple[str, str, bool]
+Word = list[Part]
+
 
 @dataclass
 class Token:
     kind: str            # "word", "op", "io" (redirection), "nl"
-    value: object
+    value: str = ""      # the operator ("op", "io") or "\n" ("nl")
+    word: Word = field(default_factory=list)  # the word ("word") or the redirection's target ("io")
     fd: int | None = None
 
 
@@ -62,7 +67,7 @@ def tokenize(src: str) -> list[Token]:
             if i < n and src[i] in "<>" and src[start:i].isdigit():
                 i = _redirection(src, i, int(src[start:i]), tokens)
             else:
-                tokens.append(Token("word", parts))
+                tokens.append(Token("word", word=parts))
     return tokens
 
 
@@ -76,14 +81,15 @@ def _redirection(src: str, i: int, fd: int | None, tokens: list[Token]) -> int:
     while i < len(src) and src[i] in " \t":
         i += 1
     if i >= len(src) or src[i] in _META:
-        raise ShellSyntaxError("syntax error: newline unexpected" if i >= len(src) else f"syntax error: '{src[i]}' unexpected")
+        raise ShellSyntaxError("syntax error: newline unexpected" if i >= len(src)
+                               else f"syntax error: '{src[i]}' unexpected")
     parts, i = _word(src, i)
-    tokens.append(Token("io", (op if op != ">|" else ">", parts), fd))
+    tokens.append(Token("io", op if op != ">|" else ">", parts, fd))
     return i
 
 
-def _word(src: str, i: int) -> tuple[list[tuple], int]:
-    parts: list[tuple] = []
+def _word(src: str, i: int) -> tuple[Word, int]:
+    parts: Word = []
     lit: list[str] = []
 
     def flush(quoted: bool = False) -> None:
@@ -129,7 +135,7 @@ def _word(src: str, i: int) -> tuple[list[tuple], int]:
     return parts, i
 
 
-def _double_quoted(src: str, i: int, parts: list[tuple]) -> int:
+def _double_quoted(src: str, i: int, parts: Word) -> int:
     lit: list[str] = []
     n = len(src)
     while True:
@@ -166,7 +172,7 @@ def _double_quoted(src: str, i: int, parts: list[tuple]) -> int:
     return i + 1
 
 
-def _dollar(src: str, i: int, quoted: bool) -> tuple[tuple, int]:
+def _dollar(src: str, i: int, quoted: bool) -> tuple[Part, int]:
     n = len(src)
     nxt = src[i + 1] if i + 1 < n else ""
     if nxt == "{":
@@ -214,7 +220,8 @@ def _dollar(src: str, i: int, quoted: bool) -> tuple[tuple, int]:
 
 
 def _backquote(src: str, i: int) -> tuple[str, int]:
-    out, j = [], i + 1
+    out: list[str] = []
+    j = i + 1
     while j < len(src):
         ch = src[j]
         if ch == "`":
@@ -232,9 +239,9 @@ def _backquote(src: str, i: int) -> tuple[str, int]:
 
 @dataclass
 class Command:
-    assignments: list[tuple[str, list]] = field(default_factory=list)
-    words: list[list] = field(default_factory=list)
-    redirects: list[tuple[int | None, str, list]] = field(default_factory=list)
+    assignments: list[tuple[str, Word]] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
+    redirects: list[tuple[int | None, str, Word]] = field(default_factory=list)
 
 
 @dataclass
@@ -253,10 +260,9 @@ def parse(src: str) -> list[list[tuple[str, Pipeline]]]:
     while pos < len(tokens):
         tok = tokens[pos]
         if tok.kind in ("nl",) or (tok.kind == "op" and tok.value in (";", "&")):
-            if connector and current is not None and connector != "":
-                if connector in ("&&", "||"):
-                    pos += 1
-                    continue  # a newline may follow && and ||
+            if tok.kind == "nl" and connector in ("&&", "||"):
+                pos += 1
+                continue  # a newline may follow && and ||
             if tok.kind == "op" and not current:
                 raise ShellSyntaxError(f"syntax error: '{tok.value}' unexpected")
             if current:
@@ -283,7 +289,7 @@ def parse(src: str) -> list[list[tuple[str, Pipeline]]]:
 
 def _pipeline(tokens: list[Token], pos: int) -> tuple[Pipeline, int]:
     negate = False
-    if tokens[pos].kind == "word" and _plain(tokens[pos].value) == "!":
+    if tokens[pos].kind == "word" and _plain(tokens[pos].word) == "!":
         negate, pos = True, pos + 1
     commands = []
     while True:
@@ -297,7 +303,7 @@ def _pipeline(tokens: list[Token], pos: int) -> tuple[Pipeline, int]:
         return Pipeline(commands, negate), pos
 
 
-def _plain(parts: list) -> str | None:
+def _plain(parts: Word) -> str | None:
     """The text of a word made only of unquoted literal text (for keywords and assignments)."""
     if len(parts) == 1 and parts[0][0] == "lit" and not parts[0][2]:
         return parts[0][1]
@@ -309,23 +315,25 @@ def _command(tokens: list[Token], pos: int) -> tuple[Command, int]:
     while pos < len(tokens):
         tok = tokens[pos]
         if tok.kind == "io":
-            op, target = tok.value
-            command.redirects.append((tok.fd, op, target))
+            command.redirects.append((tok.fd, tok.value, tok.word))
         elif tok.kind == "word":
-            head = tok.value[0] if tok.value else None
+            head = tok.word[0] if tok.word else None
             if not command.words and head and head[0] == "lit" and not head[2]:
                 match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)=", head[1])
                 if match:
-                    rest = [("lit", head[1][match.end():], False)] + list(tok.value[1:])
+                    rest: Word = [("lit", head[1][match.end():], False), *tok.word[1:]]
                     command.assignments.append((match.group(1), rest))
                     pos += 1
                     continue
-                if not command.words and _plain(tok.value) in _KEYWORDS:
-                    raise ShellSyntaxError(f"'{_plain(tok.value)}' (compound commands) is not supported by the simulated shell")
-            command.words.append(tok.value)
+                keyword = _plain(tok.word)
+                if not command.words and keyword is not None and keyword in _KEYWORDS:
+                    raise ShellSyntaxError(f"'{keyword}' (compound commands) is not supported "
+                                           "by the simulated shell")
+            command.words.append(tok.word)
         else:
             break
         pos += 1
     if not command.words and not command.assignments and not command.redirects:
-        raise ShellSyntaxError(f"syntax error: '{tokens[pos].value if pos < len(tokens) else 'end of file'}' unexpected")
+        unexpected = tokens[pos].value if pos < len(tokens) else "end of file"
+        raise ShellSyntaxError(f"syntax error: '{unexpected}' unexpected")
     return command, pos

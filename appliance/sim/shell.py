@@ -12,13 +12,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from appliance.sim.sh_syntax import _NAME, Command, Pipeline, ShellSyntaxError, parse
+from appliance.sim.fs import FsError
+from appliance.sim.sh_syntax import _NAME, Command, Pipeline, ShellSyntaxError, Word, parse
 
 IFS = " \t\n"
 _BIN_DIRS = ("/system/bin/", "/system/xbin/", "/bin/")
 _IFS_SPLIT = re.compile("[ \t\n]+")
 
-__all__ = ["IO", "CommandFn", "ExitShell", "Shell", "ShellSyntaxError", "Sink"]
+__all__ = ["IO", "CommandFn", "ExitShell", "Shell", "ShellSyntaxError", "Sink", "StatFn"]
 
 
 class ExitShell(Exception):
@@ -49,18 +50,33 @@ class IO:
 
 
 CommandFn = Callable[[list[str], IO], int]
+# (path, cwd) -> ("file" | "dir", size in bytes), or None when nothing is there (`test`, `cd`)
+StatFn = Callable[[str, str], "tuple[str, int] | None"]
+
+
+def _readable(fd: bytes | Sink) -> bytes:
+    """A command's stdin: a descriptor redirected to an output reads as empty."""
+    return fd if isinstance(fd, bytes) else b""
+
+
+def _writable(fd: bytes | Sink) -> Sink:
+    """A command's stdout or stderr: writes to a descriptor redirected to an input are lost."""
+    return fd if isinstance(fd, Sink) else Sink(None)
 
 
 class Shell:
-    """One `sh -c` invocation. `lookup(name) -> CommandFn | None`; files via `read_file/write_file`."""
+    """One `sh -c` invocation. `lookup(name) -> CommandFn | None`; files via `read_file/write_file`
+    (which raise FsError saying why they cannot), their kind and size via `stat`."""
 
     def __init__(self, lookup: Callable[[str], CommandFn | None],
                  read_file: Callable[[str, str], bytes] | None = None,
                  write_file: Callable[[str, bytes, bool, str], None] | None = None,
-                 env: dict[str, str] | None = None, name: str = "sh", args: list[str] | None = None):
+                 env: dict[str, str] | None = None, name: str = "sh", args: list[str] | None = None,
+                 stat: StatFn | None = None):
         self.lookup = lookup
         self.read_file = read_file
         self.write_file = write_file
+        self.stat = stat
         self.vars: dict[str, str] = dict(env or {})
         self.status = 0
         self.cwd = "/"
@@ -115,7 +131,7 @@ class Shell:
             for word in command.words:
                 argv += self.expand(word)
             values = [(name, "".join(self.expand(value, split=False))) for name, value in command.assignments]
-            fds = {0: stdin, 1: out, 2: err}
+            fds: dict[int, bytes | Sink] = {0: stdin, 1: out, 2: err}
             files: list[tuple[str, bytearray, bool]] = []
             for fd, op, target in command.redirects:
                 path = "".join(self.expand(target, split=False))
@@ -127,17 +143,21 @@ class Shell:
             self.vars.update(values)
             status = 0
         else:
-            io = IO(stdin=fds[0], out=fds[1], err=fds[2], shell=self)
+            io = IO(stdin=_readable(fds[0]), out=_writable(fds[1]), err=_writable(fds[2]), shell=self)
             status = self._call(argv, io)
+        write_file = self.write_file
         for path, buffer, append in files:
+            if write_file is None:  # _redirect opens no file without a file system
+                break
             try:
-                self.write_file(path, bytes(buffer), append, self.cwd)
-            except Exception as exc:  # the file system says why in its own words
+                write_file(path, bytes(buffer), append, self.cwd)
+            except FsError as exc:  # the file system says why in its own words
                 err.write(f"{self.name}: can't create {path}: {exc}\n")
                 status = 1
         return status
 
-    def _redirect(self, fds: dict, files: list, fd: int | None, op: str, path: str) -> None:
+    def _redirect(self, fds: dict[int, bytes | Sink], files: list[tuple[str, bytearray, bool]],
+                  fd: int | None, op: str, path: str) -> None:
         if op in (">&", "<&"):
             target = 1 if fd is None and op == ">&" else (0 if fd is None else fd)
             if path == "-":
@@ -152,7 +172,7 @@ class Shell:
                 raise _CommandFailed(f"can't open {path}: No such file or directory", 1)
             try:
                 fds[0 if fd is None else fd] = self.read_file(path, self.cwd)
-            except Exception as exc:
+            except FsError as exc:
                 raise _CommandFailed(f"can't open {path}: {exc}", 1) from None
             return
         target = 1 if fd is None else fd
@@ -164,7 +184,7 @@ class Shell:
         buffer = bytearray()
         try:  # create (or truncate) now, as sh does, so errors come before the command runs
             self.write_file(path, b"", op == ">>", self.cwd)
-        except Exception as exc:
+        except FsError as exc:
             raise _CommandFailed(f"can't create {path}: {exc}", 1) from None
         files.append((path, buffer, True))
         fds[target] = Sink(buffer)
@@ -182,12 +202,12 @@ class Shell:
             return fn(argv, io)
         except ExitShell:
             raise
-        except Exception as exc:  # a broken simulated command must not kill the phone's adbd
+        except Exception as exc:  # noqa: BLE001 - a broken command must not kill the phone's adbd
             io.err.write(f"{name}: {type(exc).__name__}: {exc}\n")
             return 1
 
     # -- expansion
-    def expand(self, parts: list, split: bool = True) -> list[str]:
+    def expand(self, parts: Word, split: bool = True) -> list[str]:
         fields: list[str] = []
         cur: list[str] = []
         has = False
@@ -217,7 +237,7 @@ class Shell:
                 continue
             if not text:
                 continue
-            pieces = [piece for piece in _IFS_SPLIT.split(text)]
+            pieces = list(_IFS_SPLIT.split(text))
             if text[0] in IFS:
                 push()
                 pieces = pieces[1:]
@@ -259,8 +279,7 @@ class Shell:
             name, sep, word = spec.partition(op)
             if sep and _NAME.fullmatch(name):
                 value = self.vars.get(name)
-                empty = value is None or (op.startswith(":") and value == "")
-                if empty:
+                if value is None or (op.startswith(":") and value == ""):
                     if op.endswith("="):
                         self.vars[name] = word
                     return word
@@ -282,7 +301,8 @@ class Shell:
             raise _CommandFailed(f"arithmetic expression: {exc}: \"{expr}\"", 2) from None
 
     def _substitute(self, source: str) -> str:
-        child = Shell(self.lookup, self.read_file, self.write_file, self.vars, self.name)
+        child = Shell(self.lookup, self.read_file, self.write_file, self.vars, self.name,
+                      stat=self.stat)
         child.cwd = self.cwd
         child.status = self.status
         output, status = child.run(source)

@@ -45,7 +45,8 @@ def serve_sync(stream, fs, latency=lambda: 0.0) -> None:
             out = bytearray()
             for name, entry in fs.list_entries(path):
                 raw = name.encode("utf-8", "surrogateescape")
-                out += _DENT.pack(b"DENT", entry.mode, entry.size & 0xFFFFFFFF, int(entry.mtime), len(raw)) + raw
+                out += _DENT.pack(b"DENT", entry.mode, entry.size & 0xFFFFFFFF, int(entry.mtime),
+                                  len(raw)) + raw
             out += _DENT.pack(b"DONE", 0, 0, 0, 0)
             stream.write(bytes(out))
         elif ident == b"SEND":

@@ -45,7 +45,7 @@ class Toybox:
                 io.out.write(("\n" if index else "") + f"{target}:\n")
             names = self.fs.listdir(target, io.shell.cwd)
             if "a" in flags:
-                names = [".", ".."] + names
+                names = [".", "..", *names]
             for name in names:
                 if "l" in flags:
                     child = self.fs.stat(posixpath.join(target, name), io.shell.cwd) or entry
@@ -153,7 +153,8 @@ class Toybox:
         try:
             time.sleep(max(0.0, float(argv[1] if len(argv) > 1 else "x")))
         except ValueError:
-            io.err.write("sleep: Need 1 argument\n" if len(argv) < 2 else f"sleep: invalid number '{argv[1]}'\n")
+            io.err.write("sleep: Need 1 argument\n" if len(argv) < 2
+                         else f"sleep: invalid number '{argv[1]}'\n")
             return 1
         return 0
 
@@ -218,7 +219,7 @@ class Toybox:
             io.err.write("usage: grep [-civqEF] PATTERN [FILE...]\n")
             return 2
         pattern = rest[0]
-        data = self._input_bytes(["grep"] + rest[1:], io, "grep")
+        data = self._input_bytes(["grep", *rest[1:]], io, "grep")
         if data is None:
             return 2
         regex = re.compile(re.escape(pattern) if "F" in flags else pattern, re.I if "i" in flags else 0)

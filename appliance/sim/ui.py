@@ -99,7 +99,8 @@ class AndroidUi:
                  publish_sheet_rate: float = 1 / 3, next_ignore_rate: float = 0.25,
                  ad_rate: float = 1 / 8, live_rate: float = 1 / 12):
         self.serial = serial
-        self.size = tuple(screen)
+        width, height = screen
+        self.size = (width, height)
         self.clock = clock or time.monotonic
         self._lock = threading.RLock()
         self.app = App(rng, self.size, accounts, self.clock, popup_rate, upload_seconds,
@@ -187,7 +188,8 @@ class AndroidUi:
                     return PERMISSION_PKG, PERMISSION_ACTIVITY
                 if self.app.splashing():
                     return self.package, LAUNCH_ACTIVITY
-                return self.package, self.app.top.activity
+                top = self.app.top
+                return self.package, top.activity if top is not None else LAUNCH_ACTIVITY
             if self.foreign:
                 return self.foreign, f"{self.foreign}.MainActivity"
             return LAUNCHER, "com.android.launcher3.uioverrides.QuickstepLauncher"
@@ -331,7 +333,7 @@ class AndroidUi:
                 node = hit([launcher_window(self.size, self.installed,
                                             lambda p: self._start(p, "launcher"), self.package)],
                            int(x), int(y))
-                if node is not None:
+                if node is not None and node.on_tap is not None:
                     node.on_tap()
             self._after()
 

@@ -1,13 +1,12 @@
-"""Shared by the issue-6 script tests: the engine tests' `phone_hub` (a real hub with its own adb
-server and simulated phones) plus small helpers: media files, waiting for tasks, app records."""
+"""Shared by the issue-6 script tests (which use the `phone_hub` fixture: a real hub with its own
+adb server and simulated phones): small helpers: media files, waiting for tasks, app records."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from tests.conftest import wait_for
-from tests.engine.conftest import PhoneHub, phone_hub  # noqa: F401  (fixture re-exported)
+from tests.fixtures import PhoneHub, wait_for
 
 COMPLETED, FAILED = 2, 3
 

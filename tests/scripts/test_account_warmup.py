@@ -24,7 +24,7 @@ def phone(sim_farm, connected_phones, adb_server):
 
 
 def make_ctx(phone, config, cancel=None, seed=3):
-    sim, serial, client = phone
+    _sim, serial, client = phone
     lines = []
     ctx = ScriptContext(task={"id": 1, "serial": serial}, config=config, client=client,
                         log=lambda level, message: lines.append((level, message)),
@@ -34,9 +34,9 @@ def make_ctx(phone, config, cancel=None, seed=3):
 
 
 def warmup_config(**overrides):
-    config = dict(task_duration=4, min_duration=0.2, max_duration=0.3, like_probable=100,
-                  floow_probable=100, collect_probable=100, comment_probable=100,
-                  comment="nice one\nso good", comment_order="sequential")
+    config = {"task_duration": 4, "min_duration": 0.2, "max_duration": 0.3, "like_probable": 100,
+                  "floow_probable": 100, "collect_probable": 100, "comment_probable": 100,
+                  "comment": "nice one\nso good", "comment_order": "sequential"}
     config.update(overrides)
     return default_registry().get("account_warmup").validate(config)
 

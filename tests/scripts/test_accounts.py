@@ -1,7 +1,7 @@
 """match_account on a simulated phone through the Local API: what the app's account switcher
 lists becomes accounts bound to that phone; accounts that left the phone are logged out."""
 
-from .phonehub import COMPLETED, accounts_of, messages, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, accounts_of, messages, run_tasks
 
 
 def test_match_account_creates_updates_and_logs_out(phone_hub):

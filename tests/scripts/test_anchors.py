@@ -20,8 +20,8 @@ P = "com.zhiliaoapp.musically"
 
 def dump(*nodes: str) -> str:
     return ("<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation=\"0\">"
-            '<node class="android.widget.FrameLayout" package="%s" bounds="[0,0][1080,2400]">%s'
-            "</node></hierarchy>" % (P, "".join(nodes)))
+            '<node class="android.widget.FrameLayout" package="{}" bounds="[0,0][1080,2400]">{}'
+            "</node></hierarchy>".format(P, "".join(nodes)))
 
 
 def n(cls="TextView", bounds=(0, 0, 10, 10), text="", desc="", rid="", pkg=P, **flags) -> str:
@@ -111,7 +111,8 @@ def test_real_camera_gallery_entry_is_never_the_shutter():
 def test_french_feed_is_detected_and_located():
     xml = (DUMPS / "feed_43_1_4.xml").read_text()
     for en, fr in [("Like video. 169.2K likes", "Attribuer un J'aime à la vidéo. 169,2 k J'aime"),
-                   ("Read or add comments. 334 comments", "Lire ou ajouter des commentaires. 334 commentaires"),
+                   ("Read or add comments. 334 comments",
+                    "Lire ou ajouter des commentaires. 334 commentaires"),
                    ('"Home"', '"Accueil"'), ('"Profile"', '"Profil"'), ('"For You"', '"Pour toi"'),
                    ('"Create"', '"Créer"'), ('"Search"', '"Rechercher"'), ('"Friends"', '"Amis"'),
                    ('"Inbox"', '"Boîte de réception"'), ('"Explore"', '"Explorer"'),
@@ -165,15 +166,18 @@ def test_gallery_over_camera_and_sheet_over_video_and_switcher_over_profile():
 
 
 def test_popups_and_permission_window():
-    contacts = dump(n(text="Sync your contacts to find friends"), n("Button", (100, 1500, 500, 1600), text="Don’t allow"))
+    contacts = dump(n(text="Sync your contacts to find friends"),
+                    n("Button", (100, 1500, 500, 1600), text="Don’t allow"))
     ascii_ = dump(n("Button", (100, 1500, 500, 1600), text="Don't allow"))
     for xml in (contacts, ascii_):
         popup = popups.find_popup(read(xml), None)
         assert popup and popup.node.text in ("Don’t allow", "Don't allow") and read(xml).name == "dialog"
     pc = "com.android.permissioncontroller"
     media = dump(n(text="Allow TikTok to access photos and videos on this device?", pkg=pc),
-                 n("Button", (100, 1700, 900, 1800), text="Allow", rid=f"{pc}:id/permission_allow_button", pkg=pc),
-                 n("Button", (100, 1850, 900, 1950), text="Don’t allow", rid=f"{pc}:id/permission_deny_button", pkg=pc))
+                 n("Button", (100, 1700, 900, 1800), text="Allow",
+                   rid=f"{pc}:id/permission_allow_button", pkg=pc),
+                 n("Button", (100, 1850, 900, 1950), text="Don’t allow",
+                   rid=f"{pc}:id/permission_deny_button", pkg=pc))
     popup = popups.find_popup(read(media), None)
     assert popup.choice == "allow" and popup.node.short_id == "permission_allow_button"
     notif = media.replace("access photos and videos on this device", "send you notifications")

@@ -4,7 +4,7 @@ the screen attached."""
 
 from appliance.scripts import controls
 
-from .phonehub import COMPLETED, FAILED, assert_only_script_commands, messages, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, FAILED, assert_only_script_commands, messages, run_tasks
 
 URLS = ["https://www.tiktok.com/@chef.lu/video/7111111111111111111",
         "https://www.tiktok.com/@dancer_42/video/7222222222222222222"]

@@ -8,7 +8,7 @@ import time
 
 from appliance.scripts import screens
 
-from .phonehub import COMPLETED, FAILED, media_file, messages, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, FAILED, media_file, messages, run_tasks
 
 BUILDS = [1, 2, 3, 1, 2, 3]
 LOCALES = ["en", "en", "en", "fr", "fr", "fr"]
@@ -25,7 +25,7 @@ def test_every_script_on_three_builds_and_two_locales(phone_hub):
     media_file(hub, "clip.mp4", 40_000)
     base = {"serials": hub.serials}
     tasks = ok(run_tasks(hub, {**base, "script_name": "match_account"}, timeout=90))
-    for serial, task in zip(hub.serials, tasks):
+    for task in tasks:
         assert task["remark"].startswith("bound ") or "found" in task["remark"]
     ok(run_tasks(hub, {**base, "script_name": "post", "script_config": {
         "captions": "hello matrix", "material_list": ["clip.mp4"], "upload_wait_time": 30}}, timeout=120))
@@ -40,7 +40,7 @@ def test_every_script_on_three_builds_and_two_locales(phone_hub):
     warm = ok(run_tasks(hub, {**base, "script_name": "account_warmup", "script_config": {
         "task_duration": 3, "min_duration": 0.2, "max_duration": 0.4, "like_probable": 100,
         "floow_probable": 50, "collect_probable": 50, "comment_probable": 0}}, timeout=90))
-    for serial, build, task in zip(hub.serials, BUILDS, warm):
+    for serial, build, task in zip(hub.serials, BUILDS, warm, strict=False):
         sim = hub.sim(serial)
         version = {1: "43.1.4", 2: "44.9.3", 3: "46.2.5"}[build]
         assert any(m.startswith(f"app com.zhiliaoapp.musically {version}") for m in messages(task))

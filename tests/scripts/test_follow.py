@@ -2,7 +2,7 @@
 one task per target per phone, deep link or search, "already following" is a remark, unfollow
 undoes them."""
 
-from .phonehub import COMPLETED, messages, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, messages, run_tasks
 
 TARGETS = ["dancer_42", "chef.lu", "@cat_videos"]
 
@@ -69,6 +69,6 @@ def test_hostile_usernames_reach_the_app_exactly_and_run_nothing(phone_hub):
                              "script_config": {"target_users": ["found$(reboot)"],
                                                "access_method": "search"}})
     assert all(t["status"] == COMPLETED for t in tasks), [t["remark"] for t in tasks]
-    assert [r["username"] for r in sim.app_records("follow")] == weird + ["found$(reboot)"]
+    assert [r["username"] for r in sim.app_records("follow")] == [*weird, "found$(reboot)"]
     # (deep links carry the name percent-encoded: its letters may show, its $ ( ) ; ` do not)
     assert_only_script_commands(sim.command_log[before:], "$(reboot)", "`id`", ";colon", "名前")

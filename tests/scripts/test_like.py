@@ -1,7 +1,7 @@
 """like through the Local API on a simulated phone: each post liked once (an already liked post
 is left as it is and the log says so), the list wins over the string, bad URLs are 40001."""
 
-from .phonehub import COMPLETED, messages, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, messages, run_tasks
 
 URLS = ["https://www.tiktok.com/@chef.lu/video/7111111111111111111",
         "https://www.tiktok.com/@dancer_42/video/7222222222222222222"]

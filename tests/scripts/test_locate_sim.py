@@ -23,7 +23,8 @@ def on(d: Driver, screen: str, *controls: str) -> dict:
 
 def feed_with_a_normal_video(d: Driver) -> None:
     for _ in range(20):
-        if d.screen().name == "feed" and "feed.like" in d.controls() and "feed.follow_author" in d.controls() \
+        controls = d.controls()
+        if d.screen().name == "feed" and "feed.like" in controls and "feed.follow_author" in controls \
                 and not [n for n in d.screen().nodes if n.text in ("Ad", "Sponsorisé")]:
             return
         w, h = d.ui.size

@@ -18,7 +18,7 @@ from appliance.scripts.post import Post
 from appliance.services.materials import MaterialService
 from appliance.storage import Store
 
-from .phonehub import COMPLETED, FAILED, messages, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, FAILED, messages, run_tasks
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64

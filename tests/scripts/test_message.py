@@ -4,7 +4,7 @@ bad configs are 40001 naming the field."""
 
 import pytest
 
-from .phonehub import COMPLETED, assert_only_script_commands, messages, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, assert_only_script_commands, messages, run_tasks
 
 HOSTILE = "$(reboot); `id` && echo \"x\" 日本語 \U0001F525\nsecond line"
 

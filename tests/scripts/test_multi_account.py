@@ -1,7 +1,7 @@
 """Multi-account and usernames modes through the Local API on simulated phones: each task switches
 the app to its account first; match_account binds what is logged in on a phone."""
 
-from .phonehub import COMPLETED, FAILED, accounts_of, messages, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, FAILED, accounts_of, messages, run_tasks
 
 
 def test_three_accounts_on_one_phone_each_run_as_itself(phone_hub):
@@ -40,9 +40,9 @@ def test_match_account_binds_then_usernames_mode_lands_on_each_phone(phone_hub):
     done = run_tasks(hub, {"usernames": chosen, "script_name": "comment", "script_config": {
         "target_post_url": "https://www.tiktok.com/@chef.lu/video/7333333333333333333",
         "comment_content": "from the right phone"}})
-    assert [(t["serial"], t["username"]) for t in done] == list(zip(hub.serials, chosen))
+    assert [(t["serial"], t["username"]) for t in done] == list(zip(hub.serials, chosen, strict=False))
     assert all(t["status"] == COMPLETED for t in done), [t["remark"] for t in done]
-    for serial, name in zip(hub.serials, chosen):
+    for serial, name in zip(hub.serials, chosen, strict=False):
         (comment,) = hub.sim(serial).app_records("comment")
         assert comment["account"] == name
 

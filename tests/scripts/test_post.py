@@ -3,15 +3,14 @@ three photos with a spintax caption, hostile captions byte for byte, confinement
 
 import os
 
-from tests.conftest import wait_for
+from tests.fixtures import wait_for
 
-from .phonehub import (  # noqa: F401
+from .phonehub import (
     COMPLETED,
     FAILED,
     assert_only_script_commands,
     media_file,
     messages,
-    phone_hub,
     run_tasks,
 )
 
@@ -36,7 +35,7 @@ def test_video_and_three_images_with_spintax_caption(phone_hub):
     assert [(m["name"], m["size"]) for m in posts[0]["media"]] == [("clip.mp4", 150_000)]
     assert [(m["name"], m["size"]) for m in posts[1]["media"]] == [
         (p.name, p.stat().st_size) for p in photos]
-    for post, done in zip(posts, (task, images)):
+    for post, done in zip(posts, (task, images), strict=False):
         first, second = post["caption"].split(" world ")
         assert first in ("Hello", "Hi", "Hey") and second in ("one", "two")
         assert f"caption variant chosen: {post['caption']!r}" in messages(done)

@@ -2,7 +2,7 @@
 simulated phones: the three post_way flows, add_sound with volumes, Title##Description and ###,
 add_product_link, placement; and the options that need another one answered 40001."""
 
-from .phonehub import COMPLETED, media_file, messages, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, media_file, messages, run_tasks
 
 
 def post(hub, config: dict) -> tuple[dict, dict]:
@@ -61,7 +61,7 @@ def test_add_sound_custom_and_on_with_volumes(phone_hub):
     hub = phone_hub(1)
     media_file(hub, "c.mp4", 100)
     # docs/api/post-script.md "Post with Custom Sound" (media listed, not the library)
-    task, custom = post(hub, {"content_type": 0, "captions": "Dancing to this trending sound!",
+    _task, custom = post(hub, {"content_type": 0, "captions": "Dancing to this trending sound!",
                               "post_way": "share", "add_sound": "custom",
                               "custom_sound_keyword": "trending dance 2024",
                               "origin_sound_volume": 30, "add_sound_volume": 70,

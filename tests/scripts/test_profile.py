@@ -4,7 +4,7 @@ changed (the app's records show each field), sequential picks, the photo from th
 
 import pytest
 
-from .phonehub import COMPLETED, accounts_of, media_file, messages, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, accounts_of, media_file, messages, run_tasks
 
 
 def edits(sim) -> dict:
@@ -24,7 +24,7 @@ def test_every_field_and_the_photo_change(phone_hub, locale, build):
     assert task["status"] == COMPLETED, (task["remark"], messages(task))
     assert edits(sim) == {"name": "Zoé Ünï", "username": "zoe.new_1",
                           "bio": "line one\nline two ✨", "link": "https://example.org/zoe",
-                          "avatar": "/sdcard/DCIM/hub-%d/face.png" % task["id"]}
+                          "avatar": f"/sdcard/DCIM/hub-{task['id']}/face.png"}
     assert task["remark"] == "profile updated: name, username, bio, link, photo"
     assert "zoe.new_1" in accounts_of(hub, hub.serials[0])
     assert any("removed the pushed media" in m for m in messages(task))

@@ -22,7 +22,8 @@ def node(cls, bounds, rid="", text="", desc="", pkg=PKG, clickable=False, select
 
 def dump(*nodes, height=2220):
     root = node("FrameLayout", (0, 0, 1080, height), children="".join(nodes))
-    return f"<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation=\"0\">{root}</hierarchy>"
+    return ("<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>"
+            f"<hierarchy rotation=\"0\">{root}</hierarchy>")
 
 
 SYSTEM_NAV = (node("ImageView", (129, 2088, 349, 2220), "back", desc="Retour",

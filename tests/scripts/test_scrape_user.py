@@ -6,7 +6,7 @@ import pytest
 
 from appliance.sim.app.social import people
 
-from .phonehub import COMPLETED, phone_hub, run_tasks  # noqa: F401
+from .phonehub import COMPLETED, run_tasks
 
 
 def world(hub):
@@ -74,7 +74,7 @@ def test_cli_prints_the_results_as_csv(phone_hub):
     import csv
     from pathlib import Path
 
-    from tests.cli.conftest import Cli
+    from tests.fixtures import Cli
 
     hub = phone_hub(1)
     (task,) = run_tasks(hub, {"serials": hub.serials, "script_name": "scrape_user",

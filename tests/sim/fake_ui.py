@@ -16,7 +16,8 @@ XML = ("<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotat
 class FakeUi:
     def __init__(self, rng=None, serial="SIM", screen=(1080, 2400), accounts=None, *, app_build=1,
                  locale="en", sdk=33, package=PKG, **settings):
-        self.serial, self.app_build, self.locale, self.sdk, self.package = serial, app_build, locale, sdk, package
+        self.serial, self.app_build, self.locale = serial, app_build, locale
+        self.sdk, self.package = sdk, package
         self.settings = settings
         self.version_name = VERSIONS.get(app_build, f"4{app_build}.0.0")
         self.playing = False

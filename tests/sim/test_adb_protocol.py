@@ -83,6 +83,6 @@ def test_garbage_closes_the_connection_and_the_phone_stays_up(phone):
     with socket.create_connection(("127.0.0.1", phone.port), timeout=5) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert sock.recv(100) == b""
-    sock, reply = connect(phone, p.VERSION_SKIP_CHECKSUM)
+    sock, _reply = connect(phone, p.VERSION_SKIP_CHECKSUM)
     with sock:
         assert shell(sock, "getprop ro.serialno")[0] == f"{phone.serial}\n".encode()

@@ -51,7 +51,8 @@ def test_unknown_command_is_not_found_127(android):
 def test_packages_install_uninstall_clear(android):
     assert f"package:{PKG}\n" in run(android, "pm list packages")[0]
     assert run(android, "pm list packages musically") == (f"package:{PKG}\n", 0)
-    assert run(android, "touch /data/local/tmp/com.example.demo.apk && pm install -r /data/local/tmp/com.example.demo.apk") == ("Success\n", 0)
+    apk = "/data/local/tmp/com.example.demo.apk"
+    assert run(android, f"touch {apk} && pm install -r {apk}") == ("Success\n", 0)
     assert "package:com.example.demo" in run(android, "pm list packages")[0]
     assert run(android, "pm uninstall com.example.demo") == ("Success\n", 0)
     assert "com.example.demo" not in run(android, "pm list packages")[0]
@@ -117,16 +118,20 @@ def test_battery_reads_like_a_phone_and_drifts(android, clock):
 
 
 def test_settings_wm_ime(android):
-    assert run(android, "settings put system screen_brightness 200; settings get system screen_brightness") == ("200\n", 0)
+    brightness = "settings put system screen_brightness 200; settings get system screen_brightness"
+    assert run(android, brightness) == ("200\n", 0)
     assert run(android, "settings get global no_such_key") == ("null\n", 0)
     assert run(android, "wm size") == ("Physical size: 1080x2400\n", 0)
     run(android, "ime set com.android.adbkeyboard/.AdbIME")
-    assert run(android, "settings get secure default_input_method") == ("com.android.adbkeyboard/.AdbIME\n", 0)
+    assert run(android, "settings get secure default_input_method") == (
+        "com.android.adbkeyboard/.AdbIME\n", 0)
 
 
 def test_files_under_sdcard_and_tmp(android):
-    assert run(android, "mkdir -p /sdcard/a/b && echo 'hi there' > /sdcard/a/b/f.txt && cat /sdcard/a/b/f.txt") == ("hi there\n", 0)
-    assert run(android, "echo more >> /storage/emulated/0/a/b/f.txt; cat /sdcard/a/b/f.txt") == ("hi there\nmore\n", 0)
+    assert run(android, "mkdir -p /sdcard/a/b && echo 'hi there' > /sdcard/a/b/f.txt && "
+                        "cat /sdcard/a/b/f.txt") == ("hi there\n", 0)
+    assert run(android, "echo more >> /storage/emulated/0/a/b/f.txt; cat /sdcard/a/b/f.txt") == (
+        "hi there\nmore\n", 0)
     assert run(android, "ls /sdcard/a/b") == ("f.txt\n", 0)
     assert run(android, "ls /sdcard/nope") == ("ls: /sdcard/nope: No such file or directory\n", 1)
     assert run(android, "cat /sdcard/nope") == ("cat: /sdcard/nope: No such file or directory\n", 1)
@@ -136,7 +141,8 @@ def test_files_under_sdcard_and_tmp(android):
     assert run(android, "echo x > /system/x")[1] == 1
     assert run(android, "mkdir /data/app/x")[1] == 1
     assert run(android, "echo x > /data/local/tmp/t; cat < /data/local/tmp/t") == ("x\n", 0)
-    assert run(android, "[ -f /data/local/tmp/t ] && echo file; test -d /sdcard && echo dir") == ("file\ndir\n", 0)
+    assert run(android, "[ -f /data/local/tmp/t ] && echo file; test -d /sdcard && echo dir") == (
+        "file\ndir\n", 0)
 
 
 def test_pipes_and_redirections(android):

@@ -186,7 +186,7 @@ def test_feed_surface_in_english(phone):
     assert re.fullmatch(r"Share video\. [\d,.K]+ shares",
                         phone.node(desc_start="Share video").get("content-desc"))
     # the author's name: the Button with the fixed id `title`
-    author = [n for n in phone.nodes(cls="Button") if n.get("resource-id").endswith(":id/title")][0]
+    author = next(n for n in phone.nodes(cls="Button") if n.get("resource-id").endswith(":id/title"))
     name = author.get("text")
     assert box(author) == (40, 1860, 800, 1930)
     assert phone.nodes(desc=f"{name} profile") and phone.nodes(desc=f"Follow {name}")
@@ -485,7 +485,7 @@ def test_account_switch_through_the_header_with_a_loading_screen():
     phone.launch()
     phone.tap(desc="Profile")
     header = phone.node(text="alice_sim")
-    x1, y1, x2, y2 = box(header)
+    x1, _y1, x2, y2 = box(header)
     assert y2 <= 250 and x1 >= 300 and x2 <= 780
     assert phone.nodes(text="@alice_sim") and phone.nodes(desc="Profile menu")
     assert {"Following", "Followers", "Likes", "Edit profile"} <= phone.texts()
@@ -701,7 +701,7 @@ def test_screens_in_french():
     phone.back()
     phone.tap(desc="Créer")
     assert {"Ajouter un son", "PUBLIER", "CRÉER", "TEXTE"} <= phone.texts()
-    phone.tap_node([n for n in phone.nodes(cls="FrameLayout") if box(n) == (0, 2081, 210, 2239)][0])
+    phone.tap_node(next(n for n in phone.nodes(cls="FrameLayout") if box(n) == (0, 2081, 210, 2239)))
     assert {"Tout", "Vidéos", "Photos", "Galerie IA"} <= phone.descs()
     assert {"Récents", "Sélection multiple", "Suivant"} <= phone.texts()
     phone.tap_node(phone.tiles()[0])
@@ -747,8 +747,8 @@ def test_screencap_is_a_real_png_of_the_screen(phone):
     phone.launch()
     png = phone.ui.screencap_png()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    length, kind = struct.unpack(">I4s", png[8:16])
-    width, height, depth, colour = struct.unpack(">IIBB", png[16:26])
+    _length, kind = struct.unpack(">I4s", png[8:16])
+    width, height, depth, _colour = struct.unpack(">IIBB", png[16:26])
     assert (kind, width, height, depth) == (b"IHDR", 1080, 2400, 8)
     pos, idat = 8, b""
     while pos < len(png):
@@ -789,18 +789,33 @@ def test_a_tour_of_every_screen_shows_no_invented_id(phone):
 
     phone.ui.grant("android.permission.READ_MEDIA_IMAGES")
     phone.ui.media_scan("/sdcard/a.jpg", 1, 1.0)
-    phone.launch(); look()
-    phone.tap(desc_start="Read or add"); look(); phone.back()
-    phone.tap(desc="Search"); phone.ui.input_text("cat"); phone.ui.keyevent("66"); look()
+    phone.launch()
+    look()
+    phone.tap(desc_start="Read or add")
+    look()
+    phone.back()
+    phone.tap(desc="Search")
+    phone.ui.input_text("cat")
+    phone.ui.keyevent("66")
+    look()
     phone.back()
     for d in ("Friends", "Inbox", "Profile"):
-        phone.tap(desc=d); look()
-    phone.tap(text="alice_sim"); look(); phone.back()
-    phone.tap(desc="Create"); look()
-    phone.open_gallery(); look()
-    phone.tap_node(phone.tiles()[0]); phone.tap(text="Next"); look()
-    phone.editor_next_until_caption(); look()
-    _open_profile(phone, "someone"); look()
+        phone.tap(desc=d)
+        look()
+    phone.tap(text="alice_sim")
+    look()
+    phone.back()
+    phone.tap(desc="Create")
+    look()
+    phone.open_gallery()
+    look()
+    phone.tap_node(phone.tiles()[0])
+    phone.tap(text="Next")
+    look()
+    phone.editor_next_until_caption()
+    look()
+    _open_profile(phone, "someone")
+    look()
     assert seen and not seen & OLD_IDS
     assert all(OBFUSCATED.fullmatch(i) or i in SEMANTIC | {"text1"} for i in seen), seen
 

@@ -117,7 +117,7 @@ def test_the_locator_finds_the_post_option_controls(build, locale):
     d.tap("search.submit")
     on(d, "search", "search.sounds_tab")
     d.tap("search.sounds_tab")
-    d.tap_node([n for n in d.screen().nodes if n.text == "beat" and n.cls.endswith("TextView")][0])
+    d.tap_node(next(n for n in d.screen().nodes if n.text == "beat" and n.cls.endswith("TextView")))
     on(d, "other", "sound.use")
     d.tap("sound.use")
     on(d, "camera", "camera.gallery")

@@ -10,7 +10,7 @@ import sys
 from click.testing import CliRunner
 
 from appliance.cli import main
-from tests.conftest import connect_phones
+from tests.fixtures import connect_phones
 
 
 class Listed:

@@ -8,7 +8,7 @@ import pytest
 from ppadb.client import Client
 
 from appliance.sim import SimFarm
-from tests.conftest import free_port
+from tests.fixtures import free_port
 
 
 def test_hundred_phones_each_answer_their_own_serial(fresh_adb_server, sim_farm, connected_phones):

@@ -8,7 +8,7 @@ import time
 import pytest
 from ppadb.client import Client
 
-from tests.conftest import wait_for
+from tests.fixtures import wait_for
 
 PKG = "com.zhiliaoapp.musically"
 
@@ -43,7 +43,7 @@ def test_unplug_takes_the_phone_offline_until_plugged_back(adb_server, phones):
     wait_for(lambda: adb_server.states().get(phone.address) != "device", 10, message="phone to drop")
     result = adb_server.run("-s", phone.address, "shell", "echo hi", timeout=15)
     assert result.returncode != 0 and "offline" in result.stderr + result.stdout
-    with pytest.raises(RuntimeError, match="offline|not found"):
+    with pytest.raises(RuntimeError, match=r"offline|not found"):
         Client("127.0.0.1", adb_server.port).device(phone.address).shell("echo hi", timeout=5)
     assert "failed to connect" in adb_server.connect(phone.address)
     assert adb_server.run("-s", other.address, "shell", "echo fine").stdout == "fine\n"

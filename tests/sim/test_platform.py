@@ -14,7 +14,7 @@ import pytest
 
 from appliance.sim import SimFarm, SimPhone
 from appliance.sim.android import VirtualAndroid, make_props
-from tests.conftest import wait_for
+from tests.fixtures import wait_for
 from tests.sim.fake_ui import PKG, FakeUi, fake_factory
 
 
@@ -40,7 +40,8 @@ def test_dump_fails_while_a_video_plays_and_leaves_the_old_file():
     assert run(android, "uiautomator dump /sdcard/d.xml") == ("ERROR: could not get idle state.\n", 0)
     assert run(android, "uiautomator dump --compressed /dev/tty") == ("ERROR: could not get idle state.\n", 0)
     assert android.fs.stat("/sdcard/d.xml") is old
-    assert run(android, "uiautomator dump /sdcard/new.xml; ls /sdcard/new.xml")[0].endswith("No such file or directory\n")
+    out = run(android, "uiautomator dump /sdcard/new.xml; ls /sdcard/new.xml")[0]
+    assert out.endswith("No such file or directory\n")
     android.ui.playing = False
     xml, status = run(android, "uiautomator dump --compressed /dev/tty")
     assert status == 0 and xml.startswith("<?xml") and xml.endswith("UI hierchary dumped to: /dev/tty\n")
@@ -89,7 +90,8 @@ def test_scan_broadcast_and_content_call_index_size_and_mtime_at_scan_time():
     assert status == 0 and out.startswith("Result: Bundle[{android.intent.extra.STREAM=content://media/")
     assert android.ui.scans[-1] == ("/sdcard/DCIM/Camera/a.mp4", 10, now)
     run(android, "rm /sdcard/DCIM/Camera/a.mp4")
-    out, _ = run(android, "content call --uri content://media --method scan_file --arg /sdcard/DCIM/Camera/a.mp4")
+    out, _ = run(android,
+                 "content call --uri content://media --method scan_file --arg /sdcard/DCIM/Camera/a.mp4")
     assert out == "Result: Bundle[{android.intent.extra.STREAM=null}]\n"
     assert android.ui.removed == ["/sdcard/DCIM/Camera/a.mp4"]
 
@@ -101,7 +103,8 @@ def test_scan_volume_indexes_every_media_file_and_drops_deleted_ones():
         android.fs.write(path, b"1234", mtime=2_000_000.0)
     android.fs.write("/sdcard/Movies/.nomedia", b"")
     android.fs.write("/sdcard/Movies/hidden.mp4", b"12")
-    assert run(android, "content call --uri content://media --method scan_volume --arg external_primary") == ("Result: null\n", 0)
+    scan = "content call --uri content://media --method scan_volume --arg external_primary"
+    assert run(android, scan) == ("Result: null\n", 0)
     assert sorted(p for p, _, _ in android.ui.scans) == ["/sdcard/Download/b.mp4", "/sdcard/Pictures/c.jpg"]
     run(android, "rm /sdcard/Download/b.mp4")
     run(android, "content call --uri content://media --method scan_volume --arg external_primary")
@@ -112,7 +115,8 @@ def test_touch_sets_now_or_a_given_time():
     android = make_android()
     android.fs.write("/sdcard/t.mp4", b"abc", mtime=5.0)
     assert run(android, "touch -d @1700000000 /sdcard/t.mp4") == ("", 0)
-    assert android.fs.stat("/sdcard/t.mp4").mtime == 1_700_000_000 and android.fs.read("/sdcard/t.mp4") == b"abc"
+    assert android.fs.stat("/sdcard/t.mp4").mtime == 1_700_000_000
+    assert android.fs.read("/sdcard/t.mp4") == b"abc"
     run(android, "touch -t 202401020304.05 /sdcard/t.mp4")
     assert android.fs.stat("/sdcard/t.mp4").mtime == 1704164645
     run(android, "touch /sdcard/t.mp4")
@@ -134,7 +138,8 @@ def test_pm_grant_revoke_and_their_errors():
     assert status == 255 and out.startswith("Exception occurred while executing 'grant':\n"
                                             "java.lang.IllegalArgumentException: Unknown package: com.nope\n")
     out, status = run(android, f"pm grant {PKG} android.permission.NOPE")
-    assert status == 255 and "java.lang.IllegalArgumentException: Unknown permission: android.permission.NOPE" in out
+    assert status == 255
+    assert "java.lang.IllegalArgumentException: Unknown permission: android.permission.NOPE" in out
     out, status = run(make_android(sdk=30), f"pm grant {PKG} android.permission.READ_MEDIA_IMAGES")
     assert status == 255 and "Unknown permission: android.permission.READ_MEDIA_IMAGES" in out
 

@@ -11,7 +11,7 @@ import time
 
 from ppadb.client import Client
 
-from tests.conftest import wait_for
+from tests.fixtures import wait_for
 from tests.sim.fake_ui import PKG, fake_factory
 
 
@@ -26,7 +26,8 @@ def test_push_keeps_the_mtime_and_the_scan_indexes_it(adb_server, sim_farm, conn
     clip = tmp_path / "old.mp4"
     clip.write_bytes(bytes(3000))
     os.utime(clip, (1_600_000_000, 1_600_000_000))
-    assert adb_server.run("-s", phone.address, "push", str(clip), "/sdcard/DCIM/Camera/old.mp4").returncode == 0
+    pushed = adb_server.run("-s", phone.address, "push", str(clip), "/sdcard/DCIM/Camera/old.mp4")
+    assert pushed.returncode == 0
     assert phone.fs.stat("/storage/emulated/0/DCIM/Camera/old.mp4").mtime == 1_600_000_000
     out = device.shell("am broadcast -a android.intent.action.MEDIA_SCANNER_SCAN_FILE "
                        "-d file:///storage/emulated/0/DCIM/Camera/old.mp4")
@@ -34,7 +35,8 @@ def test_push_keeps_the_mtime_and_the_scan_indexes_it(adb_server, sim_farm, conn
     assert phone.ui.scans == [("/sdcard/DCIM/Camera/old.mp4", 3000, 1_600_000_000)]
     device.shell("touch /sdcard/DCIM/Camera/old.mp4")
     assert len(phone.ui.scans) == 1
-    out = device.shell("content call --uri content://media --method scan_file --arg /sdcard/DCIM/Camera/old.mp4")
+    out = device.shell("content call --uri content://media --method scan_file "
+                       "--arg /sdcard/DCIM/Camera/old.mp4")
     assert out.startswith("Result: Bundle[{android.intent.extra.STREAM=content://media/external_primary/video/")
     assert phone.ui.scans[-1][2] > time.time() - 60
 

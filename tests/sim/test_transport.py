@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from ppadb.client import Client
 
-from tests.conftest import wait_for
+from tests.fixtures import wait_for
 
 
 @pytest.fixture

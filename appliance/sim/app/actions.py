@@ -7,9 +7,15 @@ A mixin of `App` (app.py); called under `AndroidUi`'s lock only.
 
 from __future__ import annotations
 
+import random
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from .state import IMAGE_EXT, VIDEO_EXT, Account, Media
+from .state import IMAGE_EXT, VIDEO_EXT, Account, Media, Records, World
+
+if TYPE_CHECKING:
+    from .base import Screen, TextField
 
 P = "android.permission."
 READ_VIDEO, READ_IMAGES = P + "READ_MEDIA_VIDEO", P + "READ_MEDIA_IMAGES"
@@ -31,6 +37,50 @@ def default_grants(sdk: int) -> set[str]:
 
 
 class Actions:
+    # The app state these actions change; `App.__init__` sets every one of them.
+    rng: random.Random
+    clock: Callable[[], float]
+    sdk: int
+    world: World
+    records: Records
+    accounts: dict[str, Account]
+    current: str | None
+    granted: set[str]
+    gallery: list[Media]
+    scans: int
+    photos: int
+    uploads: list[dict]
+    profiles: dict[str, dict]
+    chats: dict[tuple[str, str], list[str]]
+    switching: tuple[str, float] | None
+    switch_seconds: float
+    upload_seconds: float | tuple[float, float]
+    ad_rate: float
+    live_rate: float
+    next_kinds: list[str]
+    focus: TextField | None
+    _feed: Screen | None
+
+    if TYPE_CHECKING:  # navigation, defined by App
+        @property
+        def account(self) -> Account | None: ...
+        def feed(self) -> Screen: ...
+        def push(self, screen: Screen) -> None: ...
+        def reset_to(self, screen: Screen) -> None: ...
+
+    def _me(self) -> Account:
+        """The logged-in account: the screens that act on others exist only while there is one."""
+        account = self.account
+        if account is None:
+            raise RuntimeError("no account is logged in on this simulated app")
+        return account
+
+    def _me_name(self) -> str:
+        """The logged-in account's username (the key of `accounts`)."""
+        if self.current is None:
+            raise RuntimeError("no account is logged in on this simulated app")
+        return self.current
+
     # -- accounts -------------------------------------------------------------------------
     def login(self, username: str) -> None:
         username = username.strip().lstrip("@")
@@ -53,6 +103,8 @@ class Actions:
 
     def _finish_switch(self) -> None:
         from .profile import OwnProfileScreen  # profile imports screens that import this module
+        if self.switching is None:
+            return
         username, _ = self.switching
         self.switching = None
         self.records.add("switch_account", account=username, previous=self.current)
@@ -62,7 +114,7 @@ class Actions:
 
     # -- actions on others ----------------------------------------------------------------
     def set_follow(self, username: str, on: bool, via: str) -> None:
-        following = self.account.following
+        following = self._me().following
         if on and username not in following:
             following.add(username)
             self.records.add("follow", account=self.current, username=username, via=via)
@@ -73,7 +125,8 @@ class Actions:
     def toggle(self, kind: str, video_id: str) -> None:
         """Like or collect (favourite) a video, or undo it."""
         video = self.world.video(video_id)
-        done = self.account.liked if kind == "like" else self.account.collected
+        me = self._me()
+        done = me.liked if kind == "like" else me.collected
         on = video_id not in done
         (done.add if on else done.discard)(video_id)
         setattr(video, kind + "s", getattr(video, kind + "s") + (1 if on else -1))
@@ -82,14 +135,14 @@ class Actions:
 
     def comment(self, video_id: str, text: str) -> None:
         video = self.world.video(video_id)
-        self.world.comments(video).insert(0, (self.current, text))
+        self.world.comments(video).insert(0, (self._me_name(), text))
         video.comments += 1
         self.records.add("comment", account=self.current, video_id=video_id, author=video.author,
                          text=text)
 
     def send_message(self, username: str, text: str) -> None:
         """A DM from the current account to @username (chat screen's Send)."""
-        self.chats.setdefault((self.current, username), []).append(text)
+        self.chats.setdefault((self._me_name(), username), []).append(text)
         self.records.add("message", account=self.current, username=username, text=text)
 
     # -- the own profile ------------------------------------------------------------------
@@ -103,18 +156,19 @@ class Actions:
     def edit_profile(self, field: str, value: str) -> None:
         """Save one field of the current account's profile; a new username renames the account
         (its handle, header and switcher row). A username already taken is not saved."""
-        fields = self.profile_of(self.current)
+        current = self._me_name()
+        fields = self.profile_of(current)
         previous = fields[field]
         if field == "username":
             value = value.strip().lstrip("@")
-            if not value or (value != self.current and value in self.accounts):
-                self.records.add("edit_profile_refused", account=self.current, field=field,
+            if not value or (value != current and value in self.accounts):
+                self.records.add("edit_profile_refused", account=current, field=field,
                                  value=value)
                 return
-            self.accounts[self.current].username = value
-            self.accounts = {(value if name == self.current else name): account
+            self.accounts[current].username = value
+            self.accounts = {(value if name == current else name): account
                              for name, account in self.accounts.items()}
-            self.profiles[value] = self.profiles.pop(self.current)
+            self.profiles[value] = self.profiles.pop(current)
             self.current = value
         fields[field] = value
         self.records.add("edit_profile", account=self.current, field=field, value=value,
@@ -147,7 +201,7 @@ class Actions:
             status="uploading", video_id=str(self.rng.randint(7_400_000_000_000_000_000,
                                                               7_499_999_999_999_999_999)),
             started=round(now, 3), done_at=round(now + spend, 3), **details)
-        self.account.posts.insert(0, post)
+        self._me().posts.insert(0, post)
         self.uploads.append(post)
         return post
 

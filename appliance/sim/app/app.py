@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from . import ids, popups
 from .actions import NOTIFICATIONS, READ_IMAGES, READ_SELECTED, READ_VIDEO, Actions, default_grants
-from .base import FRAME, PKG, Screen
+from .base import FRAME, PKG, Screen, TextField
 from .feed import FeedScreen
 from .profile import OwnProfileScreen, ProfileScreen
 from .render import Node, fill_package, hit
@@ -66,10 +66,10 @@ class App(Actions):
         self.foreground = False  # its window is in front
         self.stack: list[Screen] = []
         self.popup: dict | None = None  # the popup record being shown
-        self.popup_pending: str | bool = False  # a forced popup's style, waiting for its moment
+        self.popup_pending: str | None = None  # a forced popup's style, waiting for its moment
         self.switching: tuple[str, float] | None = None  # (account, ready at)
-        self.focus = None  # the TextField that typing goes into
-        self._feed = None
+        self.focus: TextField | None = None  # the TextField that typing goes into
+        self._feed: Screen | None = None
         self._watch: tuple[str, float] | None = None  # (video id, since)
         self.profiles: dict[str, dict] = {}  # own accounts' edited fields (actions.profile_of)
         self.chats: dict[tuple[str, str], list[str]] = {}  # (account, user) -> DMs sent
@@ -166,7 +166,7 @@ class App(Actions):
         if self.popup is None and (self.popup_pending or self.rng.random() < self.popup_rate):
             style, title = popups.choose(self.rng, self.popup_pending or None,
                                          self.notifications_asked)
-            self.popup_pending = False
+            self.popup_pending = None
             self.popup = self.records.add("popup", account=self.current, title=title,
                                           style=style, trigger=trigger, choice=None)
 
@@ -235,10 +235,11 @@ class App(Actions):
             return splash_window(self)
         if self.switching:
             return loading_window(self)
-        if self.system_popup():
+        if self.system_popup() and self.popup is not None:
             return popups.permission_window(self, self.popup["style"], self._dismiss)
         root = Node(FRAME, (0, 0, self.width, self.height), color="dark")
-        root.add(self.top.build(self))
+        if self.top is not None:
+            root.add(self.top.build(self))
         if self.popup is not None:
             root.add(popups.dialog_overlay(self, self.popup["style"], self._dismiss))
         fill_package(root, self.package)
@@ -248,14 +249,14 @@ class App(Actions):
     def tap(self, x: int, y: int) -> None:
         if self.busy():
             return
-        if (self.keyboard_shown() and self.top.keyboard_covers
+        if (self.keyboard_shown() and self.top is not None and self.top.keyboard_covers
                 and y * DESIGN_H / self.height >= KEYBOARD_TOP):
             return  # on the keyboard, which is not in the dump
         node = hit([self.window()], x, y)
-        if node is not None and getattr(node, "tap_at", None) is not None:  # a slider
+        if node is not None and node.tap_at is not None:  # a slider
             x1, _, x2, _ = node.bounds
             node.tap_at((x - x1) / max(1, x2 - x1))
-        elif node is not None:
+        elif node is not None and node.on_tap is not None:
             node.on_tap()
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int) -> None:
@@ -276,7 +277,7 @@ class App(Actions):
                 self._dismiss("back")
             elif self.focus is not None:
                 self.focus = None  # the first back hides the keyboard
-            elif not self.top.on_back(self):
+            elif self.top is None or not self.top.on_back(self):
                 self.pop()
         elif self.popup is not None or self.focus is None:
             return

@@ -9,6 +9,8 @@ Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 
 from __future__ import annotations
 
+from functools import partial
+
 from .base import BUTTON, FRAME, IMAGE, RECYCLER, TEXT, Screen, tab_node
 from .publish import CaptionScreen
 from .render import BLOCK, Node
@@ -121,8 +123,7 @@ class GalleryScreen(Screen):
         for i, media in enumerate(shown[self.first_row * 3:(self.first_row + ROWS) * 3]):
             x, y = (i % 3) * 360 + 3, 340 + (i // 3) * 360 + 3
             order = chosen.index(media.path) + 1 if media.path in chosen else 0
-            tile = Node(FRAME, r(x, y, x + 354, y + 354),
-                        on_tap=lambda m=media: self._choose(m))
+            tile = Node(FRAME, r(x, y, x + 354, y + 354), on_tap=partial(self._choose, media))
             tile.add(Node(IMAGE, r(x, y, x + 354, y + 354), k("gallery_thumb"),
                           color="teal" if media.kind == "video" else "orange"))
             if media.kind == "video":
@@ -131,7 +132,7 @@ class GalleryScreen(Screen):
             tile.add(Node(TEXT, r(x + 284, y + 10, x + 344, y + 70), k("gallery_select"),
                           text=str(order) if order else "", checkable=True, checked=bool(order),
                           color="red" if order else "white",
-                          on_tap=lambda m=media: self._choose(m)))
+                          on_tap=partial(self._choose, media)))
             grid.add(tile)
         if not app.media_kinds():
             grid.add(Node(TEXT, r(90, 1000, 990, 1100), k("gallery_empty"),

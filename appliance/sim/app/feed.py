@@ -157,4 +157,4 @@ class FeedScreen(Screen):
         sound = Node(BUTTON, r(950, 2120, 1050, 2210), k("sound_button"),
                      desc=t("Sound: original sound - {a} by {b}", a=name, b=name),
                      color="grey", on_tap=lambda: None)
-        return out + [like, comment, fav, share, sound]
+        return [*out, like, comment, fav, share, sound]

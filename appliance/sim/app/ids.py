@@ -22,7 +22,8 @@ TEXT1 = "android:id/text1"
 NAV_KEYS = ("nav_home", "nav_friends", "nav_create", "nav_inbox", "nav_profile")
 
 # Every control whose id is obfuscated. Order matters: it fixes each build's table.
-KEYS = NAV_KEYS + (
+KEYS = (
+    *NAV_KEYS,
     "nav_bar", "top_tab", "feed_search", "play_icon", "back",
     "avatar", "follow_plus", "engage", "like_icon", "like_count", "comment_button",
     "comment_count", "favourite_button", "favourite_count", "share_icon", "share_count",
@@ -90,7 +91,7 @@ def table(build: int) -> dict[str, str]:
     start = rng.randrange(0, 26 - 6)
     letters = [_FIRST[start + i] for i in range(5)]
     rng.shuffle(letters)
-    ids = {key: prefix + ch for key, ch in zip(NAV_KEYS, letters)}
+    ids = {key: prefix + ch for key, ch in zip(NAV_KEYS, letters, strict=False)}
     ids["nav_bar"] = prefix + _FIRST[start + 6]
     used = set(ids.values())
     for key in KEYS:

@@ -7,6 +7,9 @@ Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from . import ids
 from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, back_button, nav_bar, tab_node
 from .render import BLOCK, Node
@@ -33,7 +36,7 @@ def _counts(app, following: int, followers: int, likes: int, username: str | Non
     return out
 
 
-def _grid(app, tiles: list[tuple[str, object]]) -> Node:
+def _grid(app, tiles: list[tuple[str, Callable[[], None] | None]]) -> Node:
     """A 3-column grid of `cover` tiles (text under each, tap action) below the header."""
     r = app.r
     grid = Node(RECYCLER, r(0, 1000, 1080, 2220), app.k("profile_grid"), scrollable=True)
@@ -102,7 +105,7 @@ class ProfileScreen(Screen):
                      Node(BUTTON, r(550, 720, 940, 840), k("profile_message"), text=t("Message"),
                           color="light", on_tap=lambda: self._message(app)))
         root.add(_grid(app, [(app.n(app.world.video(vid).likes),
-                              lambda i=i: app.open_videos(user.videos, i))
+                              partial(app.open_videos, user.videos, i))
                              for i, vid in enumerate(user.videos)]))
         if self.confirm:
             scrim = Node(FRAME, r(0, 0, 1080, 2400), on_tap=lambda: setattr(self, "confirm", False))
@@ -190,7 +193,7 @@ class OwnProfileScreen(Screen):
             y = 1440 + i * h
             sheet.add(Node(LINEAR, r(0, y, 1080, y + h), k("switcher_row"),
                            selected=name == app.current,
-                           on_tap=lambda n=name: self._switch(app, n)).add(
+                           on_tap=partial(self._switch, app, name)).add(
                 Node(IMAGE, r(40, y + 10, 40 + h - 20, y + h - 10), color="grey"),
                 Node(TEXT, r(180, y, 900, y + h), k("switcher_name"), text=name)))
         y = 1440 + len(names) * h

@@ -6,6 +6,7 @@ Pure functions over a tree that the screens build afresh on every look; no state
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zlib
 from collections.abc import Callable
@@ -52,6 +53,7 @@ class Node:
     selected: bool = False
     color: str | None = None
     on_tap: Callable[[], None] | None = None
+    tap_at: Callable[[float], None] | None = None  # a slider: set it at this fraction of its width
     children: list[Node] = field(default_factory=list)
 
     def add(self, *nodes: Node) -> Node:
@@ -156,13 +158,13 @@ def to_png(roots: list[Node], width: int, height: int) -> bytes:
         for node in root.walk():
             if node.color:
                 x1, y1, x2, y2 = (max(0, min(v, lim)) for v, lim in
-                                  zip(node.bounds, (width, height, width, height)))
+                                  zip(node.bounds, (width, height, width, height), strict=True))
                 if x2 > x1 and y2 > y1:
                     rects.append((x1, y1, x2, y2, _INDEX[node.color]))
     edges = sorted({0, height, *(r[1] for r in rects), *(r[3] for r in rects)})
     zero_row = b"\x02" + bytes(width)
     parts = []
-    for top, bottom in zip(edges, edges[1:]):
+    for top, bottom in itertools.pairwise(edges):
         row = bytearray(width)  # index 0 = black background
         for x1, y1, x2, y2, colour in rects:
             if y1 <= top < y2:

@@ -6,6 +6,8 @@ Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 
 from __future__ import annotations
 
+from functools import partial
+
 from . import ids
 from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, TextField, back_button, edit_node
 from .render import Node
@@ -27,6 +29,11 @@ class SearchScreen(Screen):
         self.searched = self.query.value
         self.tab = "Top"
 
+    def _submit_and_hide(self, app) -> None:
+        """The Search button: search, and the keyboard closes."""
+        self._submit()
+        app.hide_keyboard()
+
     def _clear(self, app) -> None:
         self.query.value = ""
         app.focus = self.query
@@ -40,13 +47,13 @@ class SearchScreen(Screen):
             root.add(Node(IMAGE, r(760, 120, 830, 190), k("search_clear"),
                           desc=t("Clear search field"), on_tap=lambda: self._clear(app)))
         root.add(Node(TEXT, r(860, 100, 1060, 210), k("search_submit"), text=t("Search"),
-                      on_tap=lambda: (self._submit(), app.hide_keyboard())))
+                      on_tap=partial(self._submit_and_hide, app)))
         if self.searched is None:
             return root
         for i, tab in enumerate(TABS):
             x = i * 180
             root.add(Node(TEXT, r(x, 240, x + 180, 340), k("search_tab"), text=t(tab),
-                          selected=self.tab == tab, on_tap=lambda tab=tab: setattr(self, "tab", tab)))
+                          selected=self.tab == tab, on_tap=partial(setattr, self, "tab", tab)))
         listing = Node(RECYCLER, r(0, 360, 1080, 2400), k("search_results"), scrollable=True)
         if self.tab == "Sounds":  # rows of sounds; a row opens the sound's page
             return root.add(sound_rows(app, listing, self.searched))
@@ -61,7 +68,7 @@ class SearchScreen(Screen):
         for i, video in enumerate(videos[:6 if self.tab == "Videos" else 2 * ((2340 - y) // 600)]):
             x, ty = (i % 2) * 540, y + (i // 2) * 600
             tile = Node(FRAME, r(x + 5, ty + 5, x + 535, ty + 595), k("search_video_tile"),
-                        color="purple", on_tap=lambda i=i: app.open_videos(video_ids, i))
+                        color="purple", on_tap=partial(app.open_videos, video_ids, i))
             tile.add(Node(TEXT, r(x + 20, ty + 440, x + 520, ty + 520), ids.DESC, text=video.desc),
                      Node(TEXT, r(x + 20, ty + 520, x + 520, ty + 580), k("search_video_author"),
                           text=app.world.user(video.author).nickname))
@@ -75,7 +82,7 @@ class SearchScreen(Screen):
         r, k, t = app.r, app.k, app.t
         followed = user.username in app.account.following
         row = Node(LINEAR, r(0, y, 1080, y + 200), k("search_user_row"),
-                   on_tap=lambda u=user.username: app.open_user(u))
+                   on_tap=partial(app.open_user, user.username))
         return row.add(
             Node(IMAGE, r(40, y + 30, 180, y + 170), color="grey"),
             Node(TEXT, r(220, y + 30, 760, y + 100), k("search_user_name"), text=user.nickname),
@@ -84,4 +91,4 @@ class SearchScreen(Screen):
             Node(BUTTON, r(800, y + 50, 1040, y + 150), k("search_user_follow"),
                  text=t("Following (button)" if followed else "Follow"),
                  color="light" if followed else "red",
-                 on_tap=lambda u=user.username: app.set_follow(u, True, "search")))
+                 on_tap=partial(app.set_follow, user.username, True, "search")))

@@ -8,8 +8,11 @@ Built afresh per look by `App.window()` under `AndroidUi`'s lock; changes go thr
 
 from __future__ import annotations
 
+from functools import partial
+
 from .base import BUTTON, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, TextField, back_button, edit_node
 from .render import BLOCK, Node
+from .state import Media
 
 ROW_H, LIST_TOP = 180, 380
 VISIBLE = (2400 - LIST_TOP) // ROW_H  # rows on screen at once
@@ -68,7 +71,7 @@ class FollowListScreen(Screen):
             x = 60 + i * 480
             root.add(Node(TEXT, r(x, 240, x + 480, 340), k("follow_list_tab"),
                           text=f"{t(label)} {app.n(n)}", selected=kind == self.kind,
-                          on_tap=lambda kind=kind: self._tab(kind)))
+                          on_tap=partial(self._tab, kind)))
         listing = Node(RECYCLER, r(0, LIST_TOP, 1080, 2400), k("follow_list"), scrollable=True)
         following = app.account.following
         for i, name in enumerate(self._names(app)[self.first:self.first + VISIBLE + 1]):
@@ -76,14 +79,14 @@ class FollowListScreen(Screen):
             other = app.world.user(name)
             label = "Following (button)" if name in following else "Follow"
             row = Node(LINEAR, r(0, y, 1080, y + ROW_H), k("follow_row"),
-                       on_tap=lambda u=name: app.open_user(u))
+                       on_tap=partial(app.open_user, name))
             row.add(Node(IMAGE, r(40, y + 25, 170, y + 155), color="grey"),
                     Node(TEXT, r(200, y + 25, 760, y + 90), k("follow_row_name"),
                          text=other.nickname),
                     Node(TEXT, r(200, y + 95, 760, y + 155), k("follow_row_handle"), text=name),
                     Node(BUTTON, r(800, y + 45, 1040, y + 135), k("follow_row_button"),
                          text=t(label), color="light" if name in following else "red",
-                         on_tap=lambda u=name: app.set_follow(u, True, "list")))
+                         on_tap=partial(app.set_follow, name, True, "list")))
             listing.add(row)
         return root.add(listing)
 
@@ -151,11 +154,15 @@ class EditProfileScreen(Screen):
                  Node(IMAGE, r(440, 260, 640, 460), color="grey" if not fields["avatar"] else "teal"),
                  Node(TEXT, r(340, 480, 740, 550), k("edit_photo"), text=t("Change photo"),
                       on_tap=lambda: setattr(self, "sheet", True)))
+
+        def edit(key: str) -> None:
+            app.push(EditFieldScreen(key, fields[key]))
+
         for i, (key, label, hint) in enumerate(EDIT_FIELDS):
             y = 640 + i * 150
             value = fields[key] or (t(hint) if hint else "")
             root.add(Node(LINEAR, r(0, y, 1080, y + 150), k("edit_row"),
-                          on_tap=lambda key=key: app.push(EditFieldScreen(key, fields[key]))).add(
+                          on_tap=partial(edit, key)).add(
                 Node(TEXT, r(40, y + 40, 360, y + 110), k("edit_row_label"), text=t(label)),
                 Node(TEXT, r(380, y + 40, 1000, y + 110), k("edit_row_value"), text=value)))
         if self.sheet:
@@ -177,7 +184,7 @@ class EditFieldScreen(Screen):
 
     def __init__(self, key: str, value: str):
         self.key = key
-        self.field = TextField(dict((k_, lab) for k_, lab, _ in EDIT_FIELDS)[key], value=value,
+        self.field = TextField({k_: lab for k_, lab, _ in EDIT_FIELDS}[key], value=value,
                                multiline=key == "bio")
         self.initial_focus = self.field
 
@@ -187,7 +194,7 @@ class EditFieldScreen(Screen):
 
     def build(self, app) -> Node:
         r, k, t = app.r, app.k, app.t
-        label = dict((k_, lab) for k_, lab, _ in EDIT_FIELDS)[self.key]
+        label = {k_: lab for k_, lab, _ in EDIT_FIELDS}[self.key]
         root = Node(FRAME, r(0, 0, 1080, 2400), color="white")
         root.add(Node(TEXT, r(20, 100, 260, 210), k("edit_cancel"), text=t("Cancel"),
                       on_tap=app.pop),
@@ -205,7 +212,7 @@ class PhotoPickScreen(Screen):
     activity = "com.ss.android.ugc.aweme.mediachoose.MediaChooseActivity"
 
     def __init__(self):
-        self.chosen = None
+        self.chosen: Media | None = None
 
     def on_back(self, app) -> bool:
         if self.chosen is not None:
@@ -214,6 +221,8 @@ class PhotoPickScreen(Screen):
         return False
 
     def _save(self, app) -> None:
+        if self.chosen is None:  # Save is shown only with a photo chosen
+            return
         app.edit_profile("avatar", self.chosen.path)
         app.pop()
 
@@ -234,7 +243,7 @@ class PhotoPickScreen(Screen):
         for i, media in enumerate(images[:15]):
             x, y = (i % 3) * 360, 340 + (i // 3) * 360
             grid.add(Node(FRAME, r(x + 3, y + 3, x + 357, y + 357), color="teal",
-                          on_tap=lambda m=media: setattr(self, "chosen", m)).add(
+                          on_tap=partial(setattr, self, "chosen", media)).add(
                 Node(IMAGE, r(x + 3, y + 3, x + 357, y + 357), color="teal")))
         if not images:
             grid.add(Node(TEXT, r(40, 400, 1040, 500),

@@ -8,6 +8,7 @@ Built afresh per look by `App.window()` under `AndroidUi`'s lock.
 from __future__ import annotations
 
 import zlib
+from functools import partial
 
 from .base import BUTTON, EDIT, FRAME, IMAGE, LINEAR, RECYCLER, TEXT, Screen, TextField
 from .render import BLOCK, Node
@@ -108,7 +109,7 @@ class SoundPickerScreen(Screen):
         for i, tab in enumerate(("Sounds", "Volume")):
             x = 300 + i * 260
             sheet.add(Node(TEXT, r(x, 320, x + 240, 420), text=t(tab), selected=self.tab == tab,
-                           on_tap=lambda tab=tab: setattr(self, "tab", tab)))
+                           on_tap=partial(setattr, self, "tab", tab)))
         if self.tab == "Volume":
             chosen = self.editor.sound is not None
             vol = self.editor.volumes
@@ -128,7 +129,7 @@ class SoundPickerScreen(Screen):
         for i, found in enumerate(search(self.searched)):
             y = 600 + i * 180
             row = Node(LINEAR, r(0, y, 1080, y + 170), selected=found["id"] == chosen_id,
-                       on_tap=lambda f=found: self._choose(app, f))
+                       on_tap=partial(self._choose, app, found))
             row.add(Node(IMAGE, r(40, y + 20, 170, y + 150), color="grey"),
                     Node(TEXT, r(200, y + 20, 1040, y + 90), text=found["title"]),
                     Node(TEXT, r(200, y + 95, 1040, y + 150), text=found["author"]))
@@ -139,10 +140,13 @@ class SoundPickerScreen(Screen):
 def sound_rows(app, listing: Node, query: str) -> Node:
     """The search's Sounds tab: a row per sound (title, author, use count) that opens its page."""
     r, t = app.r, app.t
+
+    def open_page(found: dict) -> None:
+        app.push(SoundPageScreen(dict(found)))
+
     for i, found in enumerate(search(query) if query.strip() else []):
         y = 360 + i * 200
-        row = Node(LINEAR, r(0, y, 1080, y + 190),
-                   on_tap=lambda f=found: app.push(SoundPageScreen(dict(f))))
+        row = Node(LINEAR, r(0, y, 1080, y + 190), on_tap=partial(open_page, found))
         row.add(Node(IMAGE, r(40, y + 20, 190, y + 170), color="grey"),
                 Node(TEXT, r(220, y + 20, 1040, y + 90), text=found["title"]),
                 Node(TEXT, r(220, y + 95, 1040, y + 160),

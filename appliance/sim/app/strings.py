@@ -87,10 +87,7 @@ EN_ALIAS = {"Following (button)": "Following", "Following (tab)": "Following"}
 
 def tr(locale: str, text: str, **fmt) -> str:
     """`text` (an English string or template from the table) in `locale`, formatted."""
-    if locale == "fr":
-        out = FR.get(text, EN_ALIAS.get(text, text))
-    else:
-        out = EN_ALIAS.get(text, text)
+    out = FR.get(text, EN_ALIAS.get(text, text)) if locale == "fr" else EN_ALIAS.get(text, text)
     return out.format(**fmt) if fmt else out
 
 

@@ -8,6 +8,7 @@ Built afresh per look under `AndroidUi`'s lock.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from .base import (
     BUTTON,
@@ -102,7 +103,7 @@ def launcher_window(size: tuple[int, int], installed: set[str],
         x, y = 40 + col * 250, 1500 + row * 400
         box = (round(x * sx), round(y * sy), round((x + 250) * sx), round((y + 300) * sy))
         workspace.add(Node(TEXT, box, text=label, desc=label, color="white",
-                           on_tap=lambda p=package: start(p)))
+                           on_tap=partial(start, package)))
     root.add(workspace)
     fill_package(root, LAUNCHER)
     return root
