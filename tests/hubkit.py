@@ -111,6 +111,7 @@ class HubProcess:
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.url = ""
+        self.log: list[str] = []     # its stderr lines after "serving ..." (read by _drain)
 
     def start(self, timeout: float = 60) -> HubProcess:
         self.proc = subprocess.Popen(
@@ -133,8 +134,8 @@ class HubProcess:
         raise AssertionError("hub process did not start:\n" + "".join(lines))
 
     def _drain(self) -> None:
-        for _ in self.proc.stderr:
-            pass
+        for line in self.proc.stderr:
+            self.log.append(line)
 
     def call(self, method: str, path: str, body: Any = None, **kw) -> tuple[int, Any]:
         return call(self.url, method, path, body, **kw)

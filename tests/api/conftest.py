@@ -35,11 +35,3 @@ def client(make_client):
 def services_client(make_client):
     return make_client()
 
-
-def make_tasks(client, count=1, serials=None, **body):
-    """Create tasks through the API and return their ids."""
-    body = {"serials": serials or [f"SER{i}" for i in range(count)],
-            "script_name": "account_warmup", **body}
-    result = client.simulate_post("/api/v1/task", json=body)
-    assert result.json["code"] == 0, result.json
-    return result.json["data"]["task_ids"]

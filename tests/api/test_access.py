@@ -1,4 +1,4 @@
-"""Plans and tokens (CONTRACT: Plans, Access): who may call what, and what they are told."""
+"""Plans and tokens (docs/API.md, Plans and Access): who may call what, and what they are told."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The /account family (issue 6) on the real app and store: CRUD, a unique username, the password
 stored but never returned, validation naming the field, and the OpenAPI document."""
 
-from .conftest import make_tasks
+from tests.fixtures import make_tasks
 
 
 def ok(result):

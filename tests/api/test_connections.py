@@ -18,6 +18,7 @@ import pytest
 from appliance.api.app import create_app
 from appliance.api.server import HubServer
 from appliance.services import build_services
+from tests.fixtures import wait_for
 from tests.hubkit import call, hub_config
 
 ATTACKER = "127.0.0.2"
@@ -76,10 +77,7 @@ def closed(sock: socket.socket) -> bool:
 
 
 def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not within {timeout} s"
-        time.sleep(0.05)
+    wait_for(condition, timeout, interval=0.05, message=what)
 
 
 def raise_open_files_limit(needed: int) -> None:
@@ -91,6 +89,7 @@ def raise_open_files_limit(needed: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
+@pytest.mark.phones   # starts a hub
 def test_two_thousand_half_open_connections_from_one_address_do_not_stop_the_api(tmp_path):
     raise_open_files_limit(4096)
     # Long deadlines: what holds here is the per-address cap, not a timeout.
@@ -110,6 +109,7 @@ def test_two_thousand_half_open_connections_from_one_address_do_not_stop_the_api
                 sock.close()
 
 
+@pytest.mark.phones   # starts a hub
 def test_an_address_at_its_cap_gets_new_connections_again_once_one_closes(tmp_path):
     with serving(tmp_path, connections_per_address=4) as server:
         held = [half_open(server.port) for _ in range(6)]
@@ -130,6 +130,7 @@ def test_an_address_at_its_cap_gets_new_connections_again_once_one_closes(tmp_pa
             assert b'"code":0' in again.makefile("rb").read()
 
 
+@pytest.mark.phones   # starts a hub
 def test_a_trickling_sender_is_dropped_after_request_timeout(tmp_path):
     with serving(tmp_path, request_timeout=2, idle_timeout=60) as server, connect(server.port) as sock:
         sock.sendall(b"GET /api/v1/task/stats HTTP/1.1\r\nX-Slow: ")
@@ -141,18 +142,20 @@ def test_a_trickling_sender_is_dropped_after_request_timeout(tmp_path):
                 sock.send(b"a")   # one byte every 0.5 s: each one is activity
             except OSError:
                 break
-            time.sleep(0.5)
+            time.sleep(0.5)   # the thing under test: a deliberately slow (trickling) client
 
 
+@pytest.mark.phones   # starts a hub
 def test_a_request_sent_in_pieces_within_request_timeout_is_served(tmp_path):
     with serving(tmp_path, request_timeout=5, idle_timeout=60) as server, connect(server.port) as sock:
         for piece in (b"GET /api/v1/task/stats HTTP/1.1\r\n", b"Host: 127.0.0.1\r\n",
                       b"Connection: close\r\n\r\n"):
             sock.sendall(piece)
-            time.sleep(0.2)
+            time.sleep(0.2)   # the thing under test: a slow client sends its request in pieces
         assert b'"code":0' in sock.makefile("rb").read()
 
 
+@pytest.mark.phones   # starts a hub
 def test_idle_connections_are_closed_after_idle_timeout(tmp_path):
     with serving(tmp_path, idle_timeout=1, request_timeout=60) as server:
         used = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)

@@ -1,10 +1,10 @@
-"""Every error code of CONTRACT comes back in the envelope, with a message that helps."""
+"""Every error code of docs/API.md (Error codes) comes back in the envelope, with a message that helps."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import make_tasks
+from tests.fixtures import make_tasks
 
 
 def assert_envelope(result, status, code):

@@ -10,12 +10,13 @@ import threading
 import time
 from contextlib import closing, contextmanager
 
+import pytest
+
 from appliance.api.events import EventStream
 from appliance.services.events import TYPES, EventBus
 from appliance.services.license import set_plan
 from appliance.services.statefiles import ensure_token, rotate_token
-from tests.conftest import wait_for
-from tests.engine.conftest import phone_hub, short_warmup  # noqa: F401 (phone_hub: a fixture)
+from tests.fixtures import short_warmup, wait_for
 from tests.hubkit import hub_config, running_hub
 
 BODY = {"script_name": "account_warmup"}
@@ -82,7 +83,7 @@ def reading(hub, query: str = "", headers: dict | None = None):
 
 
 def create(hub, serials) -> list[int]:
-    status, envelope = hub.call("POST", "/task", {**BODY, "serials": list(serials)})
+    _status, envelope = hub.call("POST", "/task", {**BODY, "serials": list(serials)})
     assert envelope["code"] == 0, envelope
     return envelope["data"]["task_ids"]
 
@@ -91,6 +92,7 @@ def changes(reader) -> list[tuple]:
     return [(d["task_id"], d["previous"], d["status_name"]) for d in reader.of("task_status")]
 
 
+@pytest.mark.phones   # starts a hub
 def test_each_status_change_arrives_once_in_order_with_increasing_ids(tmp_path):
     with running_hub(hub_config(tmp_path)) as hub, reading(hub) as reader:
         first, second = create(hub, ["A1", "A2"])
@@ -105,7 +107,7 @@ def test_each_status_change_arrives_once_in_order_with_increasing_ids(tmp_path):
         assert data[0] == {"action": "task_status", "task_id": first, "serial": "A1",
                            "status": 0, "status_name": "pending", "previous": None}
         assert data[-1]["status"] is None
-        runs, seqs = zip(*(i.rsplit("-", 1) for _, i, _ in reader.events))
+        runs, seqs = zip(*(i.rsplit("-", 1) for _, i, _ in reader.events), strict=False)
         assert len(set(runs)) == 1
         assert [int(n) for n in seqs] == list(range(int(seqs[0]), int(seqs[0]) + 5))
 
@@ -133,6 +135,7 @@ def test_a_warmup_on_simulated_phones_shows_every_state_and_the_phone_list(phone
                  message="the phone back in state device")
 
 
+@pytest.mark.phones   # starts a hub
 def test_last_event_id_resumes_with_exactly_the_missed_events(tmp_path):
     with running_hub(hub_config(tmp_path)) as hub:
         with reading(hub) as first:
@@ -150,6 +153,7 @@ def test_last_event_id_resumes_with_exactly_the_missed_events(tmp_path):
             missed = missed + create_after
 
 
+@pytest.mark.phones   # starts a hub
 def test_an_id_the_ring_no_longer_holds_gets_reset_and_a_bad_one_40001(tmp_path):
     with running_hub(hub_config(tmp_path, event_buffer=10)) as hub:
         with reading(hub) as first:
@@ -169,6 +173,7 @@ def test_an_id_the_ring_no_longer_holds_gets_reset_and_a_bad_one_40001(tmp_path)
             assert (body["code"], body["data"]) == (40001, {"field": "last_event_id"})
 
 
+@pytest.mark.phones   # starts a hub
 def test_a_stalled_reader_is_dropped_and_never_slows_the_hub(tmp_path):
     with running_hub(hub_config(tmp_path, threads=4)) as hub, reading(hub) as steady:
         stalled = socket.socket()
@@ -199,6 +204,7 @@ def test_a_stalled_reader_is_dropped_and_never_slows_the_hub(tmp_path):
                 got += chunk
 
 
+@pytest.mark.phones   # starts a hub
 def test_beyond_event_subscribers_the_answer_is_50301_until_one_leaves(tmp_path):
     with running_hub(hub_config(tmp_path, event_subscribers=2)) as hub:
         bus = hub.services.events.bus
@@ -215,6 +221,7 @@ def test_beyond_event_subscribers_the_answer_is_50301_until_one_leaves(tmp_path)
                 assert third.resp.status == 200
 
 
+@pytest.mark.phones   # starts a hub
 def test_types_filter_and_plan_changes(tmp_path):
     config = hub_config(tmp_path)
     with running_hub(config) as hub, reading(hub, "?types=reload_license") as reader:
@@ -239,6 +246,7 @@ def test_bad_types_name_the_field(client):
     assert "'bogus'" in result.json["message"] and all(t in result.json["message"] for t in TYPES)
 
 
+@pytest.mark.phones   # starts a hub
 def test_the_token_rule_holds_at_connect_and_while_streaming(tmp_path):
     config = hub_config(tmp_path)
     foreign = {"Host": "hub.example"}   # a name the hub does not know: no free pass, token needed
@@ -253,6 +261,7 @@ def test_the_token_rule_holds_at_connect_and_while_streaming(tmp_path):
             assert reader.events[-1][0] == "closed" and reader.events[-1][2]["code"] == 40101
 
 
+@pytest.mark.phones   # starts a hub
 def test_a_quiet_stream_outlives_the_idle_deadline_and_sends_heartbeats(tmp_path, monkeypatch):
     with running_hub(hub_config(tmp_path, idle_timeout=1)) as hub, reading(hub) as reader:
         time.sleep(2.5)   # the deadline under test passes: idle connections are closed after 1 s
@@ -265,6 +274,7 @@ def test_a_quiet_stream_outlives_the_idle_deadline_and_sends_heartbeats(tmp_path
         assert all(i is None for e, i, _ in reader.events if e == "heartbeat")  # resume unmoved
 
 
+@pytest.mark.phones   # starts a hub
 def test_stopping_the_hub_ends_open_streams_promptly(tmp_path):
     config = hub_config(tmp_path, shutdown_timeout=10)
     with running_hub(config) as hub:

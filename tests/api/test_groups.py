@@ -8,9 +8,7 @@ import threading
 
 from appliance.domain.tasks import RUNNING
 from appliance.errors import InvalidParams
-from tests.api.conftest import make_tasks
-from tests.conftest import wait_for
-from tests.devices.conftest import free_port
+from tests.fixtures import free_port, make_tasks, wait_for
 from tests.hubkit import hub_config, running_hub
 
 GROUP = "/api/v1/group"
@@ -229,7 +227,7 @@ def test_device_list_filters_by_group_and_each_device_names_its_groups(tmp_path,
             assert hub.call("POST", "/device/connect", {"address": serial})[1]["code"] == 0
         wait_for(lambda: len(hub.call("GET", "/device")[1]["data"]["devices"]) == 3, 20,
                  message="three phones listed")
-        for name, members in (("Team A", serials[:2] + ["NEVER-SEEN"]), ("Night", serials[1:2])):
+        for name, members in (("Team A", [*serials[:2], "NEVER-SEEN"]), ("Night", serials[1:2])):
             assert hub.call("POST", "/group", {"name": name, "serials": members})[1]["code"] == 0
 
         listed = hub.call("GET", "/device?group=team%20a")[1]["data"]

@@ -68,7 +68,7 @@ def test_a_hub_that_fails_to_start_frees_its_port_and_threads(tmp_path):
 
     from appliance.cli.serve import run_hub
     from appliance.errors import AdbServerDown
-    from tests.conftest import free_port
+    from tests.fixtures import free_port
 
     port = free_port()
     config = hub_config(tmp_path, port=port, adb_enabled=True, adb_port=free_port(),

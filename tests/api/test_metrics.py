@@ -11,7 +11,7 @@ import re
 import urllib.request
 
 from appliance.services.statefiles import ensure_token
-from tests.api.conftest import make_tasks
+from tests.fixtures import make_tasks
 from tests.hubkit import Scrape, hub_config, running_hub
 
 OUTSIDE = "198.51.100.7"
@@ -27,7 +27,7 @@ def test_metrics_on_a_real_hub(tmp_path):
     with running_hub(hub_config(tmp_path)) as hub:
         base = hub.url.removesuffix("/api/v1")
         before = Scrape(http_get(base + "/metrics")[1])
-        status, answer = hub.call("POST", "/task", {"serials": ["A1", "A2"],
+        _status, answer = hub.call("POST", "/task", {"serials": ["A1", "A2"],
                                                     "script_name": "account_warmup"})
         assert answer["code"] == 0, answer
         content_type, text = http_get(base + "/metrics")
@@ -39,7 +39,7 @@ def test_metrics_on_a_real_hub(tmp_path):
     assert after.value("appliance_tasks", state="pending") == 2
     assert after.value("appliance_tasks", state="failed") == 0
     assert "appliance_phones" not in after.families   # adb off: no phones to count
-    posted = dict(route="/api/v1/task", method="POST", status="200")
+    posted = {"route": "/api/v1/task", "method": "POST", "status": "200"}
     assert after.value(HTTP + "_count", **posted) == before.value(HTTP + "_count", **posted) + 1
     fsyncs = "appliance_store_fsync_seconds_count"
     assert after.value(fsyncs) > before.value(fsyncs)

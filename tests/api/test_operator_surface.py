@@ -8,7 +8,7 @@ BODY = {"serials": ["A1"], "script_name": "account_warmup"}
 
 
 def test_on_starter_the_local_api_is_closed_but_the_operator_keeps_control(make_client):
-    client, services = make_client(plan="Starter")
+    client, _services = make_client(plan="Starter")
     refused = client.simulate_post("/api/v1/task", json=BODY)
     assert refused.status_code == 403 and refused.json["code"] == 40301
     made = client.simulate_post("/ui/v1/task", json=BODY)

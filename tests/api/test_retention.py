@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from appliance.cli import main
 from appliance.domain.tasks import COMPLETED, FAILED
-from tests.api.conftest import make_tasks
+from tests.fixtures import make_tasks
 
 
 def test_old_finished_tasks_are_archived_and_readable(services_client):

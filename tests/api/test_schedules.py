@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import make_tasks
+from tests.fixtures import make_tasks
 
 BODY = {"name": "morning posts", "times": ["08:00"], "targets": {"serials": ["SER1", "SER2"]},
         "script_name": "account_warmup"}

@@ -25,6 +25,10 @@ from appliance.api.app import create_app
 from appliance.services import build_services
 from tests.hubkit import LOCAL_HOST, hub_config
 
+# Hundreds of generated requests and chains (~12 s here, a minute on a Pi): with the slow set,
+# not the quick `-m "not phones"` one (tests/conftest.py skips collecting it there).
+pytestmark = pytest.mark.phones
+
 # Operations whose schema-valid requests the hub may still refuse with 40001/40004, because of
 # its state or of a rule across fields that JSON Schema cannot state (min_interval <=
 # max_interval, a script's "target_users or target_user"), and the field each such refusal
@@ -50,8 +54,8 @@ STATE_FIELDS = {
     "POST /task/{task_id}/retry": {"status", "retry_count"},
 }
 UNAVAILABLE = {503: 50301, 504: 50401}
-SETTINGS = dict(derandomize=True, deadline=None, database=None,
-                suppress_health_check=list(HealthCheck))
+SETTINGS = {"derandomize": True, "deadline": None, "database": None,
+                "suppress_health_check": list(HealthCheck)}
 
 
 def _served_document() -> dict:
@@ -104,8 +108,8 @@ def valid_requests_accepted(ctx, response, case):
     return
 
 
-CHECKS = dict(headers=LOCAL_HOST, excluded_checks=[not_a_server_error, positive_data_acceptance],
-              additional_checks=[only_documented_unavailability, valid_requests_accepted])
+CHECKS = {"headers": LOCAL_HOST, "excluded_checks": [not_a_server_error, positive_data_acceptance],
+              "additional_checks": [only_documented_unavailability, valid_requests_accepted]}
 
 
 @schema.parametrize()

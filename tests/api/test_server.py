@@ -6,13 +6,14 @@ import http.client
 import json
 import signal
 import threading
-import time
 
 import pytest
 
+from tests.fixtures import wait_for
 from tests.hubkit import HubProcess, hub_config, running_hub
 
 
+@pytest.mark.phones   # starts a hub
 def test_every_acknowledged_task_survives_kill_9(tmp_path):
     state = tmp_path / "state"
     hub = HubProcess(state, "--no-adb").start()
@@ -49,6 +50,7 @@ def _stopped_hub_with_tasks(tmp_path, count: int = 5):
     return state
 
 
+@pytest.mark.phones   # starts a hub
 def test_truncated_store_gives_a_clear_error_and_is_kept(tmp_path):
     state = _stopped_hub_with_tasks(tmp_path)
     files = [p for p in state.iterdir() if p.is_file() and p.stat().st_size > 64
@@ -69,7 +71,7 @@ def test_truncated_store_gives_a_clear_error_and_is_kept(tmp_path):
     assert kept, "the damaged file must be kept aside, not emptied"
 
 
-def _slow_request(url: str, results: list) -> None:
+def _slow_request(url: str, results: list, stopping: threading.Event) -> None:
     host, port = url.split("//")[1].split("/")[0].split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     body = json.dumps({"serials": ["SLOW"], "script_name": "account_warmup"}).encode()
@@ -79,21 +81,23 @@ def _slow_request(url: str, results: list) -> None:
     conn.endheaders()
     conn.send(body[:10])
     results.append("sent-part")
-    time.sleep(0.5)  # the rest arrives after the stop began: an in-flight request
-    conn.send(body[10:])
+    assert stopping.wait(30), "the hub never began stopping"
+    conn.send(body[10:])   # the rest arrives after the stop began: an in-flight request
     resp = conn.getresponse()
     results.append((resp.status, json.loads(resp.read())))
 
 
+@pytest.mark.phones   # starts a hub
 def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path):
     hub = HubProcess(tmp_path / "state", "--no-adb").start()
     results: list = []
-    thread = threading.Thread(target=_slow_request, args=(hub.url, results))
+    stopping = threading.Event()
+    thread = threading.Thread(target=_slow_request, args=(hub.url, results, stopping))
     thread.start()
-    deadline = time.monotonic() + 10
-    while not results and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: results, 10, message="the first part of the request sent")
     hub.proc.send_signal(signal.SIGTERM)
+    wait_for(lambda: any("stopping" in line for line in hub.log), 30, message="the hub to begin stopping")
+    stopping.set()
     assert hub.proc.wait(30) == 0
     thread.join(30)
     status, body = results[-1]
@@ -105,6 +109,7 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path):
         again.terminate()
 
 
+@pytest.mark.phones   # starts a hub
 def test_in_process_hub_serves_and_stops(tmp_path):
     with running_hub(hub_config(tmp_path)) as hub:
         status, body = hub.call("GET", "/license/check")
@@ -113,6 +118,7 @@ def test_in_process_hub_serves_and_stops(tmp_path):
         assert status == 404 and body["code"] == 40401
 
 
+@pytest.mark.phones   # starts a hub
 def test_second_hub_on_the_same_state_dir_is_refused(tmp_path):
     hub = HubProcess(tmp_path / "state", "--no-adb").start()
     try:
@@ -123,6 +129,7 @@ def test_second_hub_on_the_same_state_dir_is_refused(tmp_path):
         hub.terminate()
 
 
+@pytest.mark.phones   # starts a hub
 def test_truncated_snapshot_gives_a_clear_error_and_is_kept(tmp_path):
     from appliance.storage import Store
 

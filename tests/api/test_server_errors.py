@@ -38,7 +38,7 @@ def exchange(port: int, request: bytes) -> tuple[int, dict, dict]:
             pass  # the hub closed with our unread bytes: the answer came before the reset
     head, _, body = answer.partition(b"\r\n\r\n")
     status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {name.lower(): value.strip() for name, _, value in (l.partition(":") for l in lines)}
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
     return int(status_line.split()[1]), headers, json.loads(body)
 
 

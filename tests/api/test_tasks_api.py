@@ -1,9 +1,9 @@
-"""The /task routes' success shapes and state rules (CONTRACT: Tasks), through the falcon app."""
+"""The /task routes' success shapes and state rules (docs/API.md, Tasks), through the falcon app."""
 
 from __future__ import annotations
 
 from appliance.domain.tasks import COMPLETED, FAILED, RUNNING
-from tests.api.conftest import make_tasks
+from tests.fixtures import make_tasks
 
 TASK_FIELDS = {"id", "serial", "username", "script_name", "script_config", "status", "source",
                "min_interval", "max_interval", "start_time", "created_at", "started_at",
@@ -121,7 +121,7 @@ def test_stop_of_finished_tasks_is_40001_naming_the_state(services_client):
     ids = make_tasks(client, 2)
     services.store.tasks.update(ids[0], {"status": COMPLETED})
     services.store.tasks.update(ids[1], {"status": FAILED, "remark": "boom"})
-    for task_id, state in zip(ids, ("completed", "failed")):
+    for task_id, state in zip(ids, ("completed", "failed"), strict=False):
         result = client.simulate_post(f"/api/v1/task/{task_id}/stop")
         assert result.status_code == 400 and result.json["code"] == 40001
         assert state in result.json["message"]
@@ -143,7 +143,7 @@ def test_retry_of_other_states_is_40001(services_client):
     ids = make_tasks(client, 3)
     services.store.tasks.update(ids[1], {"status": RUNNING})
     services.store.tasks.update(ids[2], {"status": COMPLETED})
-    for task_id, state in zip(ids, ("pending", "running", "completed")):
+    for task_id, state in zip(ids, ("pending", "running", "completed"), strict=False):
         result = client.simulate_post(f"/api/v1/task/{task_id}/retry")
         assert result.json["code"] == 40001 and state in result.json["message"]
 
@@ -164,7 +164,7 @@ def test_retry_all_retries_only_failed(services_client):
 def test_delete_in_every_state(services_client):
     client, services = services_client
     ids = make_tasks(client, 4)
-    for task_id, status in zip(ids[1:], (RUNNING, COMPLETED, FAILED)):
+    for task_id, status in zip(ids[1:], (RUNNING, COMPLETED, FAILED), strict=False):
         services.store.tasks.update(task_id, {"status": status})
     for task_id in ids:
         result = client.simulate_delete(f"/api/v1/task/{task_id}")

@@ -17,8 +17,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import free_port, wait_for
-from tests.engine.conftest import ADB_PATH, PhoneHub
+from tests.fixtures import ADB_PATH, PhoneHub, free_port, wait_for
 from tests.hubkit import hub_config, running_hub
 
 COMPLETED, FAILED = 2, 3
@@ -237,10 +236,10 @@ def docs_client(make_client):
     """A hub (adb off) where the docs' devices each have one account: my_account1..5 on
     device_1..5 (my_account1 and 2 also stand for device_serial_1 and 2 in usernames mode)."""
     client, services = make_client()
-    for name, serial in zip(ACCOUNTS, DOC_SERIALS[2:]):
+    for name, serial in zip(ACCOUNTS, DOC_SERIALS[2:], strict=False):
         assert client.simulate_post("/api/v1/account", json={
             "username": name, "device": serial}).json["code"] == 0
-    for index, serial in enumerate(S1 + ["device_serial_2"]):
+    for index, serial in enumerate([*S1, "device_serial_2"]):
         assert client.simulate_post("/api/v1/account", json={
             "username": f"other{index}", "device": serial}).json["code"] == 0
     return client, services
@@ -334,7 +333,7 @@ def docs_phones(tmp_path, sim_farm):
         wait_for(lambda: all(engine.tracker.usable(s) for s in serials), 30,
                  message="every phone usable by the hub")
         hub = PhoneHub(handle, farm, serials)
-        for name, serial in zip(ACCOUNTS, serials):
+        for name, serial in zip(ACCOUNTS, serials, strict=False):
             hub.ok("POST", "/account", {"username": name, "device": serial})
         yield hub
 

@@ -26,8 +26,11 @@ from tests.hubkit import ROOT, call
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="playwright is not installed (pip install -e '.[test]')")
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
-                                                             "(apt-get install chromium)")
+pytestmark = [
+    pytest.mark.phones,   # a browser and a hub
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
 expect = sync_api.expect
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -300,10 +303,9 @@ def test_groups_and_schedules_from_the_console(page, demo):
 
 def axe_violations(tab) -> list[str]:
     tab.add_script_tag(path=str(AXE))
-    found = tab.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']}))"
+    return tab.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']}))"
                          ".violations.filter(v => ['serious', 'critical'].includes(v.impact))"
                          ".map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target).join(' | ')})`)")
-    return found
 
 
 def test_every_page_is_accessible_and_photographed_at_two_widths(browser, demo):

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 from appliance.storage import Store
+from tests.fixtures import Cli
 from tests.hubkit import hub_config, running_hub
-
-from .conftest import Cli
 
 
 def create(hub, *serials: str) -> list[int]:
@@ -51,7 +50,7 @@ def test_restore_brings_back_the_backed_up_tasks_and_can_be_undone(tmp_path):
     with running_hub(config) as hub:
         assert task_ids(hub) == set(kept)
         (new,) = create(hub, "C1")
-        assert new > max(later)   # CONTRACT: ids are never reused, not even after a restore
+        assert new > max(later)   # docs/API.md, Tasks: ids are never reused, not even after a restore
 
     undo = cli("db", "restore", str(aside), "--json")
     assert undo.exit_code == 0, undo.output

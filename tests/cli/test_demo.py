@@ -14,6 +14,8 @@ import pytest
 
 from tests.hubkit import call
 
+pytestmark = pytest.mark.phones   # the demo: a hub process, its adb server, simulated phones
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

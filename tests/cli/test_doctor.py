@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,17 +109,30 @@ def test_service_user_missing_or_outside_plugdev(cli, healthy_box, monkeypatch):
 
 
 def test_api_port_taken_by_another_program(cli, healthy_box):
+    # Another program on the port: it answers the doctor's probe with a page that is not a hub's.
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()
         port = other.getsockname()[1]
+
+        def answer_like_another_server() -> None:
+            while True:
+                try:
+                    conn, _ = other.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>hi</html>")
+
+        threading.Thread(target=answer_like_another_server, daemon=True).start()
         code, found = findings(cli, APPLIANCE_PORT=str(port), APPLIANCE_ADB_PORT=str(free_port()))
     assert code == 1 and not found["API port"]["ok"]
     assert f"sport = :{port}" in found["API port"]["fix"]
 
 
 def test_ports_held_by_the_running_hub_are_fine(live_hub, healthy_box):
-    code, found = findings(live_hub.cli, APPLIANCE_ADB_PORT=str(free_port()))
+    _code, found = findings(live_hub.cli, APPLIANCE_ADB_PORT=str(free_port()))
     assert found["API port"]["ok"] and "running hub" in found["API port"]["detail"]
 
 
@@ -152,10 +166,8 @@ def test_api_host_that_is_not_this_machine(cli, healthy_box):
 
 def test_phones_missing_the_app_or_the_keyboard_are_warnings_with_what_to_install(
         tmp_path, healthy_box, sim_farm):
-    from tests.conftest import wait_for
+    from tests.fixtures import Cli, wait_for
     from tests.hubkit import hub_config, running_hub
-
-    from .conftest import Cli
 
     farm = sim_farm(3)
     ready, no_app, no_keyboard = farm.phones

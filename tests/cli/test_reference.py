@@ -15,7 +15,7 @@ def test_every_command_is_in_the_reference():
     def walk(command, path):
         names.append(" ".join(path))
         for name, sub in getattr(command, "commands", {}).items():
-            walk(sub, path + [name])
+            walk(sub, [*path, name])
 
     walk(main, ["appliance"])
     for name in names:

@@ -93,6 +93,7 @@ def serve(tmp_path):
         hub.kill()
 
 
+@pytest.mark.phones   # starts a hub process
 def test_serve_says_where_it_listens_once_without_a_traceback(serve, tmp_path):
     hub = serve().start()
     line = hub.lines[-1]
@@ -105,6 +106,7 @@ def test_serve_says_where_it_listens_once_without_a_traceback(serve, tmp_path):
     assert len([x for x in hub.lines if "serving http://" in x]) == 1
 
 
+@pytest.mark.phones   # starts a hub process
 def test_json_format_writes_one_object_per_line(serve):
     hub = serve(env={"APPLIANCE_LOG_FORMAT": "json", "APPLIANCE_ACCESS_LOG": "true"}).start()
     assert hub.get("/api/v1/task/stats?status=1") == 200
@@ -117,6 +119,7 @@ def test_json_format_writes_one_object_per_line(serve):
         assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$", entry["ts"])
 
 
+@pytest.mark.phones   # starts a hub process
 def test_access_log_is_off_by_default(serve):
     hub = serve().start()
     assert hub.get("/healthz?probe") == 200
@@ -134,6 +137,7 @@ def test_json_lines_carry_the_exception_text():
     assert entry["message"] == "failed it" and "ValueError: boom" in entry["exc"]
 
 
+@pytest.mark.phones   # starts a hub process
 def test_under_journald_lines_carry_a_priority_and_no_timestamp(serve):
     read, write = os.pipe()
     stat = os.fstat(write)
@@ -146,6 +150,7 @@ def test_under_journald_lines_carry_a_priority_and_no_timestamp(serve):
     assert not any(re.search(r"\d\d:\d\d:\d\d", line) for line in hub.lines), hub.lines
 
 
+@pytest.mark.phones   # starts a hub process
 def test_sighup_applies_log_settings_live_and_survives_a_bad_file(serve, tmp_path):
     config = tmp_path / "appliance.toml"
     config.write_text('log_level = "info"\naccess_log = true\n')

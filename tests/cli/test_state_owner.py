@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from appliance.services.statefiles import PLAN_FILE, TOKEN_FILE
-from tests.cli.conftest import Cli
+from tests.fixtures import Cli
 
 NOBODY = 65534
 

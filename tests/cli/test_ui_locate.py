@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 
 from appliance.services import ui as ui_service
-from tests.conftest import free_port, wait_for
+from tests.fixtures import Cli, free_port, wait_for
 from tests.hubkit import hub_config, running_hub
-
-from .conftest import Cli
 
 DUMP = ("<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation=\"0\">"
         "<node index=\"0\" text=\"Für dich\" resource-id=\"\" class=\"android.widget.FrameLayout\" "

@@ -19,6 +19,8 @@ import pytest
 
 from tests.hubkit import call
 
+pytestmark = pytest.mark.phones   # `appliance serve` processes
+
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = ROOT / "dist" / "appliance"
 COMMANDS = {
@@ -88,7 +90,7 @@ def test_ready_is_sent_once_the_api_answers_and_sigterm_exits_0(kind, tmp_path):
 def test_watchdog_pings_while_serving_and_stopping_is_announced(tmp_path):
     notify = FakeSystemd(tmp_path / "notify.sock")
     notify.sock.settimeout(3)
-    proc, port, seen = start("python", tmp_path, notify, WATCHDOG_USEC="400000")
+    proc, _port, _seen = start("python", tmp_path, notify, WATCHDOG_USEC="400000")
     try:
         notify.until("READY=1")
         assert notify.until("WATCHDOG=1") == "WATCHDOG=1"

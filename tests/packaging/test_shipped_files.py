@@ -58,12 +58,13 @@ def test_unit_passes_systemd_analyze_verify(tmp_path):
                                              f"ExecStart={stand_in}"))
     result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60)
     # systemd only warns (exit 0) about unknown values: any output at all is a failure here.
-    assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), result.stdout + result.stderr
+    said = result.stdout + result.stderr
+    assert result.returncode == 0 and not said.strip(), said
 
 
 def test_shipped_config_loads_and_names_every_setting():
     config = load_config(CONFIG, env={})
-    assert config.plan == "Pro"  # CONTRACT: a fresh hub serves the API
+    assert config.plan == "Pro"  # docs/API.md, Plans: a fresh hub serves the API
     assert str(config.state_dir) == "/var/lib/appliance"
     assert config.adb_port == 5037 and config.port == 50809
     present = set(tomllib.loads(CONFIG.read_text()))
