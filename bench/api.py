@@ -238,7 +238,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
-        return serve_bare(args.port)
+        serve_bare(args.port)
+        return
 
     depths = (0, 1_000, 10_000) if args.quick else (0, 10_000, 100_000)
     phones_rss, phones_list = (20, 40) if args.quick else (100, 200)

@@ -1,8 +1,8 @@
 """Cost of the devices client layer: `shell echo` through DeviceClient vs raw ppadb vs the adb CLI.
 
 One run, one simulated phone, one private adb server (a free port, stopped at the end). Each
-round runs the three ways in a shuffled order so drift hits them alike; prints medians and the layer's overhead over
-raw ppadb (the target: at most 20 %).
+round runs the three ways in a shuffled order so drift hits them alike; prints medians and the
+layer's overhead over raw ppadb (the target: at most 20 %).
 
     python bench/devices.py [--rounds 1000] [--cli-rounds 60]
 """
@@ -110,7 +110,7 @@ def main() -> None:
         }
         samples: dict[str, list[float]] = {name: [] for name in ways}
         for _ in range(20):  # warm up
-            for name, call in list(ways.items())[:2]:
+            for call in list(ways.values())[:2]:
                 call()
         order = list(ways.items())
         shuffle = random.Random(1).shuffle

@@ -19,7 +19,9 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
+from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -35,9 +37,9 @@ class Echo(Script):
     """The trivial script: one shell round trip; records its own start and end."""
 
     name = "bench_echo"
-    schema = {"type": "object"}
-    times: dict[int, tuple[float, float]] = {}
-    started: dict[int, threading.Event] = defaultdict(threading.Event)
+    schema: ClassVar[dict[str, Any]] = {"type": "object"}
+    times: ClassVar[dict[int, tuple[float, float]]] = {}
+    started: ClassVar[dict[int, threading.Event]] = defaultdict(threading.Event)
 
     def run(self, ctx):
         start = time.perf_counter()
@@ -51,7 +53,7 @@ class Hold(Script):
     """Keeps its phone busy until released, so that a queue can be filled behind it."""
 
     name = "bench_hold"
-    schema = {"type": "object"}
+    schema: ClassVar[dict[str, Any]] = {"type": "object"}
     release = threading.Event()
 
     def run(self, ctx):
@@ -134,7 +136,7 @@ def main() -> None:
         script_ms = statistics.median(t for times in by_phone.values() for t in times) * 1000
 
         # 3. one phone alone: the per-task cost of the dispatch cycle without store contention.
-        status, env = call(url, "POST", "/task", {"serials": [serials[0]], "script_name": "bench_hold",
+        _status, env = call(url, "POST", "/task", {"serials": [serials[0]], "script_name": "bench_hold",
                                                   "min_interval": 0, "max_interval": 0})
         assert env["code"] == 0, env
         solo = []
@@ -143,7 +145,7 @@ def main() -> None:
         Hold.release.set()
         while not all(i in Echo.times for i in solo):
             time.sleep(0.002)
-        gaps = [Echo.times[b][0] - Echo.times[a][1] for a, b in zip(solo, solo[1:])]
+        gaps = [Echo.times[b][0] - Echo.times[a][1] for a, b in pairwise(solo)]
 
         print(f"phones: {len(serials)}  tasks: {len(ids)}  interval: 0")
         print(f"create-to-start latency on idle phones: median {statistics.median(latencies) * 1000:.1f} ms"

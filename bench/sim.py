@@ -79,8 +79,8 @@ def main() -> None:
     args = parser.parse_args()
 
     port = free_port()
-    log = open(os.devnull, "wb")
-    server = subprocess.Popen([ADB, "-P", str(port), "server", "nodaemon"], stdout=log, stderr=log)
+    server = subprocess.Popen([ADB, "-P", str(port), "server", "nodaemon"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     farm = SimFarm(count=args.phones, seed=1).start()
     try:
         deadline = time.monotonic() + 10
@@ -128,7 +128,8 @@ def main() -> None:
         print(f"median_ms shell_echo ppadb={statistics.median(ppadb):.2f} cli={statistics.median(cli):.2f}")
     finally:
         farm.stop()
-        subprocess.run([ADB, "-P", str(port), "kill-server"], capture_output=True, timeout=10)
+        subprocess.run([ADB, "-P", str(port), "kill-server"], capture_output=True, timeout=10,
+                       check=False)   # the server may be gone already
         try:
             server.wait(timeout=5)
         except subprocess.TimeoutExpired:

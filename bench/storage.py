@@ -185,7 +185,8 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="where to write (a real disk, not tmpfs)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="storage-bench-", dir=args.dir))
-    fs = subprocess.run(["df", "-T", str(root)], capture_output=True, text=True).stdout.split("\n")
+    fs = subprocess.run(["df", "-T", str(root)], capture_output=True, text=True,
+                        check=False).stdout.split("\n")   # no df: the type prints as '?'
     print(f"# writing under {root} ({fs[1].split()[1] if len(fs) > 1 else '?'}); "
           f"{os.cpu_count()} CPUs; python {sys.version.split()[0]}")
     rng = random.Random(1)
@@ -201,9 +202,11 @@ def main() -> None:
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    print(f"\n{'tasks':>7} {'backend':<8} {'insert ms':>10} {'update ms':>10} {'list ms':>10} {'stats ms':>10}")
+    print(f"\n{'tasks':>7} {'backend':<8} {'insert ms':>10} {'update ms':>10} {'list ms':>10} "
+          f"{'stats ms':>10}")
     for size, name, r in rows:
-        print(f"{size:>7} {name:<8} {r['insert']:>10.3f} {r['update']:>10.3f} {r['list']:>10.3f} {r['stats']:>10.3f}")
+        print(f"{size:>7} {name:<8} {r['insert']:>10.3f} {r['update']:>10.3f} {r['list']:>10.3f} "
+              f"{r['stats']:>10.3f}")
     print()
     for size in SIZES:
         e = extras[size]
