@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from appliance import __version__
-from appliance.config import load_config
+from appliance.config import Config, load_config
 from appliance.errors import ApplianceError, ConfigError
 
 # Where `make install` puts the box's config: admin commands on the box use it by default, so
@@ -27,9 +27,9 @@ class LazyConfig:
 
     def __init__(self, path: str | None):
         self.path = path
-        self._config = None
+        self._config: Config | None = None
 
-    def get(self, **overrides):
+    def get(self, **overrides: object) -> Config:
         try:
             if self._config is None:
                 path = self.path or (SYSTEM_CONFIG if SYSTEM_CONFIG.is_file() else None)
@@ -85,7 +85,8 @@ class SentenceGroup(click.Group):
 @click.group(cls=SentenceGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="appliance")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              envvar="APPLIANCE_CONFIG", help="TOML config file (default: /etc/appliance/appliance.toml if present, "
+              envvar="APPLIANCE_CONFIG",
+              help="TOML config file (default: /etc/appliance/appliance.toml if present, "
                    "else built-in settings).")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
@@ -101,6 +102,7 @@ def _register() -> None:
         demo,
         devices,
         doctor,
+        gateway,
         groups,
         license,
         materials,
@@ -113,7 +115,7 @@ def _register() -> None:
         ui,
     )
 
-    for module in (serve, demo, sim, status, tasks, devices, groups, schedules, materials, ui,
+    for module in (serve, gateway, demo, sim, status, tasks, devices, groups, schedules, materials, ui,
                    accounts, license, token, db, doctor):
         for command in module.commands:
             main.add_command(command)

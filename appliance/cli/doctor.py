@@ -26,6 +26,7 @@ from typing import Any
 import click
 
 from appliance.cli.hubclient import HubClient, HubDown, HubError, echo_json
+from appliance.config import Config
 
 UDEV_DIRS = [Path("/etc/udev/rules.d"), Path("/lib/udev/rules.d"), Path("/usr/lib/udev/rules.d")]
 UNIT_PATH = Path("/etc/systemd/system/appliance.service")
@@ -51,7 +52,8 @@ class Finding:
 
 def _adb_version(path: str) -> str | None:
     try:
-        out = subprocess.run([path, "version"], capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run([path, "version"], capture_output=True, text=True, timeout=10,
+                             check=False).stdout   # a failing adb prints no version: None
     except (OSError, subprocess.SubprocessError):
         return None
     match = re.search(r"^Version (\S+)", out, re.M) or re.search(r"version (\S+)", out)
@@ -67,7 +69,7 @@ def _adbs_on_path() -> list[str]:
     return list(seen.values())
 
 
-def check_adb(config: Any) -> list[Finding]:
+def check_adb(config: Config) -> list[Finding]:
     if not config.adb_enabled:
         return [Finding("adb", True, "adb is disabled in the config (adb_enabled = false)")]
     configured = shutil.which(config.adb_path)
@@ -175,7 +177,7 @@ def _adb_server_answers(port: int) -> bool:
         return False
 
 
-def check_ports(config: Any, seen: dict | None = None) -> list[Finding]:
+def check_ports(config: Config, seen: dict | None = None) -> list[Finding]:
     """The API and adb ports; `seen["hub"]` tells later checks whether the hub runs here."""
     hub = HubClient(config, timeout=3)
     answers: list[bool] = []
@@ -222,7 +224,7 @@ def check_ports(config: Any, seen: dict | None = None) -> list[Finding]:
 
 # --- state, clock ---
 
-def check_state_dir(config: Any) -> Finding:
+def check_state_dir(config: Config) -> Finding:
     state_dir = Path(config.state_dir)
     existing = state_dir
     while not existing.exists() and existing != existing.parent:
@@ -285,7 +287,7 @@ def _phone_finding(device: dict) -> Finding:
                                             f"{'installed' if keyboard else 'not checked'}")
 
 
-def check_phones(config: Any, hub_running: bool = True) -> list[Finding]:
+def check_phones(config: Config, hub_running: bool = True) -> list[Finding]:
     """Each phone the running hub knows; nothing to say when no hub runs or adb is off."""
     if not config.adb_enabled:
         return [Finding("phones", True, "adb is disabled in the config (adb_enabled = false)")]
@@ -313,12 +315,69 @@ def check_phones(config: Any, hub_running: bool = True) -> list[Finding]:
     return [_phone_finding(device) for device in devices]
 
 
-def run_checks(config: Any) -> list[Finding]:
+def running_link(config: Config) -> tuple[str, bool | None] | None:
+    """(who, connected) of this box's hub or gateway when one answers at the configured port,
+    from its own API (the gateway's /healthz, a hub's /license/check); connected None when it
+    could not be read. None when nothing runs here."""
+    client = HubClient(config, timeout=3)
+    health = client.health()
+    if health is None:
+        return None
+    if health.get("role") == "gateway":
+        broker = health.get("broker")
+        return "the running gateway", broker if isinstance(broker, bool) else None
+    who = f"the running hub {config.fleet_hub}"
+    try:
+        data = client.call("GET", "/license/check")
+    except (HubDown, HubError, click.ClickException):
+        return who, None
+    fleet = data.get("fleet") if isinstance(data, dict) else None
+    connected = fleet.get("broker_connected") if isinstance(fleet, dict) else None
+    return who, connected if isinstance(connected, bool) else None
+
+
+def check_broker(config: Config) -> list[Finding]:
+    """The fleet's broker (issue 17), when this box is in a fleet. The broker maps each user to
+    one client id (`use_username_as_clientid`), so a probe logging in as this box's user would
+    take over the session of the hub or gateway running here: while one runs, its own view of
+    the link is asked instead. The probe (log in within 5 s) runs only when none runs, or when
+    the running one says it is not connected (then the probe tells why)."""
+    if not config.fleet_broker:
+        return []
+    from appliance.fleet.probe import probe_broker
+
+    fix = ("see README \"Many hubs\": the broker's password_file and acl_file, and "
+           "fleet_broker / fleet_password in this box's config")
+    running = running_link(config)
+    if running is not None:
+        who, connected = running
+        if connected:
+            return [Finding("fleet broker", True, f"{who} is connected to {config.fleet_broker}")]
+        if connected is None:
+            return [Finding("fleet broker", True, f"not checked: {who} did not say whether it is "
+                                                  "connected, and logging in as its broker user "
+                                                  "would take over its session",
+                            "run doctor as the hub's user (sudo) so it can read the API token",
+                            warning=True)]
+    problem = probe_broker(config, timeout=5.0)
+    if problem is None:
+        if running is not None:
+            return [Finding("fleet broker", False, f"{running[0]} is not connected to "
+                                                   f"{config.fleet_broker}, though the broker "
+                                                   "takes its credentials",
+                            "see its log (journalctl -u appliance, or -u appliance-gateway)")]
+        return [Finding("fleet broker", True, f"{config.fleet_broker} accepts this box's user")]
+    if running is not None:
+        problem = f"{running[0]} is not connected: {problem}"
+    return [Finding("fleet broker", False, problem, fix)]
+
+
+def run_checks(config: Config) -> list[Finding]:
     seen: dict[str, Any] = {}
     checks: list[Callable[[], Finding | list[Finding]]] = [
         lambda: check_adb(config), check_udev, check_groups, lambda: check_ports(config, seen),
         lambda: check_state_dir(config), check_clock,
-        lambda: check_phones(config, seen.get("hub", True))]
+        lambda: check_phones(config, seen.get("hub", True)), lambda: check_broker(config)]
     findings: list[Finding] = []
     for check in checks:
         result = check()
@@ -330,8 +389,9 @@ def run_checks(config: Any) -> list[Finding]:
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.pass_context
 def doctor(ctx: click.Context, as_json: bool) -> None:
-    """Check adb, udev rule, plugdev, ports, state directory and clock, and each phone of the
-    running hub (TikTok app, ADB keyboard); exit 1 on any failure (a phone's warning is not one)."""
+    """Check adb, udev rule, plugdev, ports, state directory and clock, each phone of the
+    running hub (TikTok app, ADB keyboard) and, in a fleet, the broker; exit 1 on any failure
+    (a phone's warning is not one)."""
     findings = run_checks(ctx.obj.get())
     if as_json:
         echo_json([asdict(f) for f in findings])
