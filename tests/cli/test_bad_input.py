@@ -71,6 +71,8 @@ PLAIN = {
     "devices screenshot": ("devices", "screenshot", "SER1", "-o", "{tmp}/screen.png"),
     "devices show": ("devices", "show", "SER1"),
     "doctor": ("doctor",),
+    # No fleet_broker in the environments: the gateway says which settings it needs.
+    "gateway": ("gateway",),
     "groups": ("groups", "list"),
     "groups add": ("groups", "add", "Team", "SER1"),
     "groups create": ("groups", "create", "Team", "SER1"),
@@ -166,6 +168,10 @@ BAD = {
                                 says="does not exist"),
                            case("devices", "screenshot", "SER1", "-o", "{tmp}/x.png", hub=True)],
     "devices show": [case("devices", "show", "SER1", hub=True)],
+    "gateway": [case("gateway", says="fleet_broker"),
+                case("gateway", env={"APPLIANCE_FLEET_BROKER": "http://hub:1883"},
+                     says="mqtt://HOST:PORT"),
+                case("gateway", "--port", "70000", says="at most 65535")],
     "doctor": [case("doctor", env={"APPLIANCE_PORT": "not-a-port"}, says="whole number"),
                case("doctor", env=STATE_IS_A_FILE, says="not writable")],
     "groups": [case("groups", "nope", says="No such command")],
@@ -297,7 +303,7 @@ def command_paths(command: click.Command = main, path: tuple[str, ...] = ()):
     yield " ".join(path)
     if isinstance(command, click.Group):
         for name, sub in sorted(command.commands.items()):
-            yield from command_paths(sub, path + (name,))
+            yield from command_paths(sub, (*path, name))
 
 
 def _garbage_server(sock: socket.socket) -> None:
@@ -427,6 +433,7 @@ def test_every_command_has_bad_input_cases():
     assert set(BAD) - paths == set() and set(PLAIN) - paths == set(), "cases for no command"
 
 
+@pytest.mark.phones   # starts a hub process
 @pytest.mark.parametrize("path", sorted(BAD), ids=lambda p: p or "appliance")
 def test_bad_input_is_answered_with_a_sentence(path, world, live_port):
     for bad in BAD[path]:
@@ -454,6 +461,7 @@ json.dump([invoke(args).__dict__ for args in json.load(sys.stdin)], sys.stdout)
 """
 
 
+@pytest.mark.phones   # starts a hub process
 def test_every_command_with_the_default_state_folder_and_no_config_answers_a_sentence(world):
     home = Path(world["tmp"]) / "home"
     env = {**os.environ, **{k: v for k, v in base_env(world).items() if v is not None},
@@ -464,11 +472,12 @@ def test_every_command_with_the_default_state_folder_and_no_config_answers_a_sen
     done = subprocess.run([sys.executable, "-c", DRIVER], input=json.dumps(commands), env=env,
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    for args, outcome in zip(commands, json.loads(done.stdout)):
+    for args, outcome in zip(commands, json.loads(done.stdout), strict=False):
         check(Outcome(**outcome), f"default state folder: appliance {' '.join(args)}")
     assert (home / "state" / "appliance" / "api-token").is_file()   # that folder was the one used
 
 
+@pytest.mark.phones   # starts a hub process
 def test_hub_down_says_so_and_what_to_do(world):
     result = run(world, ("tasks", "list"), {})
     assert result.exit_code == 1
@@ -492,6 +501,7 @@ def test_the_issues_cases_fail_with_their_own_sentence(world):
         check(run(world, args, {}), " ".join(args), says, ok=False)
 
 
+@pytest.mark.phones   # starts a hub process
 @pytest.mark.parametrize("args", [
     ("accounts", "import", "{utf16_csv}"),
     ("--config", "@missing.json", "tasks", "list"),
