@@ -11,6 +11,7 @@ loop thread.
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 
@@ -78,12 +79,26 @@ class HubServer:
         closed = threading.Event()
 
         def stop_accepting() -> None:
-            # The listening socket only: BaseWSGIServer.close() would also close the trigger.
+            # Connections the kernel already completed wait in the backlog: their clients have
+            # sent, or are sending, requests in flight. Take them in before closing the
+            # listening socket (closing it would reset them). Then the listening socket only:
+            # BaseWSGIServer.close() would also close the trigger.
+            listener = self.server.socket
+            for _ in range(self.server.adj.backlog):
+                if listener is None or not select.select([listener], [], [], 0)[0]:
+                    break
+                self.server.handle_accept()
             wasyncore.dispatcher.close(self.server)
             closed.set()
 
         self.server.trigger.pull_trigger(stop_accepting)
         closed.wait(timeout)
+        # Two more turns of the loop: what those connections had sent is read (their requests
+        # begun), so the wait below sees them as in flight.
+        for _ in range(2):
+            turned = threading.Event()
+            self.server.trigger.pull_trigger(turned.set)
+            turned.wait(timeout)
         deadline = time.monotonic() + timeout
         while self._busy() and time.monotonic() < deadline:
             time.sleep(0.02)
