@@ -35,7 +35,7 @@ browser:
 
 # The fleet's tests start Debian's Mosquitto broker (and its mosquitto_passwd) on a free port.
 broker:
-	@command -v mosquitto >/dev/null && command -v mosquitto_passwd >/dev/null || \
+	@{ command -v mosquitto || test -x /usr/sbin/mosquitto; } >/dev/null && command -v mosquitto_passwd >/dev/null || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq mosquitto mosquitto-clients; }
 
 demo: setup

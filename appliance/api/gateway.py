@@ -61,8 +61,10 @@ class Health:
 
     def on_get(self, req, resp) -> None:
         view = self.gateway.view
-        resp.media = {"status": "ok", "version": __version__, "role": "gateway",
-                      "broker": self.gateway.link.connected,
+        broker = self.gateway.link.connected
+        # "degraded" without the broker: every task call answers 50301 until it is back.
+        resp.media = {"status": "ok" if broker else "degraded", "version": __version__,
+                      "role": "gateway", "broker": broker,
                       "hubs": {str(n): view.up(n) for n in view.numbers()}}
 
 

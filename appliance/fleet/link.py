@@ -119,6 +119,7 @@ class Link:
         self.session_expiry = expiry
 
         self._lock = threading.Lock()
+        self._network_thread: int | None = None   # paho's loop thread, noted by its callbacks
         self._connected = threading.Event()
         self._handlers: dict[str, Handler] = {}
         self._pending: dict[bytes, tuple[str, Future[Payload]]] = {}
@@ -275,7 +276,7 @@ class Link:
         same idempotency key). A request that failed is taken out of paho's outgoing queue, so
         it is never sent later, after a reconnect (see `_withdraw`)."""
         hub = self._hub_of(topic)
-        if threading.current_thread() is self._client._thread:
+        if threading.get_ident() == self._network_thread:
             # the answer would arrive on this very thread: it would wait for itself
             raise RuntimeError("Link.request called from a message handler; use a worker thread")
         if not self.connected:
@@ -421,6 +422,7 @@ class Link:
             "came; it may have been applied, retry with the same Idempotency-Key"))
 
     def _handle_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        self._network_thread = threading.get_ident()   # handlers run here: request() refuses it
         topic = message.topic
         with self._lock:
             handlers = [h for f, h in self._handlers.items() if mqtt.topic_matches_sub(f, topic)]

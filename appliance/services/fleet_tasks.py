@@ -26,6 +26,7 @@ from appliance.errors import ApplianceError, Busy, InvalidParams, NotFound
 from appliance.fleet import topics
 from appliance.fleet.link import HubTimeout
 from appliance.fleet.topics import fleet_id
+from appliance.scripts.protocols import ScriptRegistry
 from appliance.services.fleet_view import FleetView, hub_api_hint
 
 log = logging.getLogger("appliance.gateway")
@@ -150,14 +151,14 @@ class FleetTasks:
     """TaskService's methods over the fleet. Every id in and out is a fleet id."""
 
     def __init__(self, config: Config, view: FleetView, link: Link, gateway_id: str,
-                 registry: Any = None):
+                 registry: ScriptRegistry):
         self.config = config
         self.view = view
         self.link = link
         self.gateway_id = gateway_id
         self.registry = registry
         self.timeout = float(config.fleet_request_timeout)
-        workers = max(8, 4 * int(getattr(config, "threads", 2)))
+        workers = max(8, 4 * config.threads)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gw-fanout")
         self._keys: OrderedDict[str, tuple[str, float]] = OrderedDict()   # key -> (digest, when)
         self._keys_lock = threading.Lock()
@@ -381,8 +382,6 @@ class FleetTasks:
         if min_i > max_i:
             raise InvalidParams(f"Invalid parameter min_interval: {min_i} is greater than "
                                 f"max_interval {max_i}.", data={"field": "min_interval"})
-        if self.registry is None:
-            return
         script = self.registry.get(name)          # 40003 listing the supported names
         config = body.get("script_config") or {}
         known = script.schema.get("properties", {})
@@ -475,7 +474,7 @@ class FleetTasks:
         answers, missing = self._fan_out(up, lambda n: self.ask(n, "retry_all", {}))
         retried: list[int] = []
         skipped: list[int] = []
-        cap = int(getattr(self.config, "max_retry_count", 0))
+        cap = self.config.max_retry_count
         for n, data in sorted(answers.items()):
             data = data if isinstance(data, dict) else {}
             retried += [fleet_id(int(i), n) for i in data.get("task_ids", [])]

@@ -49,6 +49,7 @@ def app(tmp_path):
                       access=AccessService(config), events=FleetEvents(config), quotas=quotas,
                       registry=registry)
     client = falcon.testing.TestClient(create_gateway_app(gateway))
+    client.link = link   # the tests that cut the broker reach it here
     yield client, hubs, (config.state_dir / "api-token").read_text().strip()
     tasks.close()
 
@@ -100,3 +101,12 @@ def test_the_console_is_served_over_the_fleet(app):
     assert overview["license"]["plan_name"] == "Team"
     stats = client.simulate_get("/ui/v1/task/stats", headers=LOCAL).json["data"]
     assert stats["broker_connected"] and stats["hubs"] == 2
+
+
+def test_healthz_says_degraded_while_the_broker_is_unreachable(app):
+    client, _, _ = app
+    health = client.simulate_get("/healthz", headers=LOCAL).json
+    assert health["status"] == "ok" and health["broker"] is True and health["role"] == "gateway"
+    client.link.connected = False
+    health = client.simulate_get("/healthz", headers=LOCAL).json
+    assert health["status"] == "degraded" and health["broker"] is False

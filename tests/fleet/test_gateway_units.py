@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from appliance.config import Config
 from appliance.errors import ApplianceError
 from appliance.fleet.topics import fleet_id, split_id
+from appliance.scripts import default_registry
 from appliance.services.fleet_tasks import FleetTasks, merge_newest_first
 from appliance.services.fleet_view import FleetView
 from appliance.services.quotas import Quotas, allocate
@@ -23,9 +25,7 @@ class Clock:
         return self.now
 
 
-class Config:
-    fleet_request_timeout = 1.0
-    max_retry_count = 3
+CONFIG = Config(fleet_request_timeout=1.0, max_retry_count=3)
 
 
 class FakeHub:
@@ -99,7 +99,7 @@ def fleet():
     hubs = {n: FakeHub(n) for n in (1, 2, 3)}
     for n in hubs:
         online(view, n, [f"S{n}A", f"S{n}B"], usernames=(f"user{n}",))
-    tasks = FleetTasks(Config(), view, FakeLink(hubs), "gw1")
+    tasks = FleetTasks(CONFIG, view, FakeLink(hubs), "gw1", default_registry(CONFIG))
     yield clock, view, hubs, tasks
     tasks.close()
 
@@ -119,7 +119,7 @@ def test_ids_pack_the_hub_number():
 
 def test_create_routes_each_serial_and_answers_in_request_order(fleet):
     _clock, _view, hubs, tasks = fleet
-    out = tasks.create({"script_name": "follow", "serials": ["S2A", "S1A", "S2B", "S3A"]})
+    out = tasks.create({"script_name": "account_warmup", "serials": ["S2A", "S1A", "S2B", "S3A"]})
     assert [split_id(i)[0] for i in out["task_ids"]] == [2, 1, 2, 3]
     assert out["created_count"] == 4
     assert hubs[2].requests[0]["args"]["serials"] == ["S2A", "S2B"]
@@ -128,11 +128,11 @@ def test_create_routes_each_serial_and_answers_in_request_order(fleet):
 
 def test_unknown_ambiguous_and_down(fleet):
     _clock, view, hubs, tasks = fleet
-    assert code_of(lambda: tasks.create({"script_name": "follow", "serials": ["NOPE"]})) == 40001
+    assert code_of(lambda: tasks.create({"script_name": "account_warmup", "serials": ["NOPE"]})) == 40001
     online(view, 3, ["S1A"])   # S1A now on hubs 1 and 3
-    assert code_of(lambda: tasks.create({"script_name": "follow", "serials": ["S1A"]})) == 40001
+    assert code_of(lambda: tasks.create({"script_name": "account_warmup", "serials": ["S1A"]})) == 40001
     view.handle("appliance/v1/hub/hub-2/status", {"state": "offline", "hub": 2})
-    assert code_of(lambda: tasks.create({"script_name": "follow",
+    assert code_of(lambda: tasks.create({"script_name": "account_warmup",
                                          "serials": ["S1B", "S2A"]})) == 50301
     assert not any(r["op"] == "create" for h in hubs.values() for r in h.requests)
 
@@ -141,7 +141,7 @@ def test_usernames_route_by_account(fleet):
     _clock, _view, hubs, tasks = fleet
     hubs[3].answer = lambda p: {"code": 0, "message": "success",   # type: ignore[method-assign]
                                 "data": {"task_ids": [9], "created_count": 1}}
-    out = tasks.create({"script_name": "follow", "usernames": ["@user3"]})
+    out = tasks.create({"script_name": "account_warmup", "usernames": ["@user3"]})
     assert out["task_ids"] == [fleet_id(9, 3)]
 
 
@@ -150,7 +150,7 @@ def test_a_silent_hub_is_stale(fleet):
     clock.now += 31
     online(view, 1, ["S1A", "S1B"])
     assert view.up(1) and not view.up(2)
-    assert code_of(lambda: tasks.create({"script_name": "follow", "serials": ["S2A"]})) == 50301
+    assert code_of(lambda: tasks.create({"script_name": "account_warmup", "serials": ["S2A"]})) == 50301
     stats = tasks.stats()
     assert {s["hub"] for s in stats["stale_hubs"]} == {2, 3}
 
@@ -158,7 +158,7 @@ def test_a_silent_hub_is_stale(fleet):
 def test_list_merges_newest_first_and_reports_missing_hubs(fleet):
     _clock, view, _hubs, tasks = fleet
     for serials in (["S1A"], ["S2A"], ["S3A", "S1B"], ["S2B"], ["S1A"]):
-        tasks.create({"script_name": "follow", "serials": serials})
+        tasks.create({"script_name": "account_warmup", "serials": serials})
     everything = tasks.list({"page": 1, "page_size": 100})
     assert everything["total"] == 6 and not everything["partial"]
     assert everything["tasks"] == merge_newest_first([everything["tasks"]])
@@ -254,7 +254,7 @@ def test_clock_skew_is_measured_on_live_heartbeats(caplog):
 def test_a_username_on_two_hubs_is_refused(fleet):
     _, view, hubs, tasks = fleet
     online(view, 2, ["S2A", "S2B"], usernames=("user1",))
-    answer = code_of(lambda: tasks.create({"script_name": "follow", "usernames": ["user1"]}))
+    answer = code_of(lambda: tasks.create({"script_name": "account_warmup", "usernames": ["user1"]}))
     assert answer == 40001
     assert not any(r["op"] == "create" for h in hubs.values() for r in h.requests)
 
@@ -264,7 +264,7 @@ def test_a_hub_refusing_its_part_leaves_nothing_on_the_others(fleet):
     hubs[2].answer = lambda p: {"code": 40004, "message": "No enabled account on S2A.",  # type: ignore[method-assign]
                                 "data": None}
     with pytest.raises(ApplianceError) as caught:
-        tasks.create({"script_name": "follow", "serials": ["S1A", "S2A", "S3A"]})
+        tasks.create({"script_name": "account_warmup", "serials": ["S1A", "S2A", "S3A"]})
     assert caught.value.code == 40004 and "nothing was kept" in caught.value.message
     assert hubs[1].tasks == [] and hubs[3].tasks == []
 
@@ -278,7 +278,7 @@ def test_paging_does_not_shift_when_a_task_is_created_between_requests(fleet):
     _, _, hubs, tasks = fleet
     hub = hubs[1]
     for _ in range(150):
-        tasks.create({"script_name": "follow", "serials": ["S1A"]})
+        tasks.create({"script_name": "account_warmup", "serials": ["S1A"]})
     plain = hub.answer
 
     def busy_hub(payload):
@@ -312,14 +312,14 @@ def test_a_phone_moved_to_another_hub_is_routed_where_it_is_live(fleet):
         {"serial": "S1A", "state": "absent"}, {"serial": "S1B", "state": "device"}]})
     view.handle("appliance/v1/hub/hub-2/devices", {"devices": [
         {"serial": "S2A", "state": "device"}, {"serial": "S1A", "state": "device"}]})
-    out = tasks.create({"script_name": "follow", "serials": ["S1A"]})
+    out = tasks.create({"script_name": "account_warmup", "serials": ["S1A"]})
     assert [split_id(i)[0] for i in out["task_ids"]] == [2]
     assert not any(r["op"] == "create" for r in hubs[1].requests)
     # live on two hubs: still refused, naming both
     view.handle("appliance/v1/hub/hub-1/devices", {"devices": [
         {"serial": "S1A", "state": "device"}]})
     with pytest.raises(ApplianceError) as caught:
-        tasks.create({"script_name": "follow", "serials": ["S1A"]})
+        tasks.create({"script_name": "account_warmup", "serials": ["S1A"]})
     assert caught.value.code == 40001 and "hubs 1, 2" in caught.value.message
 
 
@@ -399,7 +399,7 @@ def test_one_hubs_error_or_silence_leaves_only_that_hub_out(fleet):
     import time
 
     _, _, hubs, tasks = fleet
-    tasks.create({"script_name": "follow", "serials": ["S1A", "S2A", "S3A"]})
+    tasks.create({"script_name": "account_warmup", "serials": ["S1A", "S2A", "S3A"]})
     hubs[2].__class__ = SlowHub
     hubs[2].hang = False
     page = tasks.list({"page": 1, "page_size": 20})
@@ -421,20 +421,20 @@ def test_an_idempotency_key_reused_with_another_body_is_refused(fleet):
     _, _, hubs, tasks = fleet
     token = CLIENT_KEY.set("key-1")
     try:
-        tasks.create({"script_name": "follow", "serials": ["S1A"]})
+        tasks.create({"script_name": "account_warmup", "serials": ["S1A"]})
         first = hubs[1].requests[-1]["key"]
-        tasks.create({"script_name": "follow", "serials": ["S1A"]})     # a retry: same key
+        tasks.create({"script_name": "account_warmup", "serials": ["S1A"]})     # a retry: same key
         assert hubs[1].requests[-1]["key"] == first
         sent = len(hubs[1].requests)
         with pytest.raises(ApplianceError) as caught:
-            tasks.create({"script_name": "follow", "serials": ["S1B"]})
+            tasks.create({"script_name": "account_warmup", "serials": ["S1B"]})
         assert caught.value.code == 40001
         assert "reused with a different body" in caught.value.message
         assert len(hubs[1].requests) == sent
         # a gateway that forgot the key (restart) still sends the hub another key
-        again = FleetTasks(Config(), tasks.view, tasks.link, "gw2")
+        again = FleetTasks(CONFIG, tasks.view, tasks.link, "gw2", tasks.registry)
         try:
-            again.create({"script_name": "follow", "serials": ["S1B"]})
+            again.create({"script_name": "account_warmup", "serials": ["S1B"]})
             assert hubs[1].requests[-1]["key"] != first
         finally:
             again.close()
@@ -454,13 +454,13 @@ def test_timeout_advice_matches_what_the_client_can_do(fleet):
 
     tasks.link.request = silent
     with pytest.raises(ApplianceError) as caught:
-        tasks.create({"script_name": "follow", "serials": ["S1A"]})
+        tasks.create({"script_name": "account_warmup", "serials": ["S1A"]})
     text = caught.value.message
     assert "check GET /task before retrying" in text and "same Idempotency-Key" not in text
     token = CLIENT_KEY.set("k")
     try:
         with pytest.raises(ApplianceError) as caught:
-            tasks.create({"script_name": "follow", "serials": ["S1A"]})
+            tasks.create({"script_name": "account_warmup", "serials": ["S1A"]})
         assert "retry with the same Idempotency-Key" in caught.value.message
     finally:
         CLIENT_KEY.reset(token)
