@@ -41,22 +41,28 @@ class BackgroundLoop:
         self.daemon = daemon
         self._step = step
         self._interrupt = interrupt
-        # Set by stop(), cleared by start(); a pass that takes long polls it (`stopping.is_set()`).
+        # Set by stop(), cleared only by start(); a long pass polls it (`stopping.is_set()`).
         self.stopping = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()   # start() against start()
 
     # --- any thread ---
-    def start(self) -> None:
-        """Start the thread (again after a stop); nothing happens while it is still running."""
+    def start(self) -> bool:
+        """Start the thread (again after a stop); True when this call started it. False while a
+        thread still runs: this loop's, already started, or (logged) one a `stop()` that timed
+        out left behind, which keeps `stopping` set and ends after its pass; start again then."""
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
+            thread = self._thread
+            if thread is not None and thread.is_alive():
+                if self.stopping.is_set():
+                    log.warning("thread %s is still stopping; not started again", self.name)
+                return False
             self.stopping.clear()
             self._wake.clear()
             self._thread = threading.Thread(target=self._run, name=self.name, daemon=self.daemon)
             self._thread.start()
+            return True
 
     def stop(self, timeout: float = 5.0) -> bool:
         """Ask the loop to end, wake it, interrupt a blocked pass and join it for up to `timeout`

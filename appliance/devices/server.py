@@ -73,9 +73,11 @@ class AdbServer:
         self.on_restart = on_restart
         self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
+        # Its `stopping` event is also "the hub is stopping" for _spawn and wait_ready; only the
+        # loop clears it (start()), so a supervisor a timed-out stop() left never carries on.
         self._loop = BackgroundLoop("adb-supervisor", self._supervise)
-        # The supervisor loop's stop event, also "the hub is stopping" for _spawn and wait_ready.
-        self._stop = self._loop.stopping
+        self._stop = self._loop.stopping   # read here, set by stop(), never cleared
+        self._watching = False          # the supervisor watches _proc from start()'s end to stop()
         self._backoff = 0.1             # the supervisor's wait after a failed restart
         self._lock = threading.Lock()   # guards _proc between the supervisor and stop()
 
@@ -94,16 +96,28 @@ class AdbServer:
 
     # --- lifetime ---
     def start(self, timeout: float = 10.0) -> None:
-        """Start the server and its supervisor; returns once it answers. Raises AdbServerDown."""
-        self._stop.clear()
-        self._spawn()
-        self.wait_ready(timeout)
+        """Start the server and its supervisor; returns once it answers. Raises AdbServerDown,
+        also while the supervisor of a stop() that timed out is still running."""
+        if not self._loop.start():   # clears `stopping` when it starts a new supervisor
+            if not self._loop.stopping.is_set():
+                return   # already started
+            raise AdbServerDown("The adb server's supervisor from before the last stop is still "
+                                "ending; the adb server was not started. Start the hub again in "
+                                "a few seconds.")
+        try:
+            self._spawn()
+            self.wait_ready(timeout)
+        except BaseException:
+            self._loop.stop(timeout)   # idle: no supervisor outlives a failed start
+            raise
         self._backoff = 0.1
-        self._loop.start()
+        self._watching = True
+        self._loop.wake()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop supervising and end the server (kill-server, then SIGTERM/SIGKILL by pid)."""
         self._stop.set()
+        self._watching = False
         with self._lock:
             proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
@@ -190,9 +204,10 @@ class AdbServer:
     # --- supervisor thread ---
     def _supervise(self) -> float | None:
         """The supervisor's pass: wait a quarter second for the server to exit; restart it if it
-        did. Returns the wait before the next pass (None: stop() took the child, nothing to watch)."""
+        did. Returns the wait before the next pass (None: nothing to watch yet, or stop() took the
+        child; start() wakes it once the server answers)."""
         proc = self._proc
-        if proc is None:
+        if proc is None or not self._watching:
             return None
         try:
             proc.wait(0.25)

@@ -28,6 +28,7 @@ from appliance.domain.plans import Plan
 from appliance.domain.tasks import RUNNING, STATUS_NAMES, public
 from appliance.fleet import topics
 from appliance.fleet.link import Link, Payload, Will
+from appliance.loops import BackgroundLoop
 from appliance.services.tasks import TaskService
 from appliance.storage import Store
 from appliance.storage.idempotency import IdempotencyRepo
@@ -103,8 +104,13 @@ class FleetMember:
         self._quota_lock = threading.Lock()
         self._quota: dict[str, Any] | None = self._load_quota()
         self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        # one pass: one queued item (or the heartbeat's tick); stop() unblocks the queue wait
+        self._loop = BackgroundLoop("fleet-member", self._pass,
+                                    interrupt=lambda: self._queue.put(("stop", None)))
+        self._started = False
+        self._next_beat = self._next_prune = 0.0   # time.monotonic() deadlines, set by start()
+        self._devices_due: float | None = None
+        self._last_devices = 0.0
         self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="fleet-req")
         self.max_waiting = MAX_WAITING
         self._waiting = 0                  # requests submitted and not yet taken by a worker
@@ -131,8 +137,9 @@ class FleetMember:
     # --- lifecycle ---
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._started:
             return
+        self._started = True
         if self._quota is None:
             log.warning("fleet: hub %d runs no task until the gateway's quota arrives "
                         "(waiting for the gateway's quota)", self.hub)
@@ -140,18 +147,19 @@ class FleetMember:
             self._unsubscribe = self.tracker.subscribe(lambda _s, _st: self._queue.put(("devices", None)))
         self.link.subscribe(topics.request(self.hub), self._on_request)
         self.link.subscribe(topics.quota(self.hub), self._on_quota)
-        self._thread = threading.Thread(target=self._run, name="fleet-member", daemon=True)
-        self._thread.start()
+        self._next_beat = time.monotonic()
+        self._next_prune = time.monotonic() + 5.0
+        self._devices_due = None
+        self._last_devices = 0.0
+        self._loop.start()
         self.link.start()
 
     def stop(self) -> None:
         """Offline status (retained) first, then a clean DISCONNECT (no will)."""
-        if self._thread is None:
+        if not self._started:
             return
-        self._stopping.set()
-        self._queue.put(("stop", None))
-        self._thread.join(5)
-        self._thread = None
+        self._started = False
+        self._loop.stop(5)
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.link.publish(topics.status(self.hub),
@@ -233,52 +241,52 @@ class FleetMember:
         # paho's network thread: hand over, publish from our thread
         self._queue.put(("connected", None))
 
-    def _run(self) -> None:
-        next_beat = time.monotonic()
-        next_prune = time.monotonic() + 5.0
-        devices_due: float | None = None
-        last_devices = 0.0
-        while not self._stopping.is_set():
+    def _pass(self) -> float:
+        """The fleet-member thread's pass: one queued item, or the heartbeat's tick when none
+        came in time. Returns 0.0 (the queue wait is the loop's wait); a failure is logged and
+        the next item is taken at once."""
+        now = time.monotonic()
+        due = self._devices_due
+        wait_until = self._next_beat if due is None else min(self._next_beat, due)
+        try:
+            kind, item = self._queue.get(timeout=max(0.0, wait_until - now))
+        except queue.Empty:
+            kind, item = "tick", None
+        if kind == "stop":
+            return 0.0
+        try:
+            if kind == "apply_quota":
+                self._apply_quota(item)
+            elif kind == "connected":
+                self._publish_all()
+                self._last_devices = time.monotonic()
+                self._devices_due = None
+                self._next_beat = time.monotonic() + self.heartbeat
+            elif kind == "event":
+                for event in self._flush():
+                    self.link.publish(topics.events(self.hub), event, qos=0)
+            elif kind == "quota":
+                self._publish_stats()
+                self.link.publish(topics.info(self.hub), self.info(), retain=True)
+            elif kind == "devices" and self._devices_due is None:
+                self._devices_due = max(time.monotonic(), self._last_devices + DEVICES_MIN_INTERVAL)
             now = time.monotonic()
-            wait_until = next_beat if devices_due is None else min(next_beat, devices_due)
-            try:
-                kind, item = self._queue.get(timeout=max(0.0, wait_until - now))
-            except queue.Empty:
-                kind, item = "tick", None
-            try:
-                if kind == "stop":
-                    return
-                if kind == "apply_quota":
-                    self._apply_quota(item)
-                elif kind == "connected":
-                    self._publish_all()
-                    last_devices = time.monotonic()
-                    devices_due = None
-                    next_beat = time.monotonic() + self.heartbeat
-                elif kind == "event":
-                    for event in self._flush():
-                        self.link.publish(topics.events(self.hub), event, qos=0)
-                elif kind == "quota":
-                    self._publish_stats()
-                    self.link.publish(topics.info(self.hub), self.info(), retain=True)
-                elif kind == "devices" and devices_due is None:
-                    devices_due = max(time.monotonic(), last_devices + DEVICES_MIN_INTERVAL)
-                now = time.monotonic()
-                if devices_due is not None and now >= devices_due:
-                    devices_due = None
-                    last_devices = now
-                    self._publish_devices()
-                if now >= next_beat:
-                    next_beat = now + self.heartbeat
-                    self._publish_stats()
-                    self._publish_accounts(only_changed=True)
-                if now >= next_prune:
-                    next_prune = now + PRUNE_EVERY
-                    self.keys.prune(time.time())
-            except errors.StoreError as exc:
-                log.warning("fleet: %s", exc.message)
-            except Exception:
-                log.exception("fleet: publishing hub %d's state failed", self.hub)
+            if self._devices_due is not None and now >= self._devices_due:
+                self._devices_due = None
+                self._last_devices = now
+                self._publish_devices()
+            if now >= self._next_beat:
+                self._next_beat = now + self.heartbeat
+                self._publish_stats()
+                self._publish_accounts(only_changed=True)
+            if now >= self._next_prune:
+                self._next_prune = now + PRUNE_EVERY
+                self.keys.prune(time.time())
+        except errors.StoreError as exc:
+            log.warning("fleet: %s", exc.message)
+        except Exception:
+            log.exception("fleet: publishing hub %d's state failed", self.hub)
+        return 0.0
 
     def _publish_all(self) -> None:
         self.link.publish(topics.status(self.hub), self.status(), retain=True)

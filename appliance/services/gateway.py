@@ -3,13 +3,12 @@
 `Gateway` holds the parts the API reads (shaped like `services.Services`): `FleetTasks`
 (services/fleet_tasks.py), the read-only families (services/fleet_reads.py), the `FleetView` and
 the `Quotas`; `build_gateway(config)` wires them with the broker link. Threads: waitress's call
-the services, paho's feeds the view and the events, the quota thread rebalances.
+the services, paho's feeds the view and the events, the `gw-quotas` loop rebalances.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 from appliance.config import Config
 from appliance.fleet import topics
 from appliance.fleet.link import Link
+from appliance.loops import BackgroundLoop
 from appliance.services.access import AccessService
 from appliance.services.fleet_reads import FleetAccounts, FleetDevices, FleetEvents, FleetLicense
 from appliance.services.fleet_tasks import CLIENT_KEY, FleetTasks
@@ -51,49 +51,48 @@ class Gateway:
     events: FleetEvents
     quotas: Quotas
     registry: Any = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _loop: BackgroundLoop = field(init=False, repr=False)
+    _subscribed_at: float | None = field(default=None, init=False, repr=False)
+    _failing: str = field(default="", init=False, repr=False)   # the last failure's reason
+
+    def __post_init__(self) -> None:
+        self._loop = BackgroundLoop("gw-quotas", self._quota_pass, interval=QUOTA_SECONDS,
+                                    wait_first=True)
 
     def start(self) -> None:
         self.link.start()
-        self._thread = threading.Thread(target=self._quota_loop, name="gw-quotas", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
-    def _quota_loop(self) -> None:
+    def _quota_pass(self) -> float:
         """Rebalance every QUOTA_SECONDS once the link has been subscribed for one period (so
         the broker's retained `quota` messages seeded the table first). A failing pass is
         logged once with its traceback, then only when its reason changes."""
-        subscribed_at: float | None = None
-        failing = ""
-        while not self._stop.wait(QUOTA_SECONDS):
-            if not self.link.connected:
-                continue
-            if subscribed_at is None:
-                if self.link.wait_subscribed(0):
-                    subscribed_at = time.monotonic()
-                continue
-            if time.monotonic() - subscribed_at < QUOTA_SECONDS:
-                continue
-            try:
-                self.quotas.tick()
-            except Exception as exc:   # the loop must outlive any bad message
-                reason = f"{type(exc).__name__}: {exc}"
-                if not failing:
-                    log.exception("quota rebalance failed; the hubs keep their quotas")
-                elif reason != failing:
-                    log.warning("quota rebalance still failing (%s); the hubs keep their quotas",
-                                reason)
-                failing = reason
-            else:
-                if failing:
-                    log.info("quota rebalance works again")
-                failing = ""
+        if not self.link.connected:
+            return QUOTA_SECONDS
+        if self._subscribed_at is None:
+            if self.link.wait_subscribed(0):
+                self._subscribed_at = time.monotonic()
+            return QUOTA_SECONDS
+        if time.monotonic() - self._subscribed_at < QUOTA_SECONDS:
+            return QUOTA_SECONDS
+        try:
+            self.quotas.tick()
+        except Exception as exc:   # the loop must outlive any bad message
+            reason = f"{type(exc).__name__}: {exc}"
+            if not self._failing:
+                log.exception("quota rebalance failed; the hubs keep their quotas")
+            elif reason != self._failing:
+                log.warning("quota rebalance still failing (%s); the hubs keep their quotas",
+                            reason)
+            self._failing = reason
+        else:
+            if self._failing:
+                log.info("quota rebalance works again")
+            self._failing = ""
+        return QUOTA_SECONDS
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
+        self._loop.stop(10)
         self.tasks.close()
         self.link.stop()
 

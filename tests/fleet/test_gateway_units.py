@@ -352,7 +352,6 @@ def test_a_bad_heartbeat_does_not_stop_the_quotas(tmp_path):
 
 
 def test_a_failing_quota_pass_is_logged_once(monkeypatch, caplog):
-    import threading
     from types import SimpleNamespace
 
     from appliance.services import gateway as gw
@@ -370,11 +369,9 @@ def test_a_failing_quota_pass_is_logged_once(monkeypatch, caplog):
                    tasks=SimpleNamespace(close=lambda: None), devices=None, accounts=None,
                    license=None, access=None, events=None, quotas=SimpleNamespace(tick=tick))
     with caplog.at_level("INFO", logger="appliance.gateway"):
-        thread = threading.Thread(target=g._quota_loop, daemon=True)
-        thread.start()
+        g._loop.start()
         wait_for(lambda: len(calls) >= 10, 10, message="ten quota passes")
-        g._stop.set()
-        thread.join(5)
+        assert g._loop.stop(5)
     tracebacks = [r for r in caplog.records if r.exc_info]
     assert len(tracebacks) == 1, caplog.text
 
