@@ -21,8 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.fixtures import wait_for
 from tests.fleet.broker import Broker
-from tests.fleet.fleetkit import FleetKit, wait_for
+from tests.fleet.fleetkit import FleetKit
 
 TaskRow = dict[str, Any]
 

@@ -20,28 +20,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from appliance.devices.ports import free_port
+from tests.fixtures import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FAST_PHONE = {"dump_seconds": (0.0, 0.01), "upload_seconds": (0.5, 1.0), "switch_seconds": 0.0}
-T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
-             message: str = "condition") -> T:
-    """Poll `condition()` until it returns something truthy; AssertionError after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
 
 
 def http(url: str, method: str, path: str, body: Any = None,

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.fleet.fleetkit import FleetKit, wait_for
+from tests.fixtures import wait_for
+from tests.fleet.fleetkit import FleetKit
 
 pytestmark = pytest.mark.phones
 

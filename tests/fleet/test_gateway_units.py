@@ -355,7 +355,7 @@ def test_a_failing_quota_pass_is_logged_once(monkeypatch, caplog):
     from types import SimpleNamespace
 
     from appliance.services import gateway as gw
-    from tests.fleet.fleetkit import wait_for
+    from tests.fixtures import wait_for
 
     calls = []
 

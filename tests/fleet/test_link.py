@@ -11,8 +11,8 @@ import pytest
 from appliance.devices.ports import free_port
 from appliance.fleet import topics
 from appliance.fleet.link import BrokerUnreachable, HubTimeout, Link, Will, raise_for_envelope
+from tests.fixtures import wait_for
 from tests.fleet.broker import Watcher
-from tests.fleet.fleetkit import wait_for
 from tests.hubkit import HubProcess
 
 
