@@ -78,7 +78,8 @@ def fleet_recovered(kit, total: int) -> bool:
 def test_a_killed_hub_is_reported_down_and_returns_with_the_same_task_ids(broker, tmp_path):
     with fleet(broker, tmp_path) as kit:
         key = uuid.uuid4().hex
-        first = ok(kit.gw("POST", "/task", pending_body(one_per_hub(kit)), **keyed(key)))
+        keyed_body = pending_body(one_per_hub(kit))  # sent again as is: start_time is a clock
+        first = ok(kit.gw("POST", "/task", keyed_body, **keyed(key)))
         on_two = [i for i in first["task_ids"] if i % 64 == 2]
         before = {t["id"]: t for t in whole_list(kit)["tasks"]}
         assert len(before) == 3 and len(on_two) == 1
@@ -121,7 +122,7 @@ def test_a_killed_hub_is_reported_down_and_returns_with_the_same_task_ids(broker
         assert set(before) <= {t["id"] for t in listed["tasks"]}
         # the key outlived the SIGKILL: the same POST answers the same ids and creates nothing
         totals = hub_totals(kit)
-        assert ok(kit.gw("POST", "/task", pending_body(one_per_hub(kit)),
+        assert ok(kit.gw("POST", "/task", keyed_body,
                          **keyed(key)))["task_ids"] == first["task_ids"]
         assert hub_totals(kit) == totals
         figure("hub SIGKILL, restart", "same fleet ids, same Idempotency-Key answers the "
@@ -184,7 +185,8 @@ def restart_round(kit, broker, kill: bool, mode: str, expected: int) -> None:
     hubs' own APIs 0), the fleet back within the bound, the same key again creating nothing."""
     name = f"broker {'SIGKILL' if kill else 'SIGTERM'}, persistence {mode}"
     key = uuid.uuid4().hex
-    first = ok(kit.gw("POST", "/task", pending_body(one_per_hub(kit)), **keyed(key)))
+    body = pending_body(one_per_hub(kit))  # the retry sends these bytes again: start_time is a clock
+    first = ok(kit.gw("POST", "/task", body, **keyed(key)))
     totals = hub_totals(kit)
     seen: dict[str, Any] = {}
 
@@ -200,7 +202,7 @@ def restart_round(kit, broker, kill: bool, mode: str, expected: int) -> None:
                  f"the fleet back after {name}")
     retained_back(broker, time.time() - (time.monotonic() - listening))
     # the same key again: the same ids, nothing new on any hub
-    again = ok(kit.gw("POST", "/task", pending_body(one_per_hub(kit)), **keyed(key)))
+    again = ok(kit.gw("POST", "/task", body, **keyed(key)))
     assert again["task_ids"] == first["task_ids"]
     assert hub_totals(kit) == totals
     figure(name, f"gateway {code(seen['answer'])} ({seen['answer']['message'][:60]}...) within "
