@@ -1,79 +1,39 @@
 """`appliance gateway`: the fleet's one Local API over every hub (issue 17), in the foreground.
 
-Like `appliance serve`: waitress through HubServer, signal handlers that only set an event, a
-graceful stop on SIGTERM/Ctrl-C (drain requests, clean broker DISCONNECT), errors as one line.
-Main thread only.
+Runs through `appliance serve`'s `run_until_stopped`: waitress through HubServer, signal
+handlers that only set an event, a graceful stop on SIGTERM/Ctrl-C (drain requests, clean broker
+DISCONNECT), errors as one line. Main thread only.
 """
 
 from __future__ import annotations
 
-import logging
-import signal
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from appliance.cli.serve import listen_urls
+from appliance.cli.serve import run_until_stopped
 from appliance.config import Config
 from appliance.errors import ApplianceError
 from appliance.logs import setup_logging
 
-log = logging.getLogger("appliance")
+if TYPE_CHECKING:
+    from appliance.api.server import HubServer
+    from appliance.services.gateway import Gateway
 
 
-def run_gateway(config: Config, on_ready: Callable[[Any, Any], None] | None = None,
+def run_gateway(config: Config, on_ready: Callable[[HubServer, Gateway], None] | None = None,
                 stop_event: threading.Event | None = None) -> int:
     """Serve until `stop_event` is set or SIGTERM/SIGINT arrives. Returns the exit code."""
-    from appliance import sdnotify
     from appliance.api.gateway import create_gateway_app
-    from appliance.api.server import HubServer
     from appliance.services.gateway import build_gateway
 
-    stop_event = stop_event or threading.Event()
     gateway = build_gateway(config)
-    try:
-        server = HubServer(create_gateway_app(gateway), config.host, config.port,
-                           config.threads + config.event_subscribers, config.max_body_bytes,
-                           max_upload_bytes=config.max_body_bytes,
-                           connection_limit=config.connection_limit,
-                           connections_per_address=config.connections_per_address,
-                           idle_timeout=config.idle_timeout,
-                           request_timeout=config.request_timeout)
-    except OSError as exc:
-        gateway.close()
-        raise click.ClickException(
-            f"Cannot listen on {config.host}:{config.port}: {exc.strerror or exc}. "
-            "Stop whatever uses that port or choose another with --port.") from None
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, lambda *_: stop_event.set())
-    try:
-        gateway.start()
-        server.start()
-        first, *others = listen_urls(config.host, int(server.port))
-        log.info("gateway serving %s%s; broker %s; state in %s", first,
-                 f" (also {', '.join(others)})" if others else "", config.fleet_broker,
-                 config.state_dir)
-        if on_ready:
-            on_ready(server, gateway)
-        sdnotify.ready(f"gateway serving on port {server.port}")
-        watchdog = sdnotify.start_watchdog(healthy=server.alive)
-        stop_event.wait()
-        log.info("stopping: draining requests")
-        sdnotify.stopping()
-        if watchdog is not None:
-            watchdog.stop()
-        server.stop(config.shutdown_timeout)
-    finally:
-        server.stop(0)
-        gateway.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    log.info("stopped")
-    return 0
+    return run_until_stopped(
+        config, gateway, create_gateway_app(gateway), max_upload_bytes=config.max_body_bytes,
+        serving="gateway serving", detail=f"; broker {config.fleet_broker}",
+        on_ready=on_ready, stop_event=stop_event)
 
 
 @click.command()

@@ -15,12 +15,19 @@ import socket
 import struct
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import click
 
 from appliance.config import SETTINGS, Config
 from appliance.errors import ApplianceError
 from appliance.logs import setup_logging
+
+if TYPE_CHECKING:
+    import falcon
+
+    from appliance.api.server import HubServer
+    from appliance.services import Services
 
 log = logging.getLogger("appliance")
 
@@ -85,29 +92,42 @@ def reload_config(running: Config, reread: Callable[[], Config]) -> Config:
     return running
 
 
-def run_hub(config: Config, on_ready=None, stop_event: threading.Event | None = None,
-            reread: Callable[[], Config] | None = None) -> int:
-    """Serve until `stop_event` is set or SIGTERM/SIGINT arrives. Returns the exit code.
-    With `reread` (a fresh Config from the same sources), SIGHUP reloads the config."""
+class Part(Protocol):
+    """What runs beside the HTTP server: the hub's services or the fleet gateway."""
+
+    def start(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+P = TypeVar("P", bound=Part)
+
+
+def run_until_stopped(config: Config, part: P, app: falcon.App, *, max_upload_bytes: int,
+                      serving: str, detail: str = "",
+                      on_ready: Callable[[HubServer, P], None] | None = None,
+                      stop_event: threading.Event | None = None,
+                      on_hup: Callable[[Config], Config] | None = None) -> int:
+    """Serve `app` beside `part` until `stop_event` is set or SIGTERM/SIGINT arrives, then drain
+    requests and close `part` (it is closed whatever happens). Returns the exit code. With
+    `on_hup` (running config -> new running config), SIGHUP calls it on this thread. `serving`
+    names the process in its log line and systemd status; `detail` is added to the log line."""
     from appliance import sdnotify
-    from appliance.api.app import create_app
     from appliance.api.server import HubServer
-    from appliance.services import build_services
 
     stop_event = stop_event or threading.Event()
-    services = build_services(config)
     try:
         # Each open event stream holds a request thread: they get their own, so streams
         # never starve the API.
-        server = HubServer(create_app(services), config.host, config.port,
+        server = HubServer(app, config.host, config.port,
                            config.threads + config.event_subscribers,
-                           config.max_body_bytes, max_upload_bytes=config.max_material_bytes,
+                           config.max_body_bytes, max_upload_bytes=max_upload_bytes,
                            connection_limit=config.connection_limit,
                            connections_per_address=config.connections_per_address,
                            idle_timeout=config.idle_timeout,
                            request_timeout=config.request_timeout)
     except OSError as exc:
-        services.close()
+        part.close()
         raise click.ClickException(
             f"Cannot listen on {config.host}:{config.port}: {exc.strerror or exc}. "
             "Stop whatever uses that port or choose another with --port.") from None
@@ -116,24 +136,25 @@ def run_hub(config: Config, on_ready=None, stop_event: threading.Event | None = 
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous[sig] = signal.signal(sig, lambda *_: stop_event.set())
-        if reread is not None:
+        if on_hup is not None:
             previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda *_: hup.set())
     try:
-        services.start()
+        part.start()
         server.start()
         first, *others = listen_urls(config.host, int(server.port))
-        log.info("serving %s%s; state in %s", first,
-                 f" (also {', '.join(others)})" if others else "", config.state_dir)
+        log.info("%s %s%s%s; state in %s", serving, first,
+                 f" (also {', '.join(others)})" if others else "", detail, config.state_dir)
         if on_ready:
-            on_ready(server, services)
+            on_ready(server, part)
         # systemd (Type=notify): READY once the API answers; the watchdog pings only while the
-        # HTTP loop lives, so a wedged hub is restarted by WatchdogSec.
-        sdnotify.ready(f"serving on port {server.port}")
+        # HTTP loop lives, so a wedged server is restarted by WatchdogSec.
+        sdnotify.ready(f"{serving} on port {server.port}")
         watchdog = sdnotify.start_watchdog(healthy=server.alive)
-        while not stop_event.wait(RELOAD_CHECK):
-            if hup.is_set() and reread is not None:  # SIGHUP is only caught with reread
+        # Without SIGHUP there is nothing to look at: wait for the stop alone.
+        while not stop_event.wait(RELOAD_CHECK if on_hup is not None else None):
+            if on_hup is not None and hup.is_set():
                 hup.clear()
-                config = reload_config(config, reread)
+                config = on_hup(config)
         log.info("stopping: draining requests")
         sdnotify.stopping()
         if watchdog is not None:
@@ -141,11 +162,26 @@ def run_hub(config: Config, on_ready=None, stop_event: threading.Event | None = 
         server.stop(config.shutdown_timeout)
     finally:
         server.stop(0)   # no-op after the graceful stop; after a failed start, frees the port
-        services.close()
+        part.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("stopped")
     return 0
+
+
+def run_hub(config: Config, on_ready: Callable[[HubServer, Services], None] | None = None,
+            stop_event: threading.Event | None = None,
+            reread: Callable[[], Config] | None = None) -> int:
+    """Serve until `stop_event` is set or SIGTERM/SIGINT arrives. Returns the exit code.
+    With `reread` (a fresh Config from the same sources), SIGHUP reloads the config."""
+    from appliance.api.app import create_app
+    from appliance.services import build_services
+
+    services = build_services(config)
+    return run_until_stopped(
+        config, services, create_app(services), max_upload_bytes=config.max_material_bytes,
+        serving="serving", on_ready=on_ready, stop_event=stop_event,
+        on_hup=None if reread is None else lambda running: reload_config(running, reread))
 
 
 @click.command()
