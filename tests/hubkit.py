@@ -38,7 +38,8 @@ def hub_config(tmp_path: Path, **settings: Any):
 
 
 def call(url: str, method: str, path: str, body: Any = None, token: str | None = None,
-         raw: bytes | None = None, timeout: float = 30) -> tuple[int, Any]:
+         raw: bytes | None = None, timeout: float = 30,
+         headers: dict[str, str] | None = None) -> tuple[int, Any]:
     """One HTTP request; returns (status, parsed JSON or raw bytes when not JSON)."""
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
     req = urllib.request.Request(url.rstrip("/") + path, data=data, method=method)
@@ -46,6 +47,8 @@ def call(url: str, method: str, path: str, body: Any = None, token: str | None =
         req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             status, payload = resp.status, resp.read()

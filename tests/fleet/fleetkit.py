@@ -18,36 +18,15 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from appliance.devices.ports import free_port
 from tests.fixtures import wait_for
+from tests.hubkit import call
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FAST_PHONE = {"dump_seconds": (0.0, 0.01), "upload_seconds": (0.5, 1.0), "switch_seconds": 0.0}
-
-
-def http(url: str, method: str, path: str, body: Any = None,
-         headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, Any]:
-    """One HTTP request; (status, parsed JSON or raw bytes)."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url.rstrip("/") + path, data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    for name, value in (headers or {}).items():
-        req.add_header(name, value)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            status, payload = resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        status, payload = exc.code, exc.read()
-    try:
-        return status, json.loads(payload)
-    except ValueError:
-        return status, payload
 
 
 class Process:
@@ -93,7 +72,7 @@ class Process:
         return self.proc is not None and self.proc.poll() is None
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        return http(self.url, method, path, body, **kw)
+        return call(self.url, method, path, body, **kw)
 
     def api(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
         return self.call(method, "/api/v1" + path, body, **kw)
