@@ -67,17 +67,28 @@ def fold(value: str) -> str:
     return value.translate(_FOLD)
 
 
+@lru_cache(maxsize=2048)
+def _folded_words(keys: str | tuple[str, ...], locale: str | None, lower: bool) -> tuple[str, ...]:
+    """`words(keys, locale)` folded (and lowered): a match compares every node of every dump
+    against these, so they are worked out once per key and locale."""
+    return tuple(fold(w).lower() if lower else fold(w) for w in words(keys, locale))
+
+
+def _word_set(arg: str | Iterable[str], locale: str | None, lower: bool = False) -> tuple[str, ...]:
+    return _folded_words(arg if isinstance(arg, str) else tuple(arg), locale, lower)
+
+
 def text_matches(value: str, spec: dict, locale: str | None) -> bool:
     """`value` (a node's text or desc) against one {op: arg} spec."""
     norm = fold(value).strip()
     for op, arg in spec.items():
         if op == "exact":
-            ok = norm in [fold(w) for w in words(arg, locale)]
+            ok = norm in _word_set(arg, locale)
         elif op == "prefix":
-            ok = any(norm.startswith(fold(w)) for w in words(arg, locale))
+            ok = norm.startswith(_word_set(arg, locale))
         elif op == "contains":
             low = norm.lower()
-            ok = any(fold(w).lower() in low for w in words(arg, locale))
+            ok = any(w in low for w in _word_set(arg, locale, lower=True))
         elif op == "literal":
             ok = norm in [fold(v).strip() for v in _as_list(arg)]
         elif op == "literal_prefix":
