@@ -85,27 +85,17 @@ def hit(roots: list[Node], x: int, y: int) -> Node | None:
     return found
 
 
+# KXmlSerializer (what uiautomator uses) writes control characters in attributes as character
+# references, so a comment with a newline survives the round trip through a parser; characters
+# XML 1.0 cannot hold are dropped (uiautomator drops them too).
+_ESCAPES: dict[int, str | None] = dict.fromkeys(
+    (*range(0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF))
+_ESCAPES.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;",
+                 **{ord(ch): f"&#{ord(ch)};" for ch in "\n\r\t"}})
+
+
 def _esc(value: str) -> str:
-    # KXmlSerializer (what uiautomator uses) writes control characters in attributes as character
-    # references, so a comment with a newline survives the round trip through a parser.
-    out = []
-    for ch in value:
-        o = ord(ch)
-        if ch == "&":
-            out.append("&amp;")
-        elif ch == "<":
-            out.append("&lt;")
-        elif ch == ">":
-            out.append("&gt;")
-        elif ch == '"':
-            out.append("&quot;")
-        elif ch in "\n\r\t":
-            out.append(f"&#{o};")
-        elif o < 0x20 or 0xD800 <= o <= 0xDFFF or o in (0xFFFE, 0xFFFF):
-            continue  # not representable in XML 1.0; uiautomator drops them too
-        else:
-            out.append(ch)
-    return "".join(out)
+    return value.translate(_ESCAPES)
 
 
 def _b(value: bool) -> str:
