@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,8 @@ class Arrow:
     imported: str
 
 
-def product_imports(path: Path) -> list[Arrow]:
+@cache   # each file is parsed once per run, not once per test that reads it
+def product_imports(path: Path) -> tuple[Arrow, ...]:
     """Every import of a product module in `path`, resolved to its full module name."""
     module = module_name(path)
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
@@ -88,7 +90,7 @@ def product_imports(path: Path) -> list[Arrow]:
         for name in names:
             if name == "appliance" or name.startswith("appliance."):
                 found.append(Arrow(str(path.relative_to(ROOT)), node.lineno, module, name))
-    return list(dict.fromkeys(found))   # `from x import a, b` is one arrow
+    return tuple(dict.fromkeys(found))   # `from x import a, b` is one arrow
 
 
 def layers_on_disk() -> set[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from datetime import UTC, datetime
+from functools import partial
 from types import SimpleNamespace
 from typing import ClassVar
 
@@ -14,16 +14,10 @@ from appliance.config import Config
 from appliance.domain.tasks import new_task
 from appliance.errors import DeviceLost, InvalidParams
 from appliance.scripts import Registry, Script
+from tests.fixtures import wait_for as _wait_for
 
-
-def wait_for(predicate, timeout=10.0, interval=0.005):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)   # the poll interval; the deadline decides
-    raise AssertionError(f"condition not met within {timeout} s")
+# The suite's one wait_for, polling every 5 ms: these conditions are in-process reads.
+wait_for = partial(_wait_for, interval=0.005)
 
 
 def now():

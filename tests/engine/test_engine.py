@@ -219,7 +219,7 @@ def test_a_failed_ui_step_names_the_step_and_keeps_the_screen(hub):
 def test_tracking_lost_for_a_moment_does_not_fail_running_tasks(hub, monkeypatch):
     import appliance.engine
 
-    monkeypatch.setattr(appliance.engine, "SUPERVISE_EVERY", 0.2)   # the same passes, sooner
+    monkeypatch.setattr(appliance.engine, "SUPERVISE_EVERY", 0.05)  # the same passes, sooner
     engine, store, tracker, _client = hub()
     task_id = store.add("A", "sleepy")
     engine.start()

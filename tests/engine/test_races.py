@@ -166,8 +166,9 @@ def test_delete_many_of_running_tasks_stops_them_all_with_one_wait(rig):
 
 
 def test_stop_of_a_run_that_failed_into_auto_retry_meanwhile_ends_it_failed(rig):
+    # stop_grace: the stop below waits it out (the run cannot leave until the stop returns)
     engine, store, service = rig(auto_retry=True, max_retry_count=3, retry_delay_min=30,
-                                 retry_delay_max=30)
+                                 retry_delay_max=30, stop_grace=0.2)
     task_id = add(store, "A", "flaky")
     ended = threading.Event()
     real_ended = engine._ended

@@ -130,6 +130,7 @@ def test_the_will_marks_a_sigkilled_hub_offline_within_the_bound(broker, tmp_pat
         watcher.stop()
 
 
+@pytest.mark.phones   # starts its own Mosquitto with TLS
 def test_tls_with_the_fleet_ca_file_connects_and_without_it_says_why_not(tmp_path):
     from tests.fleet.broker import Broker, mosquitto_path
 
