@@ -150,8 +150,9 @@ def run_until_stopped(config: Config, part: P, app: falcon.App, *, max_upload_by
         # HTTP loop lives, so a wedged server is restarted by WatchdogSec.
         sdnotify.ready(f"{serving} on port {server.port}")
         watchdog = sdnotify.start_watchdog(healthy=server.alive)
-        # Without SIGHUP there is nothing to look at: wait for the stop alone.
-        while not stop_event.wait(RELOAD_CHECK if on_hup is not None else None):
+        # Always with a timeout: the kernel may hand SIGTERM to any thread, and Python runs its
+        # handler only when this (main) thread next runs bytecode; a bare wait() never would.
+        while not stop_event.wait(RELOAD_CHECK):
             if on_hup is not None and hup.is_set():
                 hup.clear()
                 config = on_hup(config)
